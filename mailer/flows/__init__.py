@@ -1,0 +1,34 @@
+"""One flow per kind of address (SPEC §4), looked up in one table."""
+
+from __future__ import annotations
+
+from mailer.addresses import RouteKind
+from mailer.flows.base import Flow, FlowContext, Outcome
+from mailer.flows.bounce import record_bounce
+from mailer.flows.commit import publish_commitments
+from mailer.flows.help import send_help
+from mailer.flows.postmaster import keep_for_operator
+from mailer.flows.reply import read_reply
+from mailer.flows.unavailable import notes_not_yet_read
+
+FLOWS: dict[RouteKind, Flow] = {
+    RouteKind.COMMIT: publish_commitments,
+    RouteKind.NOTES: notes_not_yet_read,
+    RouteKind.HELP: send_help,
+    RouteKind.REPLY: read_reply,
+    RouteKind.BOUNCE: record_bounce,
+    RouteKind.POSTMASTER: keep_for_operator,
+}
+
+# Which flow wins when one message is addressed to several of ours: a bounce
+# or postmaster report is never answered, whatever else it was sent to.
+PRIORITY = [
+    RouteKind.BOUNCE,
+    RouteKind.POSTMASTER,
+    RouteKind.REPLY,
+    RouteKind.COMMIT,
+    RouteKind.NOTES,
+    RouteKind.HELP,
+]
+
+__all__ = ["FLOWS", "PRIORITY", "Flow", "FlowContext", "Outcome"]

@@ -1,0 +1,146 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='InboundMessage',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('peer', fields.CharField(default='', max_length=100)),
+                ('mail_from', fields.CharField(max_length=512)),
+                ('rcpt_tos', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('content', fields.BinaryField()),
+                ('size', fields.IntField()),
+                ('status', fields.CharField(default='received', db_index=True, max_length=16)),
+                ('reason', fields.CharField(default='', max_length=200)),
+                ('error', fields.TextField(default='', unique=False)),
+                ('message_id', fields.CharField(null=True, max_length=998)),
+                ('dedup_key', fields.CharField(null=True, unique=True, max_length=64)),
+                ('attempts', fields.IntField(default=0)),
+                ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'inbound_message', 'app': 'pactmail', 'pk_attr': 'id', 'table_description': 'Every message received, raw bytes kept, with what became of it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OutboundMessage',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('idempotency_key', fields.CharField(unique=True, max_length=200)),
+                ('template', fields.CharField(max_length=64)),
+                ('to_address', fields.CharField(max_length=320)),
+                ('context', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('message_id', fields.CharField(unique=True, max_length=255)),
+                ('in_reply_to', fields.CharField(null=True, max_length=998)),
+                ('references', fields.TextField(default='', unique=False)),
+                ('reply_token', fields.CharField(null=True, max_length=64)),
+                ('inbound', fields.ForeignKeyField('pactmail.InboundMessage', source_field='inbound_id', null=True, db_constraint=True, to_field='id', related_name='outbound', on_delete=OnDelete.SET_NULL)),
+                ('status', fields.CharField(default='pending', db_index=True, max_length=16)),
+                ('attempts', fields.IntField(default=0)),
+                ('last_error', fields.TextField(default='', unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'outbound_message', 'app': 'pactmail', 'pk_attr': 'id', 'table_description': 'Every message sent, with its idempotency key and delivery state.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Person',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('email', fields.CharField(unique=True, max_length=320)),
+                ('name', fields.CharField(default='', max_length=200)),
+                ('timezone', fields.CharField(default='', max_length=64)),
+                ('timezone_confirmed', fields.BooleanField(default=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'person', 'app': 'pactmail', 'pk_attr': 'id', 'table_description': 'Someone known by an email address: a member, a partner, or both.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CoachingNote',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('pactmail.Person', source_field='member_id', db_constraint=True, to_field='id', related_name='coaching_notes', on_delete=OnDelete.CASCADE)),
+                ('source', fields.ForeignKeyField('pactmail.InboundMessage', source_field='source_id', db_constraint=True, to_field='id', related_name='coaching_notes', on_delete=OnDelete.CASCADE)),
+                ('coach_name', fields.CharField(default='', max_length=200)),
+                ('coach_email', fields.CharField(default='', max_length=320)),
+                ('original_date', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('subject', fields.CharField(default='', max_length=998)),
+                ('body', fields.TextField(default='', unique=False)),
+                ('member_note', fields.TextField(default='', unique=False)),
+                ('shared', fields.BooleanField(default=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'coaching_note', 'app': 'pactmail', 'pk_attr': 'id', 'table_description': 'A forwarded email from a coach, kept privately for the member.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Commitment',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('pactmail.Person', source_field='member_id', db_constraint=True, to_field='id', related_name='commitments', on_delete=OnDelete.CASCADE)),
+                ('number', fields.IntField()),
+                ('text', fields.TextField(unique=False)),
+                ('due_date', fields.DateField(null=True)),
+                ('recurrence', fields.CharField(null=True, max_length=200)),
+                ('recurrence_label', fields.CharField(null=True, max_length=100)),
+                ('state', fields.CharField(default='open', max_length=16)),
+                ('source', fields.ForeignKeyField('pactmail.InboundMessage', source_field='source_id', null=True, db_constraint=True, to_field='id', related_name='commitments', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'commitment', 'app': 'pactmail', 'unique_together': (('member', 'number'),), 'pk_attr': 'id', 'table_description': 'One promise of a member, numbered per member (#1, #2, ...).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CommitmentUpdate',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('commitment', fields.ForeignKeyField('pactmail.Commitment', source_field='commitment_id', db_constraint=True, to_field='id', related_name='updates', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharField(max_length=16)),
+                ('note', fields.TextField(default='', unique=False)),
+                ('new_due_date', fields.DateField(null=True)),
+                ('source', fields.ForeignKeyField('pactmail.InboundMessage', source_field='source_id', null=True, db_constraint=True, to_field='id', related_name='updates', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'commitment_update', 'app': 'pactmail', 'pk_attr': 'id', 'table_description': 'News from the member on one commitment.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Partnership',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('pactmail.Person', source_field='member_id', db_constraint=True, to_field='id', related_name='partnerships_as_member', on_delete=OnDelete.CASCADE)),
+                ('partner', fields.ForeignKeyField('pactmail.Person', source_field='partner_id', db_constraint=True, to_field='id', related_name='partnerships_as_partner', on_delete=OnDelete.CASCADE)),
+                ('relationship', fields.CharField(null=True, max_length=16)),
+                ('state', fields.CharField(default='invited', max_length=16)),
+                ('cadence', fields.CharField(default='weekly', max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'partnership', 'app': 'pactmail', 'unique_together': (('member', 'partner'),), 'pk_attr': 'id', 'table_description': 'A partner holding a member accountable.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Verdict',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('commitment', fields.ForeignKeyField('pactmail.Commitment', source_field='commitment_id', db_constraint=True, to_field='id', related_name='verdicts', on_delete=OnDelete.CASCADE)),
+                ('partner', fields.ForeignKeyField('pactmail.Person', source_field='partner_id', db_constraint=True, to_field='id', related_name='verdicts_given', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharField(max_length=16)),
+                ('note', fields.TextField(default='', unique=False)),
+                ('source', fields.ForeignKeyField('pactmail.InboundMessage', source_field='source_id', db_constraint=True, to_field='id', related_name='verdicts', on_delete=OnDelete.CASCADE)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'verdict', 'app': 'pactmail', 'unique_together': (('source', 'commitment'),), 'pk_attr': 'id', 'table_description': 'A verdict of a partner on one commitment, stored once per source message.'},
+            bases=['Model'],
+        ),
+    ]

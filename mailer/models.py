@@ -1,0 +1,233 @@
+"""The database schema (SPEC §2): people, partnerships, commitments and every message."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class PartnershipState(StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    UNSUITABLE = "unsuitable"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class Relationship(StrEnum):
+    PEER = "peer"
+    OUTSIDE = "outside"
+    COACH = "coach"
+
+
+class CommitmentState(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+    MISSED = "missed"
+
+
+class UpdateKind(StrEnum):
+    NOTE = "note"
+    DONE = "done"
+    DROPPED = "dropped"
+    MOVED = "moved"
+
+
+class VerdictKind(StrEnum):
+    ON_TRACK = "on_track"
+    CHALLENGE = "challenge"
+
+
+class InboundStatus(StrEnum):
+    RECEIVED = "received"  # stored, waiting for its processing job
+    PROCESSED = "processed"
+    IGNORED = "ignored"  # stored on purpose and not answered (RFC 3834, postmaster, ...)
+    DUPLICATE = "duplicate"  # the same message was already processed
+    FAILED = "failed"  # processing raised; the error is kept
+
+
+class OutboundStatus(StrEnum):
+    PENDING = "pending"  # row written, send job not yet done
+    SENDING = "sending"  # handed to the relay up to (not including) DATA
+    DATA_SENT = "data_sent"  # DATA was under way: the relay may have it
+    SENT = "sent"
+    POSSIBLY_SENT = "possibly_sent"  # interrupted during DATA: not resent blindly
+    FAILED = "failed"  # permanent refusal or retries used up
+
+
+class Person(Model):
+    """Someone known by an email address: a member, a partner, or both."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=320, unique=True)
+    name = fields.CharField(max_length=200, default="")
+    # IANA zone name, or a fixed offset such as "+01:00" guessed from a Date header.
+    timezone = fields.CharField(max_length=64, default="")
+    timezone_confirmed = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "person"
+
+
+class Partnership(Model):
+    """A partner holding a member accountable."""
+
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "pactmail.Person", related_name="partnerships_as_member", on_delete=fields.CASCADE
+    )
+    partner: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "pactmail.Person", related_name="partnerships_as_partner", on_delete=fields.CASCADE
+    )
+    relationship = fields.CharField(max_length=16, null=True)
+    state = fields.CharField(max_length=16, default=PartnershipState.INVITED.value)
+    cadence = fields.CharField(max_length=16, default="weekly")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "partnership"
+        unique_together = (("member", "partner"),)
+
+
+class InboundMessage(Model):
+    """Every message received, raw bytes kept, with what became of it."""
+
+    id = fields.BigIntField(primary_key=True)
+    received_at = fields.DatetimeField(auto_now_add=True)
+    peer = fields.CharField(max_length=100, default="")
+    mail_from = fields.CharField(max_length=512)
+    rcpt_tos = fields.JSONField[list[str]]()
+    content = fields.BinaryField()
+    size = fields.IntField()
+    status = fields.CharField(max_length=16, default=InboundStatus.RECEIVED.value, db_index=True)
+    reason = fields.CharField(max_length=200, default="")
+    error = fields.TextField(default="")
+    message_id = fields.CharField(max_length=998, null=True)
+    # Set when processing claims the message: equal keys mean the same message.
+    dedup_key = fields.CharField(max_length=64, null=True, unique=True)
+    attempts = fields.IntField(default=0)
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "inbound_message"
+
+
+class OutboundMessage(Model):
+    """Every message sent, with its idempotency key and delivery state."""
+
+    id = fields.BigIntField(primary_key=True)
+    idempotency_key = fields.CharField(max_length=200, unique=True)
+    template = fields.CharField(max_length=64)
+    to_address = fields.CharField(max_length=320)
+    context = fields.JSONField[dict[str, object]]()
+    message_id = fields.CharField(max_length=255, unique=True)
+    in_reply_to = fields.CharField(max_length=998, null=True)
+    references = fields.TextField(default="")
+    reply_token = fields.CharField(max_length=64, null=True)
+    inbound: fields.ForeignKeyNullableRelation[InboundMessage] = fields.ForeignKeyField(
+        "pactmail.InboundMessage", related_name="outbound", null=True, on_delete=fields.SET_NULL
+    )
+    status = fields.CharField(max_length=16, default=OutboundStatus.PENDING.value, db_index=True)
+    attempts = fields.IntField(default=0)
+    last_error = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbound_message"
+
+
+class Commitment(Model):
+    """One promise of a member, numbered per member (#1, #2, ...)."""
+
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "pactmail.Person", related_name="commitments", on_delete=fields.CASCADE
+    )
+    number = fields.IntField()
+    text = fields.TextField()
+    due_date = fields.DateField(null=True)
+    recurrence = fields.CharField(max_length=200, null=True)
+    recurrence_label = fields.CharField(max_length=100, null=True)
+    state = fields.CharField(max_length=16, default=CommitmentState.OPEN.value)
+    source: fields.ForeignKeyNullableRelation[InboundMessage] = fields.ForeignKeyField(
+        "pactmail.InboundMessage",
+        related_name="commitments",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "commitment"
+        unique_together = (("member", "number"),)
+
+
+class CommitmentUpdate(Model):
+    """News from the member on one commitment."""
+
+    id = fields.IntField(primary_key=True)
+    commitment: fields.ForeignKeyRelation[Commitment] = fields.ForeignKeyField(
+        "pactmail.Commitment", related_name="updates", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=16)
+    note = fields.TextField(default="")
+    new_due_date = fields.DateField(null=True)
+    source: fields.ForeignKeyNullableRelation[InboundMessage] = fields.ForeignKeyField(
+        "pactmail.InboundMessage", related_name="updates", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "commitment_update"
+
+
+class Verdict(Model):
+    """A verdict of a partner on one commitment, stored once per source message."""
+
+    id = fields.IntField(primary_key=True)
+    commitment: fields.ForeignKeyRelation[Commitment] = fields.ForeignKeyField(
+        "pactmail.Commitment", related_name="verdicts", on_delete=fields.CASCADE
+    )
+    partner: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "pactmail.Person", related_name="verdicts_given", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=16)
+    note = fields.TextField(default="")
+    source: fields.ForeignKeyRelation[InboundMessage] = fields.ForeignKeyField(
+        "pactmail.InboundMessage", related_name="verdicts", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "verdict"
+        unique_together = (("source", "commitment"),)
+
+
+class CoachingNote(Model):
+    """A forwarded email from a coach, kept privately for the member."""
+
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "pactmail.Person", related_name="coaching_notes", on_delete=fields.CASCADE
+    )
+    source: fields.ForeignKeyRelation[InboundMessage] = fields.ForeignKeyField(
+        "pactmail.InboundMessage", related_name="coaching_notes", on_delete=fields.CASCADE
+    )
+    coach_name = fields.CharField(max_length=200, default="")
+    coach_email = fields.CharField(max_length=320, default="")
+    original_date = fields.DatetimeField(null=True)
+    subject = fields.CharField(max_length=998, default="")
+    body = fields.TextField(default="")
+    member_note = fields.TextField(default="")
+    shared = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "coaching_note"

@@ -1,0 +1,54 @@
+"""Queueing outbound mail: a row first, in the caller's transaction; sending is a job."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from mailer.headers import header_safe
+from mailer.models import InboundMessage, OutboundMessage
+
+
+async def queue_email(
+    *,
+    key: str,
+    template: str,
+    to: str,
+    context: dict[str, object],
+    domain: str,
+    answering: InboundMessage | None = None,
+    answering_message_id: str | None = None,
+    answering_references: Sequence[str] = (),
+    reply_token: str | None = None,
+    connection: BaseDBAsyncClient | None = None,
+) -> OutboundMessage:
+    """Write the outbound row for one email; the same key never makes two.
+
+    ``answering_*`` give the threading headers: the message answered and the
+    thread it belongs to.
+    """
+    references = [*answering_references]
+    if answering_message_id and answering_message_id not in references:
+        references.append(answering_message_id)
+    # The key is unique in the database: a second row for it fails the caller's
+    # transaction, which is what makes a re-run of the same work harmless.
+    return await OutboundMessage.create(
+        using_db=connection,
+        idempotency_key=key,
+        template=template,
+        to_address=header_safe(to),
+        context=context,
+        message_id=new_message_id(domain),
+        in_reply_to=answering_message_id,
+        # RFC 5322 keeps References growing; the last few are plenty to thread.
+        references=" ".join(f"<{ref}>" for ref in references[-10:]),
+        reply_token=reply_token,
+        inbound=answering,
+    )
+
+
+def new_message_id(domain: str) -> str:
+    """A fresh Message-ID (without angle brackets) at our domain."""
+    return f"pm.{secrets.token_hex(12)}@{domain}"

@@ -1,0 +1,212 @@
+"""The words due dates and recurrences are read from, and the tokenizer that reads a line.
+
+The tables cover English, German, French and Spanish. Words are matched lower-cased and
+without accents ("März" -> "marz"): `fold` does that one character for one, so the
+offsets of the folded line still match the line as written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NamedTuple, TypeVar
+
+_K = TypeVar("_K")
+
+
+def _vocab(table: dict[_K, str]) -> dict[str, _K]:
+    """Map each space-separated word of a table row to the row's key."""
+    return {word: key for key, words in table.items() for word in words.split()}
+
+
+def _anchor_table(table: str) -> tuple[tuple[tuple[str, ...], str, str, bool], ...]:
+    """(words, language, strength, means until) rows of an anchor table, longest first."""
+    rows = []
+    for line in table.strip().splitlines():
+        phrases, spec = line.split(":")
+        lang, strength, *until = spec.split()
+        rows += [(tuple(p.split()), lang, strength, bool(until)) for p in phrases.split("/")]
+    return tuple(sorted(rows, key=lambda row: -len(row[0])))
+
+
+def word_set(words: str) -> frozenset[str]:
+    """A set of space-separated words."""
+    return frozenset(words.split())
+
+
+# fmt: off
+# Words are matched lower-cased and without accents ("März" -> "marz").
+WEEKDAYS = _vocab({
+    0: "monday montag lundi lunes", 1: "tuesday dienstag mardi martes",
+    2: "wednesday mittwoch mercredi miercoles", 3: "thursday donnerstag jeudi jueves",
+    4: "friday freitag vendredi viernes", 5: "saturday samstag samedi sabado",
+    6: "sunday sonntag dimanche domingo"})
+# English abbreviations only after English anchors: French "mon" is "my".
+WEEKDAY_ABBR = _vocab({0: "mon", 1: "tue tues", 2: "wed", 3: "thu thur thurs", 4: "fri",
+                       5: "sat", 6: "sun"})
+WEEKDAYS_PLURAL = _vocab({
+    0: "mondays montags lundis", 1: "tuesdays dienstags mardis",
+    2: "wednesdays mittwochs mercredis", 3: "thursdays donnerstags jeudis",
+    4: "fridays freitags vendredis", 5: "saturdays samstags samedis sabados",
+    6: "sundays sonntags dimanches domingos"})
+ANY_DAY = {**WEEKDAYS, **WEEKDAYS_PLURAL}
+MONTHS = _vocab({
+    1: "january jan januar janner janvier enero", 2: "february feb februar fevrier febrero",
+    3: "march mar marz maerz mars marzo", 4: "april apr avril abril", 5: "may mai mayo",
+    6: "june jun juni juin junio", 7: "july jul juli juillet julio", 8: "august aug aout agosto",
+    9: "september sep sept septembre septiembre", 10: "october oct oktober octobre octubre",
+    11: "november nov novembre noviembre", 12: "december dec dezember decembre diciembre"})
+PERIODS = _vocab({
+    "day": "day days tag tage tagen jour jours dia dias",
+    "week": "week weeks woche wochen semaine semaines semana semanas",
+    "month": "month months monat monate monaten monats mois mes meses",
+    "quarter": "quarter quarters quartal quartals trimestre trimestres",
+    "year": "year years jahr jahre jahren jahres annee annees ans ano anos",
+    "weekend": "weekend wochenende", "fortnight": "fortnight fortnights",
+    "hour": "hour hours stunde stunden heure heures hora horas"})
+NUMBERS = _vocab({
+    1: "a an one ein eine einer einem un une una uno", 2: "two zwei deux dos couple",
+    3: "three drei trois tres few", 4: "four vier quatre cuatro", 5: "five funf cinq cinco",
+    6: "six sechs seis", 7: "seven sieben sept siete", 8: "eight acht huit ocho",
+    9: "nine neun neuf nueve", 10: "ten zehn dix diez", 11: "eleven elf onze once",
+    12: "twelve zwolf douze doce"})
+ORDINALS = _vocab({1: "first 1st", 2: "second 2nd", 3: "third 3rd", 4: "fourth 4th"})
+FILLERS = word_set("the of der die das dem den des zum zur von le la les l' au du de d' el los "
+                   "las del al")
+ARTICLES = word_set("the der dem den zum le la l' el del al")
+THIS = word_set("this current coming upcoming diese dieser dieses diesem diesen ce cet cette "
+                "este esta")
+NEXT = word_set("next nachste nachsten nachster nachstes naechste naechsten kommende kommenden "
+                "prochain prochaine proximo proxima following")
+END = word_set("end ende fin final")
+IN = word_set("in within innerhalb binnen dans en dentro")
+# A date right after these is not a deadline but a start, or in the past.
+START = word_set("from starting start starts beginning after ab nach partir apres desde despues")
+PAST = word_set("since last past seit depuis")
+EVERY = word_set("every each jeden jede jeder jedes alle chaque cada")
+DAYPARTS = word_set("morning mornings evening evenings night nights afternoon afternoons morgen "
+                    "abend abende nacht matin matins soir soirs nuit manana mananas noche noches "
+                    "tarde tardes")
+TIMES_WORDS = word_set("times time x mal fois veces vez")
+TIMES_COUNT = {"once": 1, "twice": 2, "thrice": 3, "einmal": 1, "zweimal": 2, "dreimal": 3,
+               "viermal": 4, "funfmal": 5}
+PER = word_set("a an per each every pro die in der par por la al the")
+DETERMINERS = word_set("the a an my our your his her their this that der die das ein eine le la "
+                       "les un une mon ma el los las su")
+ADVERBS: dict[str, tuple[str, int, str]] = _vocab({
+    ("DAILY", 1, "daily"): "daily nightly taglich quotidien quotidienne quotidiennement diario "
+                           "diariamente",
+    ("WEEKLY", 1, "weekly"): "weekly wochentlich hebdomadaire semanal semanalmente",
+    ("WEEKLY", 2, "every other week"): "biweekly fortnightly",
+    ("MONTHLY", 1, "monthly"): "monthly monatlich mensuel mensuelle mensuellement mensual "
+                               "mensualmente",
+    ("MONTHLY", 3, "quarterly"): "quarterly vierteljahrlich quartalsweise trimestriel",
+    ("YEARLY", 1, "yearly"): "yearly annually jahrlich annuel annuelle anual anualmente"})
+
+# Anchor strengths: "by" (our rules, then dateparser), "on" (exact dates and "the 15th"),
+# "in" (also a month or year alone), and none (only phrases that are always dates).
+STRONG, WEAK, IN_MONTH, BARE = "strong", "weak", "in", "bare"
+# "phrases: language strength [until]"; "until" anchors also end a recurrence.
+ANCHORS = _anchor_table("""
+    no later than/not later than/due date/due by/due on/due/deadline/by/before: en strong
+    until/till/til/through: en strong until
+    on: en weak
+    in: en in
+    bis spatestens/spatestens: de strong
+    bis: de strong until
+    am/vor: de weak
+    d' ici/avant/au plus tard: fr strong
+    jusqu': fr strong until
+    pour: fr weak
+    antes de/antes del/a mas tardar: es strong
+    hasta: es strong until
+    para: es weak
+""")
+EOD = (("eod",), ("cob",), ("eob",), ("end", "of", "day"), ("end", "of", "the", "day"),
+       ("end", "of", "business"), ("close", "of", "business"), ("noon",), ("midday",),
+       ("midnight",))
+# (words, days from today, allowed without an anchor); longer sequences first.
+RELATIVE: tuple[tuple[tuple[str, ...], int, bool], ...] = (
+    (("day", "after", "tomorrow"), 2, True), (("apres", "demain"), 2, True),
+    (("pasado", "manana"), 2, True), (("this", "morning"), 0, True),
+    (("this", "afternoon"), 0, True), (("this", "evening"), 0, True), (("ce", "soir"), 0, True),
+    (("esta", "noche"), 0, True), (("aujourd'", "hui"), 0, True), (("today",), 0, True),
+    (("tonight",), 0, True), (("heute",), 0, True), (("hoy",), 0, True),
+    (("tomorrow",), 1, True), (("tmrw",), 1, True), (("tmw",), 1, True), (("tmr",), 1, True),
+    (("demain",), 1, True), (("ubermorgen",), 2, True), (("morgen",), 1, False),
+    (("manana",), 1, False))
+SINGLE_END = {"eow": "week", "eom": "month", "eoq": "quarter", "eoy": "year",
+              "monatsende": "month", "quartalsende": "quarter", "jahresende": "year",
+              "wochenende": "weekend"}
+# fmt: on
+
+_TOKEN = re.compile(
+    r"(?P<iso>\d{4}-\d{1,2}-\d{1,2})(?!\d)"
+    r"|(?P<num>\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?\.?)(?![\d/])"
+    r"|(?P<clock>\d{1,2}(?::\d{2})?\s?[ap]\.?m\b\.?|\d{1,2}:\d{2}|\d{1,2}h(?:\d{2})?\b)"
+    r"|(?P<quarter>q[1-4])\b"
+    r"|(?P<number>\d+(?:st|nd|rd|th|er|x|\.)?)(?![^\W_])"
+    r"|(?P<word>[^\W\d_]{1,8}'(?=[^\W\d_])|[^\W\d_]+)"
+)
+CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]]")
+
+
+class Tok(NamedTuple):
+    """One token of a folded line: its kind (a group of the token pattern), text and offsets."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """A line being read: its tokens, the "today" its dates count from, its anchor's language."""
+
+    raw: str  # the line as written
+    line: str  # the same line folded, character for character
+    toks: list[Tok]
+    today: date
+    now: datetime
+    lang: str | None = None
+
+    def word(self, i: int) -> str:
+        """The folded text of token i, or "" past the end."""
+        return self.toks[i].text if 0 <= i < len(self.toks) else ""
+
+    def seq(self, i: int, words: tuple[str, ...]) -> int | None:
+        """The index after `words` when they start at token i."""
+        n = len(words)
+        return i + n if tuple(t.text for t in self.toks[i : i + n]) == words else None
+
+    def gap(self, i: int) -> str:
+        """The raw text between token i-1 and token i."""
+        return (
+            self.line[self.toks[i - 1].end : self.toks[i].start] if 0 < i < len(self.toks) else ""
+        )
+
+    def skip(self, i: int, words: frozenset[str]) -> int:
+        """The first index from i whose token is not in `words`."""
+        while self.word(i) in words:
+            i += 1
+        return i
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, one character for one so offsets still match."""
+    out = []
+    for ch in text.replace("\u2019", "'"):
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        low = base.lower()
+        out.append(low if len(low) == 1 else ch)
+    return "".join(out)
+
+
+def tokens(line: str) -> list[Tok]:
+    """Split a folded line into typed tokens."""
+    return [
+        Tok(m.lastgroup or "word", m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)
+    ]

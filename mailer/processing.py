@@ -1,0 +1,192 @@
+"""Processing one stored inbound message: parse, decide, act, record (SPEC §5).
+
+Run as a job, possibly more than once: the first run that commits claims the
+message by its deduplication key, so a second run, or a second copy of the
+same message, changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import traceback
+from datetime import datetime
+from typing import cast
+
+from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.transactions import in_transaction
+
+from mailer.addresses import Refusal, Route, parse_recipient
+from mailer.flows import FLOWS, PRIORITY, FlowContext, Outcome
+from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
+from mailer.outbound import queue_email
+from mailer.parsing.mime import ParsedMessage, read_message
+from mailer.refusals import Refused
+from mailer.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PARSE_TIMEOUT_SECONDS = 20.0
+
+
+class TransientProcessingError(Exception):
+    """Processing could not finish for a reason that may pass (database, race)."""
+
+
+async def process_inbound(
+    inbound_id: int, settings: Settings, now: datetime, attempt: int = 1
+) -> list[int]:
+    """Process one message; returns the ids of outbound rows waiting to be sent."""
+    inbound = await InboundMessage.get(id=inbound_id)
+    if inbound.status == InboundStatus.RECEIVED.value:
+        try:
+            await _process(inbound, settings, now, attempt)
+        except (OperationalError, ConnectionError, OSError) as exc:
+            raise TransientProcessingError(str(exc)) from exc
+        except IntegrityError as exc:
+            # A race on a unique key with another message of the same member.
+            raise TransientProcessingError(str(exc)) from exc
+        except Exception as exc:
+            log.exception("inbound %s failed", inbound_id)
+            await _record_failure(inbound, settings, exc)
+    return await pending_outbound(inbound_id)
+
+
+async def pending_outbound(inbound_id: int) -> list[int]:
+    """Outbound rows caused by this message that are not sent yet."""
+    ids = await OutboundMessage.filter(
+        inbound_id=inbound_id, status=OutboundStatus.PENDING.value
+    ).values_list("id", flat=True)
+    return cast(list[int], ids)
+
+
+async def _process(
+    inbound: InboundMessage, settings: Settings, now: datetime, attempt: int
+) -> None:
+    message = await _parse(inbound, settings)
+    route = _main_route(inbound, settings, now)
+    sender = message.from_address or _bare(inbound.mail_from)
+    key = dedup_key(message, inbound)
+    try:
+        async with in_transaction() as connection:
+            claimed = (
+                await InboundMessage.filter(id=inbound.id, status=InboundStatus.RECEIVED.value)
+                .using_db(connection)
+                .update(
+                    dedup_key=key,
+                    message_id=(message.message_id or "")[:998] or None,
+                    attempts=attempt,
+                )
+            )
+            if not claimed:
+                return  # another run finished it meanwhile
+            outcome = (
+                Outcome(InboundStatus.IGNORED, "no recipient of ours")
+                if route is None
+                else await _decide(
+                    FlowContext(inbound, message, route, sender, settings, now, connection)
+                )
+            )
+            await (
+                InboundMessage.filter(id=inbound.id)
+                .using_db(connection)
+                .update(status=outcome.status.value, reason=outcome.reason[:200], processed_at=now)
+            )
+    except IntegrityError:
+        if not await _is_duplicate(key, inbound.id):
+            raise
+        await InboundMessage.filter(id=inbound.id).update(
+            status=InboundStatus.DUPLICATE.value,
+            reason="the same message was already processed",
+            processed_at=now,
+            attempts=attempt,
+        )
+
+
+async def _decide(ctx: FlowContext) -> Outcome:
+    automatic = ctx.message.auto_reply_reason
+    if automatic is not None and ctx.route.kind not in _NEVER_ANSWERING:
+        return Outcome(InboundStatus.IGNORED, f"not answered (RFC 3834): {automatic}")
+    if not ctx.sender:
+        return Outcome(InboundStatus.IGNORED, "no address to answer")
+    try:
+        return await FLOWS[ctx.route.kind](ctx)
+    except Refused as refusal:
+        await ctx.answer(
+            refusal.template, {"reason": refusal.reason, "subject": ctx.message.subject}
+        )
+        return Outcome(InboundStatus.PROCESSED, f"answered: {refusal.reason}")
+
+
+async def _parse(inbound: InboundMessage, settings: Settings) -> ParsedMessage:
+    # Off the event loop and time-bounded: crafted headers have sent the
+    # standard parser into loops before (bpo-37461).
+    return await asyncio.wait_for(
+        asyncio.to_thread(
+            read_message,
+            bytes(inbound.content),
+            own_domain=settings.domain,
+            envelope_sender=inbound.mail_from,
+        ),
+        PARSE_TIMEOUT_SECONDS,
+    )
+
+
+def _main_route(inbound: InboundMessage, settings: Settings, now: datetime) -> Route | None:
+    routes: list[Route] = []
+    for address in inbound.rcpt_tos:
+        try:
+            routes.append(
+                parse_recipient(address, domain=settings.domain, key=settings.secret_key, now=now)
+            )
+        except Refusal:
+            continue  # accepted at RCPT, but e.g. the key changed since
+    if not routes:
+        return None
+    return min(routes, key=lambda route: PRIORITY.index(route.kind))
+
+
+def dedup_key(message: ParsedMessage, inbound: InboundMessage) -> str:
+    """Equal for two copies of one message to the same recipients."""
+    identity = (
+        f"mid:{message.message_id}"
+        if message.message_id
+        else "sha:" + hashlib.sha256(bytes(inbound.content)).hexdigest()
+    )
+    recipients = ",".join(sorted({address.lower() for address in inbound.rcpt_tos}))
+    return hashlib.sha256(f"{identity}\n{recipients}".encode()).hexdigest()
+
+
+async def _is_duplicate(key: str, inbound_id: int) -> bool:
+    return await InboundMessage.filter(dedup_key=key).exclude(id=inbound_id).exists()
+
+
+async def _record_failure(inbound: InboundMessage, settings: Settings, exc: Exception) -> None:
+    """Keep the error; tell the sender in plain words when they may be answered."""
+    error = "".join(traceback.format_exception(exc))[-8000:]
+    async with in_transaction() as connection:
+        await (
+            InboundMessage.filter(id=inbound.id)
+            .using_db(connection)
+            .update(status=InboundStatus.FAILED.value, reason="processing failed", error=error)
+        )
+        recipient = _bare(inbound.mail_from)
+        if recipient:
+            await queue_email(
+                key=f"failed:{inbound.id}",
+                template="processing_failed",
+                to=recipient,
+                context={},
+                domain=settings.domain,
+                answering=inbound,
+                connection=connection,
+            )
+
+
+def _bare(address: str) -> str:
+    return address.strip().strip("<>").lower()
+
+
+# Flows that never send an answer, so RFC 3834 does not stop them.
+_NEVER_ANSWERING = frozenset({"bounce", "postmaster"})

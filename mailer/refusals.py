@@ -1,0 +1,31 @@
+"""Every way the service declines to act on a message, each with the email that explains it."""
+
+from __future__ import annotations
+
+
+class Refused(Exception):
+    """Processing stopped on purpose; the sender gets ``template`` with ``reason``."""
+
+    template = "not_understood"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NoCommitmentsFound(Refused):
+    template = "not_understood"
+
+
+class NotUnderstood(Refused):
+    template = "not_understood"
+
+
+class TokenExpired(Refused):
+    template = "token_expired"
+
+
+class NotYetAvailable(Refused):
+    """An address whose flow this version does not read yet."""
+
+    template = "not_understood"

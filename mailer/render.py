@@ -1,0 +1,92 @@
+"""Rendering an outbound row into a complete email (jinja2, text and HTML parts)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from mailer.headers import header_safe, reply_subject
+from mailer.models import OutboundMessage
+
+SERVICE_NAME = "pactmail"
+
+
+@cache
+def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
+    """(text, html) environments over the templates folder; built once."""
+    loader = jinja2.FileSystemLoader([str(path) for path in _template_dirs()])
+    text = jinja2.Environment(
+        loader=loader,
+        autoescape=False,  # noqa: S701 (plain text, not HTML)
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    html = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    for environment in (text, html):
+        environment.filters["reply_subject"] = reply_subject
+    return text, html
+
+
+def _template_dirs() -> list[Path]:
+    # Installed, the top-level templates/ folder is the package data
+    # mailer.templates; in a checkout it sits beside mailer/.
+    dirs = [Path(__file__).resolve().parent.parent / "templates"]
+    with contextlib.suppress(ModuleNotFoundError):
+        dirs.append(Path(str(resources.files("mailer.templates"))))
+    return [path for path in dirs if path.is_dir()]
+
+
+def render_email(
+    row: OutboundMessage, *, domain: str, envelope_from: str, now: datetime
+) -> EmailMessage:
+    """The full message for an outbound row, headers included."""
+    text_env, html_env = _environments()
+    context = {
+        **row.context,
+        "domain": domain,
+        "service": SERVICE_NAME,
+        "help_address": f"help@{domain}",
+        "commit_address": f"commit@{domain}",
+        "reply_address": _reply_address(row, domain),
+    }
+    subject = text_env.get_template(f"{row.template}/subject.txt").render(context)
+    text = text_env.get_template(f"{row.template}/body.txt").render(context)
+    html = html_env.get_template(f"{row.template}/body.html").render(context)
+
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["From"] = Address(SERVICE_NAME, "commit", domain)
+    message["To"] = header_safe(row.to_address, limit=320)
+    message["Subject"] = header_safe(subject, limit=250)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{row.message_id}>"
+    if row.in_reply_to:
+        message["In-Reply-To"] = f"<{header_safe(row.in_reply_to, limit=998)}>"
+    if row.references:
+        message["References"] = header_safe(row.references, limit=998 * 4)
+    # RFC 3834: an answer to a message is auto-replied, the rest auto-generated.
+    message["Auto-Submitted"] = "auto-replied" if row.in_reply_to else "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message["Reply-To"] = _reply_address(row, domain)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def _reply_address(row: OutboundMessage, domain: str) -> str:
+    if row.reply_token:
+        return f"reply+{row.reply_token}@{domain}"
+    return f"help@{domain}"

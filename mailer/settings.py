@@ -1,0 +1,99 @@
+"""The one settings object, built from the PACTMAIL_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DOMAIN = "pactmail.localhost"
+DEFAULT_LISTEN = "127.0.0.1:2525"
+DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """A PACTMAIL_* variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service is configured with; passed in, never global."""
+
+    domain: str
+    listen_host: str
+    listen_port: int
+    relay: tuple[str, int] | None
+    data_dir: Path
+    database_url: str
+    redis_url: str | None  # None: start an embedded redis-server under data_dir
+    secret_key: bytes
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    queue_name: str = "pactmail"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where outbound mail is written when no relay is configured."""
+        return self.data_dir / "outbox"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the environment; create the data directory and secret on first use."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("PACTMAIL_DATA_DIR") or "./var").resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        host, port = parse_host_port(env.get("PACTMAIL_LISTEN") or DEFAULT_LISTEN, "LISTEN")
+        relay_text = env.get("PACTMAIL_RELAY", "").strip()
+        return cls(
+            domain=(env.get("PACTMAIL_DOMAIN") or DEFAULT_DOMAIN).strip().lower(),
+            listen_host=host,
+            listen_port=port,
+            relay=parse_host_port(relay_text, "RELAY") if relay_text else None,
+            data_dir=data_dir,
+            database_url=env.get("PACTMAIL_DATABASE_URL")
+            or f"sqlite://{data_dir / 'pactmail.sqlite3'}",
+            redis_url=env.get("PACTMAIL_REDIS_URL") or None,
+            secret_key=_secret_key(env.get("PACTMAIL_SECRET_KEY"), data_dir),
+            max_message_bytes=int(
+                env.get("PACTMAIL_MAX_MESSAGE_BYTES") or DEFAULT_MAX_MESSAGE_BYTES
+            ),
+        )
+
+
+def parse_host_port(text: str, name: str) -> tuple[str, int]:
+    """Split ``host:port`` (``[::1]:25`` for IPv6).
+
+    >>> parse_host_port("127.0.0.1:2525", "LISTEN")
+    ('127.0.0.1', 2525)
+    >>> parse_host_port("[::1]:25", "RELAY")
+    ('::1', 25)
+    """
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise SettingsError(f"PACTMAIL_{name} must be host:port, not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def _secret_key(given: str | None, data_dir: Path) -> bytes:
+    """The given key, else one generated once and kept in the data directory."""
+    if given:
+        return given.encode()
+    path = data_dir / "secret_key"
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32).encode()
+    # O_EXCL: two processes starting at once must end up with the same key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as file:
+        file.write(key)
+    return key

@@ -1,0 +1,107 @@
+"""The inbound SMTP server: check recipients, store the raw message, answer.
+
+No parsing happens here (habit 1 of STYLE.md): the message is committed as
+bytes and its processing is a queued job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from mailer.addresses import Refusal, parse_recipient
+from mailer.intake import Arrival, Intake
+from mailer.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_RECIPIENTS = 50
+SERVER_IDENT = "pactmail ESMTP"
+
+OK = "250 2.0.0 OK: message stored"
+RECIPIENT_OK = "250 2.1.5 OK"
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
+STORE_FAILED = "451 4.3.0 Temporary failure storing the message; please try again later"
+LOCAL_ERROR = "451 4.3.0 Temporary local problem; please try again later"
+
+
+class InboundHandler:
+    """aiosmtpd handler: only the hooks pactmail needs."""
+
+    def __init__(self, settings: Settings, intake: Intake, now: Callable[[], datetime]) -> None:
+        self._settings = settings
+        self._intake = intake
+        self._now = now
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return TOO_MANY_RECIPIENTS
+        try:
+            parse_recipient(
+                address,
+                domain=self._settings.domain,
+                key=self._settings.secret_key,
+                now=self._now(),
+            )
+        except Refusal as refusal:
+            return refusal.reply
+        envelope.rcpt_tos.append(address)
+        return RECIPIENT_OK
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        arrival = Arrival(
+            peer=_peer_text(session.peer),
+            mail_from=envelope.mail_from or "",
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            content=bytes(content),
+        )
+        try:
+            await self._intake.store(arrival)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return STORE_FAILED
+        return OK
+
+    async def handle_exception(self, error: Exception) -> str:
+        """A fault of ours is temporary for the sender: 451, never 5xx."""
+        log.error("SMTP session error", exc_info=error)
+        return LOCAL_ERROR
+
+
+def _peer_text(peer: object) -> str:
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"[:100]
+    return str(peer)[:100]
+
+
+async def start_smtp_server(
+    settings: Settings, intake: Intake, now: Callable[[], datetime]
+) -> asyncio.Server:
+    """Listen on the configured address, in the running event loop."""
+    handler = InboundHandler(settings, intake, now)
+
+    def factory() -> SMTP:
+        return SMTP(
+            handler,
+            hostname=settings.domain,  # explicit: no blocking lookup per connection
+            ident=SERVER_IDENT,
+            data_size_limit=settings.max_message_bytes,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+        )
+
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(factory, host=settings.listen_host, port=settings.listen_port)

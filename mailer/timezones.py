@@ -1,0 +1,41 @@
+"""Members' time zones: an IANA name once known, a Date-header offset until then."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+def offset_name(moment: datetime) -> str:
+    """The UTC offset of an aware datetime as ``+HH:MM``.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> offset_name(datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=-5))))
+    '-05:00'
+    """
+    offset = moment.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def zone_from_name(name: str) -> tzinfo:
+    """A tzinfo for an IANA name or a ``+HH:MM`` offset; UTC when unknown.
+
+    >>> zone_from_name("+01:00")
+    datetime.timezone(datetime.timedelta(seconds=3600))
+    >>> zone_from_name("Europe/Paris")
+    zoneinfo.ZoneInfo(key='Europe/Paris')
+    """
+    match = _OFFSET.match(name)
+    if match:
+        sign, hours, minutes = match.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        return timezone(-delta if sign == "-" else delta)
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC

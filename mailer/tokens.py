@@ -1,0 +1,115 @@
+"""Signed reply tokens: purpose, ids and expiry, verified without any I/O.
+
+A token travels in a local part (``reply+TOKEN@D``), where mail systems may
+change its case, so it is made only of lowercase letters, digits and dashes
+and is verified after lowercasing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+_MAC_BYTES = 10  # 80 bits: forging one by guessing is out of reach
+_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+DEFAULT_LIFETIME = timedelta(days=90)
+
+
+class Purpose(StrEnum):
+    """What a reply to the token's address is for; the value is its code."""
+
+    MEMBER = "m"  # a member answering a service email: updates, commands
+    BOUNCE = "b"  # the return path of an outbound message (VERP)
+
+
+class TokenError(ValueError):
+    """A token that must be refused; the subclass says why."""
+
+
+class MalformedToken(TokenError):
+    pass
+
+
+class ForgedToken(TokenError):
+    pass
+
+
+class ExpiredToken(TokenError):
+    """Authentic but too old; the sender is told, not refused silently."""
+
+    def __init__(self, token: Token) -> None:
+        super().__init__("token expired")
+        self.token = token
+
+
+@dataclass(frozen=True)
+class Token:
+    purpose: Purpose
+    ids: tuple[int, ...]
+    expires_hours: int  # hours since _EPOCH
+
+    @property
+    def expires_at(self) -> datetime:
+        return _EPOCH + timedelta(hours=self.expires_hours)
+
+
+def make_token(
+    key: bytes,
+    purpose: Purpose,
+    ids: tuple[int, ...],
+    *,
+    now: datetime,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+) -> str:
+    """A signed token for a purpose and the ids it concerns."""
+    expires = int((now + lifetime - _EPOCH).total_seconds() // 3600)
+    payload = "-".join([purpose.value, *(_b36(i) for i in ids), _b36(expires)])
+    return f"{payload}-{_mac(key, payload)}"
+
+
+def read_token(key: bytes, text: str, *, now: datetime) -> Token:
+    """Verify a token; raises a TokenError subclass when it must be refused.
+
+    >>> from datetime import datetime, UTC
+    >>> now = datetime(2026, 11, 29, tzinfo=UTC)
+    >>> t = make_token(b"k", Purpose.MEMBER, (42,), now=now)
+    >>> read_token(b"k", t.upper(), now=now).ids
+    (42,)
+    """
+    text = text.strip().lower()
+    payload, _, mac = text.rpartition("-")
+    parts = payload.split("-")
+    if len(parts) < 2 or not mac or len(text) > 64:
+        raise MalformedToken("not a token")
+    if not hmac.compare_digest(mac, _mac(key, payload)):
+        raise ForgedToken("signature does not match")
+    try:
+        purpose = Purpose(parts[0])
+        numbers = [int(part, 36) for part in parts[1:]]
+    except ValueError as exc:  # signed but unreadable: only a changed key does this
+        raise MalformedToken("unreadable token") from exc
+    token = Token(purpose=purpose, ids=tuple(numbers[:-1]), expires_hours=numbers[-1])
+    if token.expires_at < now:
+        raise ExpiredToken(token)
+    return token
+
+
+def _mac(key: bytes, payload: str) -> str:
+    digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:_MAC_BYTES]
+    return base64.b32encode(digest).decode().rstrip("=").lower()
+
+
+def _b36(number: int) -> str:
+    if number < 0:
+        raise ValueError("ids are not negative")
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out

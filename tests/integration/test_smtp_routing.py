@@ -1,0 +1,78 @@
+"""What the SMTP server answers at RCPT and DATA, over a real socket."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mailer.models import InboundMessage
+from mailer.tokens import Purpose, make_token
+from tests.support.smtpclient import message, send
+from workers.service import Service
+
+
+async def test_other_domains_are_refused_never_relayed(service: Service) -> None:
+    reply = await send(service.smtp_port, "a@example.com", ["victim@example.org"], message())
+    assert reply.code == 550
+    assert "5.7.1" in reply.text
+    assert await InboundMessage.all().count() == 0
+
+
+async def test_unknown_local_part_is_refused(service: Service) -> None:
+    reply = await send(service.smtp_port, "a@example.com", ["nobody@pactmail.localhost"], message())
+    assert reply.code == 550
+    assert "5.1.1" in reply.text
+
+
+async def test_forged_reply_token_is_refused(service: Service) -> None:
+    genuine = make_token(b"another-key", Purpose.MEMBER, (1,), now=datetime.now(UTC))
+    reply = await send(
+        service.smtp_port, "a@example.com", [f"reply+{genuine}@pactmail.localhost"], message()
+    )
+    assert reply.code == 550
+    assert "not valid" in reply.text
+
+
+async def test_genuine_reply_token_is_accepted_in_any_case(service: Service) -> None:
+    token = make_token(b"test-secret-key", Purpose.MEMBER, (1,), now=datetime.now(UTC))
+    reply = await send(
+        service.smtp_port,
+        "a@example.com",
+        [f"Reply+{token.upper()}@PactMail.Localhost"],
+        message(),
+    )
+    assert reply.code == 250
+
+
+async def test_size_limit_holds_at_the_byte(service: Service) -> None:
+    limit = service.settings.max_message_bytes
+    exactly = message_of_size(limit)
+    at_limit = await send(
+        service.smtp_port, "a@example.com", ["commit@pactmail.localhost"], exactly
+    )
+    over = await send(
+        service.smtp_port, "a@example.com", ["commit@pactmail.localhost"], exactly + b"z"
+    )
+    assert at_limit.code == 250
+    assert over.code == 552
+    assert await InboundMessage.all().count() == 1
+
+
+async def test_postmaster_is_accepted(service: Service) -> None:
+    reply = await send(
+        service.smtp_port, "a@example.com", ["postmaster@pactmail.localhost"], message()
+    )
+    assert reply.code == 250
+
+
+def message_of_size(size: int) -> bytes:
+    """A message of exactly ``size`` bytes ending in CRLF, as aiosmtpd counts DATA."""
+    head = message(body="")
+    line = b"x" * 998 + b"\r\n"
+    fill = size - len(head)
+    lines, rest = divmod(fill, len(line))
+    if rest == 1:  # a last line needs room for its CRLF
+        lines, rest = lines - 1, rest + len(line)
+    last = b"y" * (rest - 2) + b"\r\n" if rest else b""
+    data = head + line * lines + last
+    assert len(data) == size
+    return data

@@ -1,0 +1,59 @@
+"""The ``pactmail`` command (SPEC §6).
+
+It lives in workers/ because it is where everything is put together: mailer/
+never imports workers/, and the command needs both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from mailer.db import migrate_database
+from mailer.settings import Settings, SettingsError
+from workers.service import Service, serve
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pactmail", description=__doc__)
+    parser.add_argument("--log-level", default="INFO")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="SMTP server, worker and scheduler in one process")
+    commands.add_parser("smtp", help="the inbound SMTP server alone")
+    commands.add_parser("worker", help="an arq worker (jobs and cron) alone")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"pactmail: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        asyncio.run(migrate_database(settings))
+        print("database schema is up to date")
+        return 0
+    service = Service(
+        settings,
+        smtp=args.command in {"run", "smtp"},
+        worker=args.command in {"run", "worker"},
+        migrate=args.command == "run",
+    )
+    if args.command == "run":
+        where = settings.relay or settings.outbox_dir
+        print(
+            f"pactmail: mail for @{settings.domain} on {settings.listen_host}:"
+            f"{settings.listen_port}; outbound mail to {where}",
+            flush=True,
+        )
+    asyncio.run(serve(service))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

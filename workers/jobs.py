@@ -1,0 +1,91 @@
+"""arq jobs: thin wrappers that take ids, call mailer/, and queue what follows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from arq import Retry
+from arq.connections import ArqRedis
+
+from mailer.delivery import TransientDeliveryError
+from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
+from mailer.processing import TransientProcessingError, process_inbound
+from mailer.queue import enqueue_inbound, enqueue_outbound
+from mailer.sending import give_up, send_outbound
+from mailer.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SEND_MAX_TRIES = 8
+PROCESS_MAX_TRIES = 10
+# What the sweep considers lost rather than merely queued behind others.
+SWEEP_AGE = timedelta(seconds=20)
+SWEEP_BATCH = 1000
+
+Ctx = dict[str, Any]
+
+
+def _settings(ctx: Ctx) -> Settings:
+    settings: Settings = ctx["settings"]
+    return settings
+
+
+def _now(ctx: Ctx) -> datetime:
+    clock: Callable[[], datetime] = ctx["clock"]
+    return clock()
+
+
+def _backoff(ctx: Ctx) -> int:
+    """Seconds before the next try: 2, 4, 8, ... at most five minutes."""
+    tries: int = ctx.get("job_try", 1)
+    return int(min(2**tries, 300))
+
+
+async def process_inbound_job(ctx: Ctx, inbound_id: int) -> str:
+    """Process one stored message, then queue the mail it caused."""
+    settings = _settings(ctx)
+    try:
+        outbound_ids = await process_inbound(
+            inbound_id, settings, _now(ctx), attempt=ctx.get("job_try", 1)
+        )
+    except TransientProcessingError as exc:
+        log.warning("inbound %s: will retry: %s", inbound_id, exc)
+        raise Retry(defer=_backoff(ctx)) from exc
+    redis: ArqRedis = ctx["redis"]
+    await enqueue_outbound(redis, settings.queue_name, outbound_ids)
+    return f"{len(outbound_ids)} to send"
+
+
+async def send_email_job(ctx: Ctx, outbound_id: int) -> str:
+    """Send one outbound row; retries transient relay failures with backoff."""
+    try:
+        status = await send_outbound(outbound_id, _settings(ctx), _now(ctx))
+    except TransientDeliveryError as exc:
+        if ctx.get("job_try", 1) >= SEND_MAX_TRIES:
+            await give_up(outbound_id, str(exc))
+            return "failed"
+        raise Retry(defer=_backoff(ctx)) from exc
+    return status.value
+
+
+async def sweep_job(ctx: Ctx) -> str:
+    """Re-queue what is stored but not queued (Redis was down, a worker died)."""
+    settings = _settings(ctx)
+    before = _now(ctx) - SWEEP_AGE
+    inbound_ids = (
+        await InboundMessage.filter(status=InboundStatus.RECEIVED.value, received_at__lt=before)
+        .limit(SWEEP_BATCH)
+        .values_list("id", flat=True)
+    )
+    outbound_ids = (
+        await OutboundMessage.filter(status=OutboundStatus.PENDING.value, created_at__lt=before)
+        .limit(SWEEP_BATCH)
+        .values_list("id", flat=True)
+    )
+    redis: ArqRedis = ctx["redis"]
+    await enqueue_inbound(redis, settings.queue_name, cast(list[int], inbound_ids))
+    await enqueue_outbound(redis, settings.queue_name, cast(list[int], outbound_ids))
+    return f"swept {len(inbound_ids)} inbound, {len(outbound_ids)} outbound"

@@ -1,0 +1,143 @@
+"""The running service: SMTP server, worker and scheduler in one event loop (SPEC §6)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.worker import Worker
+
+from mailer.db import close_database, migrate_database, open_database
+from mailer.embedded_redis import EmbeddedRedis
+from mailer.intake import Intake
+from mailer.queue import enqueue_inbound, redis_settings
+from mailer.settings import Settings
+from mailer.smtp import start_smtp_server
+from workers.worker import build_worker, utc_now
+
+log = logging.getLogger(__name__)
+
+WORKER_RESTART_DELAY = 2.0
+
+
+class Service:
+    """Starts and stops the parts a command asked for, in order."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        smtp: bool = True,
+        worker: bool = True,
+        migrate: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+        worker_options: dict[str, object] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._want_smtp = smtp
+        self._want_worker = worker
+        self._migrate = migrate
+        self._clock = clock
+        self._worker_options = worker_options or {}
+        self._embedded: EmbeddedRedis | None = None
+        self._redis_settings = RedisSettings()
+        self.redis: ArqRedis | None = None
+        self._intake: Intake | None = None
+        self._server: asyncio.Server | None = None
+        self.worker: Worker | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+
+    @property
+    def smtp_port(self) -> int:
+        """The port actually bound (useful when the settings asked for port 0)."""
+        assert self._server is not None
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def start(self) -> None:
+        if self._migrate:
+            await migrate_database(self.settings)
+        await open_database(self.settings)
+        url = self.settings.redis_url
+        if url is None:
+            self._embedded = EmbeddedRedis(self.settings.data_dir)
+            url = await self._embedded.start()
+        self._redis_settings = redis_settings(url)
+        self.redis = await create_pool(self._redis_settings)
+        if self._want_smtp:
+            redis = self.redis
+
+            async def enqueue(ids: Sequence[int]) -> None:
+                await enqueue_inbound(redis, self.settings.queue_name, ids)
+
+            self._intake = Intake(enqueue)
+            self._intake.start()
+            self._server = await start_smtp_server(self.settings, self._intake, self._clock)
+            log.info("SMTP listening on port %s for %s", self.smtp_port, self.settings.domain)
+        if self._want_worker:
+            self._worker_task = asyncio.create_task(self._supervise_worker(), name="worker")
+
+    async def _supervise_worker(self) -> None:
+        """Run the worker; if it dies (a Redis outage can kill it, arq #435), start anew."""
+        while True:
+            self.worker = build_worker(
+                self.settings,
+                self._redis_settings,
+                clock=self._clock,
+                handle_signals=False,
+                **self._worker_options,  # type: ignore[arg-type]
+            )
+            try:
+                await self.worker.async_run()
+                return  # a burst worker ran out of work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker stopped; starting a new one in %s s", WORKER_RESTART_DELAY)
+            await asyncio.sleep(WORKER_RESTART_DELAY)
+
+    async def stop(self) -> None:
+        """Stop taking mail first, then finish: nothing half-stored is left behind."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        if self._intake is not None:
+            await self._intake.stop()
+            self._intake = None
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            await asyncio.gather(self._worker_task, return_exceptions=True)
+            self._worker_task = None
+        if self.worker is not None:
+            await self.worker.close()
+            self.worker = None
+        if self.redis is not None:
+            await self.redis.aclose()
+            self.redis = None
+        await close_database()
+        if self._embedded is not None:
+            self._embedded.stop()
+            self._embedded = None
+
+
+async def serve(service: Service) -> None:
+    """Run until SIGINT or SIGTERM."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    try:
+        await service.start()
+        await stopping.wait()
+    finally:
+        log.info("stopping")
+        await service.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signum)

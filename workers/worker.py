@@ -1,0 +1,84 @@
+"""Building the arq worker: jobs, cron, and the context every job receives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from arq import cron
+from arq.connections import RedisSettings
+from arq.worker import Worker, func
+
+from mailer.queue import PROCESS_INBOUND, SEND_EMAIL
+from mailer.settings import Settings
+from workers.jobs import (
+    PROCESS_MAX_TRIES,
+    SEND_MAX_TRIES,
+    Ctx,
+    process_inbound_job,
+    send_email_job,
+    sweep_job,
+)
+
+# Short jobs get a short timeout: a killed worker's job runs again only after
+# job_timeout + 10 s (arq #343).
+JOB_TIMEOUT_SECONDS = 60
+SWEEP_SECONDS = {0, 15, 30, 45}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_worker(
+    settings: Settings,
+    redis: RedisSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    burst: bool = False,
+    handle_signals: bool = True,
+    job_timeout: int = JOB_TIMEOUT_SECONDS,
+    max_jobs: int = 50,
+    poll_delay: float = 0.05,
+) -> Worker:
+    """A worker with its own Redis pool; the database is opened by the caller."""
+    context: Ctx = {"settings": settings, "clock": clock}
+    return Worker(
+        functions=[
+            # keep_result=0: the database says what is done, and a job id must
+            # be free again for the sweep once its job has finished.
+            func(
+                process_inbound_job,
+                name=PROCESS_INBOUND,
+                keep_result=0,
+                max_tries=PROCESS_MAX_TRIES,
+                timeout=job_timeout,
+            ),
+            func(
+                send_email_job,
+                name=SEND_EMAIL,
+                keep_result=0,
+                max_tries=SEND_MAX_TRIES,
+                timeout=job_timeout,
+            ),
+        ],
+        cron_jobs=[
+            cron(
+                sweep_job,
+                name="sweep",
+                second=SWEEP_SECONDS,
+                keep_result=0,
+                unique=True,
+                run_at_startup=True,
+            ),
+        ],
+        queue_name=settings.queue_name,
+        redis_settings=redis,
+        ctx=context,
+        burst=burst,
+        handle_signals=handle_signals,
+        max_jobs=max_jobs,
+        poll_delay=poll_delay,
+        job_timeout=job_timeout,
+        keep_result=0,
+    )

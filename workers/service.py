@@ -23,6 +23,7 @@ from workers.worker import build_worker, utc_now
 log = logging.getLogger(__name__)
 
 WORKER_RESTART_DELAY = 2.0
+JOB_FINISH_SECONDS = 5.0
 
 
 class Service:
@@ -101,6 +102,18 @@ class Service:
                 log.exception("worker stopped; starting a new one in %s s", WORKER_RESTART_DELAY)
             await asyncio.sleep(WORKER_RESTART_DELAY)
 
+    async def _stop_worker(self) -> None:
+        # Not Worker.close(): it cancels running jobs and then fails on them.
+        worker, self.worker = self.worker, None
+        if self._worker_task is not None:
+            self._worker_task.cancel()  # stops polling for new jobs
+            await asyncio.gather(self._worker_task, return_exceptions=True)
+            self._worker_task = None
+        if worker is not None:
+            await _finish_jobs(worker)
+            with contextlib.suppress(Exception):  # never started: no pool to close
+                await worker.pool.aclose()
+
     async def stop(self) -> None:
         """Stop taking mail first, then finish: nothing half-stored is left behind."""
         if self._server is not None:
@@ -110,13 +123,7 @@ class Service:
         if self._intake is not None:
             await self._intake.stop()
             self._intake = None
-        if self._worker_task is not None:
-            self._worker_task.cancel()
-            await asyncio.gather(self._worker_task, return_exceptions=True)
-            self._worker_task = None
-        if self.worker is not None:
-            await self.worker.close()
-            self.worker = None
+        await self._stop_worker()
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None
@@ -124,6 +131,21 @@ class Service:
         if self._embedded is not None:
             self._embedded.stop()
             self._embedded = None
+
+
+async def _finish_jobs(worker: Worker) -> None:
+    """Let running jobs end (they are short); cancel what is left after a while.
+
+    A cancelled job is not lost: arq runs it again, and it is idempotent.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(JOB_FINISH_SECONDS):
+            while any(not task.done() for task in worker.tasks.values()):
+                await asyncio.sleep(0.05)
+    running = [task for task in worker.tasks.values() if not task.done()]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
 
 
 async def serve(service: Service) -> None:

@@ -36,7 +36,7 @@ _AUTOREPLY_FLAGS = ("x-autoreply", "x-autorespond", "x-autoresponder")
 _DAEMONS = frozenset({"mailer-daemon", "postmaster"})
 # Codecs that decode bytes but are not charsets a mail could honestly declare.
 _UNSAFE_CODECS = frozenset(
-    {"idna", "punycode", "unicode_escape", "raw_unicode_escape", "undefined"}
+    {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"}
 )
 
 _ONE_LINE = re.compile(r"[\s\x00-\x1f\x7f\x85\u2028\u2029]+")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -12,6 +13,8 @@ from pathlib import Path
 import aiosmtplib
 
 SEND_TIMEOUT_SECONDS = 60.0
+_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 class TransientDeliveryError(Exception):
@@ -47,49 +50,73 @@ async def send_through_relay(
     envelope_from: str,
     recipient: str,
     local_hostname: str,
-    before_data: Callable[[], Awaitable[None]],
+    before_final_dot: Callable[[], Awaitable[None]],
 ) -> str:
     """One SMTP transaction with the relay; returns its final reply.
 
-    ``before_data`` runs once the relay accepted the recipient and before the
-    body is sent, so the caller can record that from here on a failure is
-    ambiguous.
+    The body goes out without its terminating dot; ``before_final_dot`` runs
+    then, so the caller can record that from here on an interruption is
+    ambiguous. Until the dot, a dropped connection makes the relay discard
+    the message (RFC 5321 §4.1.1.4), so a retry cannot double it.
     """
     host, port = relay
     client = aiosmtplib.SMTP(
         hostname=host, port=port, local_hostname=local_hostname, timeout=30, start_tls=False
     )
-    data = message.as_bytes(policy=SMTP_POLICY)
-    data_started = False
+    body = _dot_stuffed(message.as_bytes(policy=SMTP_POLICY))
+    final_dot_sent = False
     try:
         async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
             await client.connect()
             try:
                 await client.mail(envelope_from)
                 await client.rcpt(recipient)
+                start = await client.execute_command(b"DATA")
+                if start.code != 354:
+                    raise aiosmtplib.SMTPDataError(start.code, start.message)
             except aiosmtplib.SMTPResponseException as exc:
                 raise _classify(exc) from exc
-            await before_data()
-            data_started = True
+            if client.protocol is None:
+                raise aiosmtplib.SMTPServerDisconnected("relay closed the connection")
+            client.protocol.write(body)
+            await before_final_dot()
+            final_dot_sent = True
             try:
-                response = await client.data(data)
-            except aiosmtplib.SMTPResponseException as exc:
-                raise _classify(exc) from exc  # a definite answer: not ambiguous
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                response = await client.execute_command(b".")
+            except (aiosmtplib.SMTPException, OSError) as exc:
                 raise AmbiguousDeliveryError(str(exc)) from exc
+            if response.code != 250:  # a definite answer: not ambiguous
+                raise _classify(aiosmtplib.SMTPDataError(response.code, response.message))
     except TimeoutError as exc:
-        if data_started:
-            raise AmbiguousDeliveryError("relay timed out during DATA") from exc
+        if final_dot_sent:
+            raise AmbiguousDeliveryError("relay timed out after the final dot") from exc
         raise TransientDeliveryError("relay timed out") from exc
     except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
         raise TransientDeliveryError(f"relay unreachable: {exc}") from exc
     finally:
-        if client.is_connected:
-            try:
-                await client.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                client.close()
+        await _close(client)
     return f"{response.code} {response.message}"
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    r"""The DATA body as sent: CRLF line ends, leading dots doubled (RFC 5321 §4.5.2).
+
+    >>> _dot_stuffed(b"a\n.b\r\n")
+    b'a\r\n..b\r\n'
+    """
+    data = _LINE_ENDS.sub(b"\r\n", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return _LEADING_DOT.sub(b"..", data)
+
+
+async def _close(client: aiosmtplib.SMTP) -> None:
+    if not client.is_connected:
+        return
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
 
 
 def _classify(exc: aiosmtplib.SMTPResponseException) -> Exception:

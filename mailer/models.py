@@ -52,10 +52,9 @@ class InboundStatus(StrEnum):
 
 class OutboundStatus(StrEnum):
     PENDING = "pending"  # row written, send job not yet done
-    SENDING = "sending"  # handed to the relay up to (not including) DATA
-    DATA_SENT = "data_sent"  # DATA was under way: the relay may have it
+    DATA_SENT = "data_sent"  # the final dot was about to go: the relay may have it
     SENT = "sent"
-    POSSIBLY_SENT = "possibly_sent"  # interrupted during DATA: not resent blindly
+    POSSIBLY_SENT = "possibly_sent"  # interrupted after the final dot: not resent blindly
     FAILED = "failed"  # permanent refusal or retries used up
 
 

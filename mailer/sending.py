@@ -58,7 +58,7 @@ async def send_outbound(outbound_id: int, settings: Settings, now: datetime) -> 
         await _finish(row, OutboundStatus.SENT, "", sent_at=now)
         return OutboundStatus.SENT
 
-    async def mark_data_started() -> None:
+    async def mark_final_dot() -> None:
         claimed = await OutboundMessage.filter(
             id=row.id, status=OutboundStatus.PENDING.value
         ).update(status=OutboundStatus.DATA_SENT.value, attempts=row.attempts + 1)
@@ -72,7 +72,7 @@ async def send_outbound(outbound_id: int, settings: Settings, now: datetime) -> 
             envelope_from=envelope_from,
             recipient=row.to_address,
             local_hostname=settings.domain,
-            before_data=mark_data_started,
+            before_final_dot=mark_final_dot,
         )
     except AlreadyClaimed:
         return OutboundStatus.DATA_SENT

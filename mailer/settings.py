@@ -30,7 +30,9 @@ class Settings:
     redis_url: str | None  # None: start an embedded redis-server under data_dir
     secret_key: bytes
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
-    queue_name: str = "pactmail"
+    queue_name: str = "pactmail"  # several deployments can share one Redis
+    # A killed worker's job runs again after this plus 10 s (arq #343).
+    job_timeout_seconds: int = 60
 
     @property
     def outbox_dir(self) -> Path:
@@ -59,9 +61,9 @@ class Settings:
             or f"sqlite://{data_dir / 'pactmail.sqlite3'}",
             redis_url=env.get("PACTMAIL_REDIS_URL") or None,
             secret_key=_secret_key(env.get("PACTMAIL_SECRET_KEY"), data_dir),
-            max_message_bytes=int(
-                env.get("PACTMAIL_MAX_MESSAGE_BYTES") or DEFAULT_MAX_MESSAGE_BYTES
-            ),
+            max_message_bytes=_int(env, "PACTMAIL_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES),
+            queue_name=env.get("PACTMAIL_QUEUE") or "pactmail",
+            job_timeout_seconds=_int(env, "PACTMAIL_JOB_TIMEOUT", 60),
         )
 
 
@@ -77,6 +79,13 @@ def parse_host_port(text: str, name: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not host:
         raise SettingsError(f"PACTMAIL_{name} must be host:port, not {text!r}")
     return host.strip("[]"), int(port)
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name) or str(default)
+    if not text.isdigit() or int(text) <= 0:
+        raise SettingsError(f"{name} must be a positive whole number, not {text!r}")
+    return int(text)
 
 
 def _secret_key(given: str | None, data_dir: Path) -> bytes:

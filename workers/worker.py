@@ -20,9 +20,6 @@ from workers.jobs import (
     sweep_job,
 )
 
-# Short jobs get a short timeout: a killed worker's job runs again only after
-# job_timeout + 10 s (arq #343).
-JOB_TIMEOUT_SECONDS = 60
 SWEEP_SECONDS = {0, 15, 30, 45}
 
 
@@ -37,12 +34,12 @@ def build_worker(
     clock: Callable[[], datetime] = utc_now,
     burst: bool = False,
     handle_signals: bool = True,
-    job_timeout: int = JOB_TIMEOUT_SECONDS,
     max_jobs: int = 50,
     poll_delay: float = 0.05,
 ) -> Worker:
     """A worker with its own Redis pool; the database is opened by the caller."""
     context: Ctx = {"settings": settings, "clock": clock}
+    job_timeout = settings.job_timeout_seconds
     return Worker(
         functions=[
             # keep_result=0: the database says what is done, and a job id must

@@ -57,14 +57,15 @@ def test_digest_gives_every_inner_message() -> None:
 def test_broken_nested_boundary_still_finds_the_text() -> None:
     message = _read("mime_stdlib_msg_15_broken_nested_boundary.eml")
     assert message.text.strip() == "Some removed test."
-    assert message.html is not None and "Some removed text." in message.html
+    assert message.html is not None
+    assert "Some removed text." in message.html
     assert message.message_id == "xxxx"
     assert "StartBoundaryNotFoundDefect" in message.defects
 
 
 def test_gb2312_label_on_utf8_body_reads_as_utf8() -> None:
     message = _read("mime_spamscope_mail_test_12_gb2312_label_utf8_body.eml")
-    assert message.text.startswith("你好！我公司可代开各类增值税发票，17%专用发票")
+    assert message.text.startswith("你好！我公司可代开各类增值税发票，17%专用发票")  # noqa: RUF001
     assert "\ufffd" not in message.text
     assert message.subject == "代开各地增值税发票"  # genuinely GB2312 encoded words
     assert message.from_name == "张先生"
@@ -82,7 +83,8 @@ def test_stdlib_corpus_is_present() -> None:
 def test_stdlib_corpus_never_raises(path: Path) -> None:
     message = read_message(path.read_bytes())
     assert isinstance(message, ParsedMessage)
-    assert "\n" not in message.subject and "\r" not in message.subject
+    assert "\n" not in message.subject
+    assert "\r" not in message.subject
     assert all("@" in address for address in (*message.to, *message.cc))
 
 
@@ -98,16 +100,17 @@ def test_gmail_new_message() -> None:
     assert message.cc == ("anna.schmidt@example.org",)
     assert message.text.startswith("Hi,\n\nThis month I commit to:\n- run three times a week\n")
     assert message.text.rstrip().endswith("Danke!\nJürgen")
-    assert message.html is not None and "<li>call Oma every Sunday</li>" in message.html
+    assert message.html is not None
+    assert "<li>call Oma every Sunday</li>" in message.html
     assert message.auto_reply_reason is None
     assert message.defects == ()
 
 
 def test_apple_mail_message() -> None:
     message = _read("apple_mail_message.eml")
-    assert message.subject == "Objectifs de la semaine – révision"
+    assert message.subject == "Objectifs de la semaine – révision"  # noqa: RUF001
     assert message.message_id == "8E4A2C1B-7F3D-4B9A-A6E2-0C5D9F1B3A7E@icloud.com"
-    assert "je m’engage à réviser deux chapitres de droit fiscal avant vendredi" in message.text
+    assert "je m’engage à réviser deux chapitres de droit fiscal avant vendredi" in message.text  # noqa: RUF001
     assert message.date == datetime(2025, 3, 4, 21, 47, 3, tzinfo=timezone(timedelta(hours=1)))
 
 
@@ -116,8 +119,9 @@ def test_outlook_html_only_message() -> None:
     assert message.from_name == "Okafor, Daniel"
     assert message.from_address == "d.okafor@contoso.example"
     assert message.html is not None
-    assert "For Q2 I’m committing to shipping the supplier portal by 30 June" in message.text
-    assert "MsoNormal" not in message.text and "font-family" not in message.text
+    assert "For Q2 I’m committing to shipping the supplier portal by 30 June" in message.text  # noqa: RUF001
+    assert "MsoNormal" not in message.text
+    assert "font-family" not in message.text
     assert "\r" not in message.text
     assert message.date == datetime(2025, 3, 5, 9, 2, 11, tzinfo=UTC)
 
@@ -225,7 +229,7 @@ def test_declared_charset_is_used() -> None:
     assert _body("shift_jis", "お世話になっております".encode("shift_jis")).text == (
         "お世話になっております"
     )
-    assert _body("gb2312", "你好，世界".encode("gb2312")).text == "你好，世界"
+    assert _body("gb2312", "你好，世界".encode("gb2312")).text == "你好，世界"  # noqa: RUF001
 
 
 def test_latin1_label_on_utf8_bytes_is_mojibake_and_read_as_utf8() -> None:
@@ -244,7 +248,7 @@ def test_unknown_charset_falls_back() -> None:
 
 
 def test_invalid_utf8_falls_back_to_cp1252() -> None:
-    assert _body("utf-8", "café – “ok”".encode("cp1252")).text == "café – “ok”"
+    assert _body("utf-8", "café – “ok”".encode("cp1252")).text == "café – “ok”"  # noqa: RUF001
 
 
 def test_bytes_undefined_in_cp1252_fall_back_to_latin1() -> None:
@@ -306,7 +310,8 @@ def test_html_only_body_is_converted() -> None:
     body = "<html><head><style>p{color:red}</style></head><body><p>One</p><p>Two &amp; 3</p>"
     message = _mail(head, body + "<script>alert(1)</script></body></html>")
     assert message.text == "One\n\nTwo & 3"
-    assert message.html is not None and message.html.startswith("<html>")
+    assert message.html is not None
+    assert message.html.startswith("<html>")
 
 
 def test_empty_trailing_text_part_does_not_hide_the_html() -> None:
@@ -453,12 +458,14 @@ def test_unsafe_or_unparseable_from(raw: str) -> None:
 def test_dates_are_aware(raw: str, expected: datetime) -> None:
     date = _mail(f"From: a@b.example\nDate: {raw}\n").date
     assert date == expected
-    assert date is not None and date.tzinfo is not None
+    assert date is not None
+    assert date.tzinfo is not None
 
 
 def test_date_keeps_the_sender_offset() -> None:
     date = _mail("From: a@b.example\nDate: Mon, 01 Feb 2010 12:18:40 +0530\n").date
-    assert date is not None and date.utcoffset() == timedelta(hours=5, minutes=30)
+    assert date is not None
+    assert date.utcoffset() == timedelta(hours=5, minutes=30)
 
 
 @pytest.mark.parametrize("raw", ["yesterday", "Mon, 99 Foo 2010 99:99:99 +9999", "", "0"])
@@ -479,7 +486,7 @@ def test_bad_dates_are_none(raw: str) -> None:
         b"no headers at all, just words",
         b"From: a@b.example\nContent-Type: multipart/mixed\n\nno boundary at all",
         b'Content-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\nhalf',
-        b"Content-Type: text/plain; charset=\"\x00\xff\"\n\nbody",
+        b'Content-Type: text/plain; charset="\x00\xff"\n\nbody',
         b"Content-Type: text/plain; charset*=utf-8''%ff%fe\n\nbody",
         b"Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nRnJvbTogYUBiCgpoaQ==",
         b"Subject: =?utf-8?q?" + b"=ff" * 2000 + b"?=\n\nx",

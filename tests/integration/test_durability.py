@@ -1,0 +1,153 @@
+"""Nothing lost, nothing doubled: database and Redis outages, killed workers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mailer.db import close_database, open_database
+from mailer.embedded_redis import EmbeddedRedis
+from mailer.models import Commitment, InboundMessage, InboundStatus, OutboundMessage
+from mailer.settings import Settings
+from tests.integration.test_commit_flow import THREE_COMMITMENTS, wait_until_settled
+from tests.support.capture import CaptureHandler
+from tests.support.outage import database_outage
+from tests.support.smtpclient import message, send
+from workers.service import Service
+
+
+async def test_database_down_answers_451_and_a_resend_is_processed(
+    service: Service, relay: tuple[CaptureHandler, int], settings: Settings
+) -> None:
+    capture, _ = relay
+    data = message(body=THREE_COMMITMENTS, message_id="<outage@example.com>")
+    async with database_outage(settings.database_url):
+        during = await send(service.smtp_port, "anna@example.com",
+                            ["commit@pactmail.localhost"], data)
+    assert during.code == 451
+    assert "4.3.0" in during.text
+
+    # The sending server tries again later, as a 4xx tells it to.
+    after = await send(service.smtp_port, "anna@example.com", ["commit@pactmail.localhost"], data)
+    assert after.code == 250
+    await capture.wait_for(1)
+    [row] = await wait_until_settled(1)
+    assert row.status == InboundStatus.PROCESSED.value
+    assert await Commitment.all().count() == 3
+
+
+async def test_redis_down_at_data_time_is_stored_then_swept(
+    settings: Settings, db: None, relay: tuple[CaptureHandler, int], tmp_path: Path
+) -> None:
+    capture, port = relay
+    own_redis = EmbeddedRedis(tmp_path)
+    url = await own_redis.start()
+    smtp_only = Service(replace(settings, redis_url=url, relay=("127.0.0.1", port)),
+                        worker=False, migrate=False)
+    await smtp_only.start()
+    try:
+        own_redis.stop()  # Redis goes away with the service running
+        reply = await send(smtp_only.smtp_port, "anna@example.com",
+                           ["commit@pactmail.localhost"], message())
+        assert reply.code == 250  # stored: the queue is not what makes it safe
+    finally:
+        await smtp_only.stop()
+    await open_database(settings)
+    [row] = await InboundMessage.all()
+    assert row.status == InboundStatus.RECEIVED.value
+
+    # Redis is back (a new, empty one); a worker's sweep finds the message.
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    worker = Service(replace(settings, relay=("127.0.0.1", port)), smtp=False, migrate=False,
+                     clock=lambda: later, worker_options={"poll_delay": 0.01})
+    await worker.start()
+    try:
+        await capture.wait_for(1, timeout=20)
+    finally:
+        await worker.stop()
+    await open_database(settings)
+    await InboundMessage.get(id=row.id)
+    assert (await InboundMessage.get(id=row.id)).status == InboundStatus.PROCESSED.value
+    assert len(capture.messages) == 1
+
+
+def _worker_process(settings: Settings, relay_port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PACTMAIL_DOMAIN": settings.domain,
+        "PACTMAIL_DATA_DIR": str(settings.data_dir),
+        "PACTMAIL_DATABASE_URL": settings.database_url,
+        "PACTMAIL_REDIS_URL": settings.redis_url or "",
+        "PACTMAIL_SECRET_KEY": settings.secret_key.decode(),
+        "PACTMAIL_RELAY": f"127.0.0.1:{relay_port}",
+        "PACTMAIL_QUEUE": settings.queue_name,
+        "PACTMAIL_JOB_TIMEOUT": "2",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "worker"],
+        env=env, cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+async def test_a_worker_killed_mid_job_leaves_nothing_doubled(
+    settings: Settings, db: None, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, relay_port = relay
+    count = 40
+    smtp_only = Service(settings, worker=False, migrate=False)
+    await smtp_only.start()
+    try:
+        for number in range(count):
+            data = message(body=f"Task {number} by Friday\n", message_id=f"<kill{number}@x>",
+                           sender=f"member{number}@example.com")
+            reply = await send(smtp_only.smtp_port, f"member{number}@example.com",
+                               ["commit@pactmail.localhost"], data)
+            assert reply.code == 250
+    finally:
+        await smtp_only.stop()
+    await open_database(settings)
+
+    first = _worker_process(settings, relay_port)
+    try:
+        await capture.wait_for(3, timeout=30)  # it is in the middle of the batch
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    killed_at = len(capture.messages)
+
+    second = _worker_process(settings, relay_port)
+    try:
+        await _wait_all_sent(count)
+        await asyncio.sleep(1)  # room for a doubled confirmation, were there one
+    finally:
+        second.terminate()
+        second.wait(timeout=10)
+
+    assert killed_at < count
+    assert {row.status for row in await InboundMessage.all()} == {InboundStatus.PROCESSED.value}
+    assert max(row.attempts for row in await InboundMessage.all()) >= 1
+    assert await Commitment.all().count() == count
+    outbound = await OutboundMessage.all()
+    assert len(outbound) == count
+    recipients = [message.rcpt_tos[0] for message in capture.messages]
+    assert len(recipients) == len(set(recipients)), "a confirmation was sent twice"
+    # Every member has exactly one confirmation. A send cut off between the
+    # final dot and recording the relay's answer is kept as possibly sent and
+    # never repeated: here the relay had those.
+    assert sorted(recipients) == sorted(f"member{number}@example.com" for number in range(count))
+    assert {row.status for row in outbound} <= {"sent", "possibly_sent"}
+
+
+async def _wait_all_sent(count: int) -> None:
+    async with asyncio.timeout(90):
+        while True:
+            final = await OutboundMessage.filter(status__in=["sent", "possibly_sent"]).count()
+            if final >= count:
+                return
+            await asyncio.sleep(0.2)

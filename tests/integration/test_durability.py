@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailer.db import close_database, open_database
+from mailer.db import open_database
 from mailer.embedded_redis import EmbeddedRedis
 from mailer.models import Commitment, InboundMessage, InboundStatus, OutboundMessage
 from mailer.settings import Settings
@@ -28,8 +28,9 @@ async def test_database_down_answers_451_and_a_resend_is_processed(
     capture, _ = relay
     data = message(body=THREE_COMMITMENTS, message_id="<outage@example.com>")
     async with database_outage(settings.database_url):
-        during = await send(service.smtp_port, "anna@example.com",
-                            ["commit@pactmail.localhost"], data)
+        during = await send(
+            service.smtp_port, "anna@example.com", ["commit@pactmail.localhost"], data
+        )
     assert during.code == 451
     assert "4.3.0" in during.text
 
@@ -48,13 +49,15 @@ async def test_redis_down_at_data_time_is_stored_then_swept(
     capture, port = relay
     own_redis = EmbeddedRedis(tmp_path)
     url = await own_redis.start()
-    smtp_only = Service(replace(settings, redis_url=url, relay=("127.0.0.1", port)),
-                        worker=False, migrate=False)
+    smtp_only = Service(
+        replace(settings, redis_url=url, relay=("127.0.0.1", port)), worker=False, migrate=False
+    )
     await smtp_only.start()
     try:
         own_redis.stop()  # Redis goes away with the service running
-        reply = await send(smtp_only.smtp_port, "anna@example.com",
-                           ["commit@pactmail.localhost"], message())
+        reply = await send(
+            smtp_only.smtp_port, "anna@example.com", ["commit@pactmail.localhost"], message()
+        )
         assert reply.code == 250  # stored: the queue is not what makes it safe
     finally:
         await smtp_only.stop()
@@ -64,8 +67,13 @@ async def test_redis_down_at_data_time_is_stored_then_swept(
 
     # Redis is back (a new, empty one); a worker's sweep finds the message.
     later = datetime.now(UTC) + timedelta(minutes=1)
-    worker = Service(replace(settings, relay=("127.0.0.1", port)), smtp=False, migrate=False,
-                     clock=lambda: later, worker_options={"poll_delay": 0.01})
+    worker = Service(
+        replace(settings, relay=("127.0.0.1", port)),
+        smtp=False,
+        migrate=False,
+        clock=lambda: later,
+        worker_options={"poll_delay": 0.01},
+    )
     await worker.start()
     try:
         await capture.wait_for(1, timeout=20)
@@ -91,7 +99,8 @@ def _worker_process(settings: Settings, relay_port: int) -> subprocess.Popen[byt
     }
     return subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "worker"],
-        env=env, cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
     )
 
 
@@ -104,10 +113,17 @@ async def test_a_worker_killed_mid_job_leaves_nothing_doubled(
     await smtp_only.start()
     try:
         for number in range(count):
-            data = message(body=f"Task {number} by Friday\n", message_id=f"<kill{number}@x>",
-                           sender=f"member{number}@example.com")
-            reply = await send(smtp_only.smtp_port, f"member{number}@example.com",
-                               ["commit@pactmail.localhost"], data)
+            data = message(
+                body=f"Task {number} by Friday\n",
+                message_id=f"<kill{number}@x>",
+                sender=f"member{number}@example.com",
+            )
+            reply = await send(
+                smtp_only.smtp_port,
+                f"member{number}@example.com",
+                ["commit@pactmail.localhost"],
+                data,
+            )
             assert reply.code == 250
     finally:
         await smtp_only.stop()

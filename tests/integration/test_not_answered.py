@@ -27,8 +27,9 @@ async def test_automatic_mail_is_stored_not_answered(
     service: Service, relay: tuple[CaptureHandler, int], header: str
 ) -> None:
     capture, _ = relay
-    reply = await send(service.smtp_port, "anna@example.com", ["commit@pactmail.localhost"],
-                       message(extra=header))
+    reply = await send(
+        service.smtp_port, "anna@example.com", ["commit@pactmail.localhost"], message(extra=header)
+    )
     assert reply.code == 250
     [row] = await wait_until_settled(1)
     assert row.status == InboundStatus.IGNORED.value
@@ -61,8 +62,12 @@ async def test_a_bounce_marks_the_outbound_message_failed(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
-    await send(service.smtp_port, "anna@example.com", ["help@pactmail.localhost"],
-               message(to="help@pactmail.localhost"))
+    await send(
+        service.smtp_port,
+        "anna@example.com",
+        ["help@pactmail.localhost"],
+        message(to="help@pactmail.localhost"),
+    )
     [sent] = await capture.wait_for(1)
     bounce_address = sent.mail_from
     assert bounce_address.startswith("bounce+")

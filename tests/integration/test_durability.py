@@ -153,11 +153,15 @@ async def test_a_worker_killed_mid_job_leaves_nothing_doubled(
     assert len(outbound) == count
     recipients = [message.rcpt_tos[0] for message in capture.messages]
     assert len(recipients) == len(set(recipients)), "a confirmation was sent twice"
-    # Every member has exactly one confirmation. A send cut off between the
-    # final dot and recording the relay's answer is kept as possibly sent and
-    # never repeated: here the relay had those.
-    assert sorted(recipients) == sorted(f"member{number}@example.com" for number in range(count))
+    # Every confirmation the database calls sent reached the relay, once. A
+    # kill between recording "the final dot goes now" and hearing the relay's
+    # answer leaves the row possibly sent: kept for an operator, never
+    # repeated blindly (the relay usually has it, as here most of the time).
+    sent = {row.to_address for row in outbound if row.status == "sent"}
+    assert sent <= set(recipients)
     assert {row.status for row in outbound} <= {"sent", "possibly_sent"}
+    unsure = {row.to_address for row in outbound if row.status == "possibly_sent"}
+    assert set(recipients) | unsure == {f"member{number}@example.com" for number in range(count)}
 
 
 async def _wait_all_sent(count: int) -> None:

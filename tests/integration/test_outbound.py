@@ -1,0 +1,80 @@
+"""Outbound mail through a relay: retries, refusals, and never a second copy."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mailer.models import OutboundMessage
+from mailer.queue import enqueue_outbound
+from tests.support.capture import CaptureHandler
+from tests.support.smtpclient import message, send
+from workers.service import Service
+
+
+async def wait_for_status(status: str, timeout: float = 20.0) -> OutboundMessage:
+    async with asyncio.timeout(timeout):
+        while True:
+            row = await OutboundMessage.filter(status=status).first()
+            if row is not None:
+                return row
+            await asyncio.sleep(0.05)
+
+
+async def test_a_temporary_refusal_is_retried(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    capture.fail_next = ["451 4.3.0 try again later"]
+    await send(service.smtp_port, "anna@example.com", ["help@pactmail.localhost"], message())
+    [delivered] = await capture.wait_for(1, timeout=20)
+    row = await wait_for_status("sent")
+    assert row.attempts == 2
+    assert delivered.rcpt_tos == ["anna@example.com"]
+
+
+async def test_a_permanent_refusal_is_recorded_not_retried(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    capture.fail_next = ["550 5.1.1 no such user"]
+    await send(service.smtp_port, "anna@example.com", ["help@pactmail.localhost"], message())
+    row = await wait_for_status("failed")
+    assert "550 5.1.1" in row.last_error
+    await asyncio.sleep(3)  # past the first retry, were there one
+    assert capture.messages == []
+
+
+async def test_a_sent_message_is_never_sent_again(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await send(service.smtp_port, "anna@example.com", ["help@pactmail.localhost"], message())
+    await capture.wait_for(1)
+    row = await wait_for_status("sent")
+    assert service.redis is not None
+    # The job runs again, as arq may run any job twice.
+    await enqueue_outbound(service.redis, service.settings.queue_name, [row.id])
+    await asyncio.sleep(1)
+    assert len(capture.messages) == 1
+
+
+async def test_outgoing_mail_carries_the_headers_a_mail_system_expects(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await send(
+        service.smtp_port,
+        "anna@example.com",
+        ["help@pactmail.localhost"],
+        message(message_id="<asked@example.com>"),
+    )
+    [sent] = await capture.wait_for(1)
+    headers = sent.message
+    assert headers["Message-ID"].endswith("@pactmail.localhost>")
+    assert headers["Date"]
+    assert headers["Auto-Submitted"] == "auto-replied"
+    assert headers["In-Reply-To"] == "<asked@example.com>"
+    assert headers.get_content_type() == "multipart/alternative"
+    html = headers.get_body(preferencelist=("html",))
+    assert html is not None
+    assert "<html" in html.get_content()

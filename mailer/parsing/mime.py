@@ -11,6 +11,7 @@ from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
+from email.policy import Policy
 
 from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
@@ -92,20 +93,35 @@ def _read_bytes(
 ) -> ParsedMessage:
     """Parse bytes into a Message, then read it; the last line of defence against crashes."""
     defects: list[str] = []
-    try:
-        msg: Message = BytesParser(policy=policy.default).parsebytes(bytes(raw))
-    except Exception as exc:  # the stdlib parser has crashed on crafted input before
-        defects.append(f"unparseable message: {type(exc).__name__}")
-        try:
-            msg = BytesParser(policy=policy.default).parsebytes(bytes(raw), headersonly=True)
-        except Exception as exc2:  # nothing readable at all
-            defects.append(f"unparseable headers: {type(exc2).__name__}")
-            return _empty(defects, _null_sender(envelope_sender))
+    msg = _parse(raw, defects)
+    if msg is None:
+        return _empty(defects, _null_sender(envelope_sender))
     try:
         return _read(msg, depth, own_domain, envelope_sender, defects)
     except Exception as exc:  # any stdlib surprise still yields a message, never a crash
         defects.append(f"unreadable message: {type(exc).__name__}")
         return _empty(defects, _null_sender(envelope_sender))
+
+
+def _parse(raw: bytes, defects: list[str]) -> Message | None:
+    """The parsed message; the lenient compat32 policy, then headers only, if parsing crashes."""
+    try:
+        data = raw if isinstance(raw, bytes) else bytes(raw)
+    except TypeError:  # a str from a careless caller
+        data = str(raw).encode("utf-8", "surrogateescape")
+    # policy.default's header parser has crashed on crafted Content-Type
+    # parameters (IndexError, ValueError); compat32 parses them the old way.
+    attempts: tuple[tuple[Policy, bool], ...] = (
+        (policy.default, False),
+        (policy.compat32, False),
+        (policy.compat32, True),
+    )
+    for chosen, headers_only in attempts:
+        try:
+            return BytesParser(policy=chosen).parsebytes(data, headersonly=headers_only)
+        except Exception as exc:  # try the next, more lenient way
+            defects.append(f"parser failed: {type(exc).__name__}")
+    return None
 
 
 def _empty(defects: list[str], reason: str | None) -> ParsedMessage:
@@ -139,7 +155,11 @@ def _read(
     headers = _first_headers(msg)
     senders = _addresses(headers.get("from"), "From", defects)
     from_name, from_address = senders[0] if senders else ("", None)
-    body = _read_body(msg, depth, own_domain, defects)
+    try:
+        body = _read_body(msg, depth, own_domain, defects)
+    except Exception as exc:  # keep the headers even when the body is beyond reading
+        defects.append(f"unreadable body: {type(exc).__name__}")
+        body = _Body()
     reason = _null_sender(envelope_sender) or _header_reason(headers)
     if reason is None:
         reason = _sender_reason(from_address, headers.get("from"), own_domain, body.is_report)
@@ -385,10 +405,11 @@ def _walk(root: Message, defects: list[str]) -> Iterator[Message]:
             defects.append("MIME tree too large or too deep: rest ignored")
             return
         defects.extend(type(defect).__name__ for defect in part.defects)
-        payload = part.get_payload()
         # Only multiparts are entered: message/* parts (attached mail, delivery
-        # status) also hold lists but are read as a whole.
-        if not _content_type(part).startswith("message/") and isinstance(payload, list):
+        # status) also hold lists but are read as a whole. is_multipart() does not
+        # decode, unlike get_payload() on a leaf, which can raise on odd charsets.
+        if part.is_multipart() and not _content_type(part).startswith("message/"):
+            payload = part.get_payload()
             children = [child for child in payload if isinstance(child, Message)]
             stack.extend((child, nesting + 1) for child in reversed(children))
         else:
@@ -402,10 +423,15 @@ def _read_attached(
     if depth >= MAX_DEPTH or count >= MAX_ATTACHED:
         defects.append("attached messages too deep or too many: rest ignored")
         return None
-    payload = part.get_payload()
-    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-        return _read(payload[0], depth + 1, own_domain, None, [])
-    data = part.get_payload(decode=True)  # e.g. a base64-encoded message/rfc822
+    if part.is_multipart():
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        return _read(inner, depth + 1, own_domain, None, []) if isinstance(inner, Message) else None
+    try:
+        data = part.get_payload(decode=True)  # e.g. a base64-encoded message/rfc822
+    except Exception:  # undecodable: the attached message is lost, the rest is not
+        defects.append("unreadable attached message")
+        return None
     if isinstance(data, bytes) and data.strip():
         return _read_bytes(data, depth + 1, own_domain, None)
     return None

@@ -67,6 +67,9 @@ class Person(Model):
     # IANA zone name, or a fixed offset such as "+01:00" guessed from a Date header.
     timezone = fields.CharField(max_length=64, default="")
     timezone_confirmed = fields.BooleanField(default=False)
+    # The last commitment number given out; raised in place, so the row lock
+    # orders concurrent messages of one member instead of failing one.
+    commitment_count = fields.IntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -41,7 +41,7 @@ async def process_inbound(
     inbound = await InboundMessage.get(id=inbound_id)
     if inbound.status == InboundStatus.RECEIVED.value:
         try:
-            await _process(inbound, settings, now, attempt)
+            return await _process(inbound, settings, now, attempt)
         except (OperationalError, ConnectionError, OSError) as exc:
             raise TransientProcessingError(str(exc)) from exc
         except IntegrityError as exc:
@@ -50,6 +50,7 @@ async def process_inbound(
         except Exception as exc:
             log.exception("inbound %s failed", inbound_id)
             await _record_failure(inbound, settings, exc)
+    # Done before (a re-run, or a failure just recorded): its mail may still wait.
     return await pending_outbound(inbound_id)
 
 
@@ -61,15 +62,25 @@ async def pending_outbound(inbound_id: int) -> list[int]:
     return cast(list[int], ids)
 
 
+class _AlreadyDone(Exception):
+    """Raised inside the transaction to roll back work another run already did."""
+
+
 async def _process(
     inbound: InboundMessage, settings: Settings, now: datetime, attempt: int
-) -> None:
+) -> list[int]:
     message = await _parse(inbound, settings)
     route = _main_route(inbound, settings, now)
+    if route is None:
+        return await _finish_without_route(inbound, now, attempt)
     sender = message.from_address or _bare(inbound.mail_from)
     key = dedup_key(message, inbound)
     try:
         async with in_transaction() as connection:
+            ctx = FlowContext(inbound, message, route, sender, settings, now, connection)
+            outcome = await _decide(ctx)
+            # The claim: the dedup key is unique, so of two copies of one
+            # message (or two runs of one job) only one transaction commits.
             claimed = (
                 await InboundMessage.filter(id=inbound.id, status=InboundStatus.RECEIVED.value)
                 .using_db(connection)
@@ -77,22 +88,15 @@ async def _process(
                     dedup_key=key,
                     message_id=(message.message_id or "")[:998] or None,
                     attempts=attempt,
+                    status=outcome.status.value,
+                    reason=outcome.reason[:200],
+                    processed_at=now,
                 )
             )
             if not claimed:
-                return  # another run finished it meanwhile
-            outcome = (
-                Outcome(InboundStatus.IGNORED, "no recipient of ours")
-                if route is None
-                else await _decide(
-                    FlowContext(inbound, message, route, sender, settings, now, connection)
-                )
-            )
-            await (
-                InboundMessage.filter(id=inbound.id)
-                .using_db(connection)
-                .update(status=outcome.status.value, reason=outcome.reason[:200], processed_at=now)
-            )
+                raise _AlreadyDone
+    except _AlreadyDone:
+        return []  # another run finished it meanwhile; its sends are its own
     except IntegrityError:
         if not await _is_duplicate(key, inbound.id):
             raise
@@ -102,6 +106,18 @@ async def _process(
             processed_at=now,
             attempts=attempt,
         )
+        return []
+    return ctx.queued
+
+
+async def _finish_without_route(inbound: InboundMessage, now: datetime, attempt: int) -> list[int]:
+    await InboundMessage.filter(id=inbound.id, status=InboundStatus.RECEIVED.value).update(
+        status=InboundStatus.IGNORED.value,
+        reason="no recipient of ours",
+        processed_at=now,
+        attempts=attempt,
+    )
+    return []
 
 
 async def _decide(ctx: FlowContext) -> Outcome:

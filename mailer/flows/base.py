@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -32,6 +32,7 @@ class FlowContext:
     settings: Settings
     now: datetime
     connection: BaseDBAsyncClient
+    queued: list[int] = field(default_factory=list)  # outbound ids written so far
 
     async def answer(
         self,
@@ -42,7 +43,7 @@ class FlowContext:
         key_suffix: str = "",
     ) -> OutboundMessage:
         """Queue an email to the sender, threaded to their message."""
-        return await queue_email(
+        row = await queue_email(
             key=f"answer:{self.inbound.id}:{template}{key_suffix}",
             template=template,
             to=self.sender,
@@ -54,6 +55,8 @@ class FlowContext:
             reply_token=reply_token,
             connection=self.connection,
         )
+        self.queued.append(row.id)
+        return row
 
 
 Flow = Callable[[FlowContext], Awaitable[Outcome]]

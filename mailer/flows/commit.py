@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tortoise.expressions import F
+
 from mailer.flows.base import FlowContext, Outcome
 from mailer.models import Commitment, InboundStatus, Person
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
@@ -18,75 +20,80 @@ MAX_CLOCK_SKEW = timedelta(days=1)
 
 async def publish_commitments(ctx: FlowContext) -> Outcome:
     sent_at = _sent_at(ctx.message.date, ctx.now)
-    member = await member_for(ctx, sent_at)
-    zone = zone_from_name(member.timezone)
+    known = await Person.filter(email=ctx.sender).using_db(ctx.connection).first()
+    named = known is not None and known.timezone_confirmed
+    zone = zone_from_name(known.timezone if known and named else offset_name(sent_at))
     drafts = extract_commitments(new_text(ctx.message.text), ctx.message.subject, sent_at, zone)
     if not drafts:
         raise NoCommitmentsFound(
             "we found no commitments in your message: write one per line or bullet"
         )
-    commitments = await _create(ctx, member, drafts)
-    token = make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now)
-    await ctx.answer(
-        "confirmation",
-        {
-            "name": member.name,
-            "subject": ctx.message.subject,
-            "commitments": [_describe(commitment) for commitment in commitments],
-            "partners": [],
-        },
-        reply_token=token,
-    )
-    return Outcome(InboundStatus.PROCESSED, f"{len(commitments)} commitment(s) published")
-
-
-async def member_for(ctx: FlowContext, sent_at: datetime) -> Person:
-    """The sender as a member; a first message also tells us their offset."""
-    person = await Person.filter(email=ctx.sender).using_db(ctx.connection).first()
-    if person is None:
-        person = await Person.create(
-            using_db=ctx.connection,
-            email=ctx.sender,
-            name=ctx.message.from_name[:200],
-            timezone=offset_name(sent_at),
-        )
-    elif not person.timezone_confirmed and person.timezone != offset_name(sent_at):
-        # Until the member names a zone, follow the offset of their latest mail.
-        person.timezone = offset_name(sent_at)
-        await person.save(using_db=ctx.connection, update_fields=["timezone"])
-    return person
-
-
-async def _create(
-    ctx: FlowContext, member: Person, drafts: list[CommitmentDraft]
-) -> list[Commitment]:
-    # (member, number) is unique: two messages of one member processed at
-    # once make one transaction fail, and its job runs again.
-    latest = (
-        await Commitment.filter(member=member).using_db(ctx.connection).order_by("-number").first()
-    )
-    last = latest.number if latest else 0
-    return [
-        await Commitment.create(
-            using_db=ctx.connection,
+    member, first = await _reserve_numbers(ctx, known, sent_at, len(drafts))
+    commitments = [
+        Commitment(
             member=member,
-            number=last + offset,
+            number=first + offset,
             text=draft.text,
             due_date=draft.due,
             recurrence=draft.recurrence,
             recurrence_label=draft.recurrence_label,
             source=ctx.inbound,
         )
-        for offset, draft in enumerate(drafts, start=1)
+        for offset, draft in enumerate(drafts)
     ]
+    await Commitment.bulk_create(commitments, using_db=ctx.connection)
+    token = make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now)
+    await ctx.answer(
+        "confirmation",
+        {
+            "name": member.name,
+            "subject": ctx.message.subject,
+            "commitments": [_describe(draft, first + n) for n, draft in enumerate(drafts)],
+            "partners": [],
+        },
+        reply_token=token,
+    )
+    return Outcome(InboundStatus.PROCESSED, f"{len(drafts)} commitment(s) published")
 
 
-def _describe(commitment: Commitment) -> dict[str, object]:
+async def _reserve_numbers(
+    ctx: FlowContext, known: Person | None, sent_at: datetime, count: int
+) -> tuple[Person, int]:
+    """The member (created on a first message) and the first of ``count`` new numbers.
+
+    Raising the counter in place locks the member's row until commit: a second
+    message of the same member waits here instead of taking the same numbers.
+    """
+    if known is None:
+        # Two first messages at once: one insert fails on the unique email,
+        # its transaction rolls back and its job runs again.
+        member = await Person.create(
+            using_db=ctx.connection,
+            email=ctx.sender,
+            name=ctx.message.from_name[:200],
+            timezone=offset_name(sent_at),
+            commitment_count=count,
+        )
+        return member, 1
+    await (
+        Person.filter(id=known.id)
+        .using_db(ctx.connection)
+        .update(commitment_count=F("commitment_count") + count)
+    )
+    await known.refresh_from_db(using_db=ctx.connection)
+    if not known.timezone_confirmed and known.timezone != offset_name(sent_at):
+        # Until the member names a zone, follow the offset of their latest mail.
+        known.timezone = offset_name(sent_at)
+        await known.save(using_db=ctx.connection, update_fields=["timezone"])
+    return known, known.commitment_count - count + 1
+
+
+def _describe(draft: CommitmentDraft, number: int) -> dict[str, object]:
     return {
-        "number": commitment.number,
-        "text": commitment.text,
-        "due": commitment.due_date.isoformat() if commitment.due_date else None,
-        "recurrence": commitment.recurrence_label,
+        "number": number,
+        "text": draft.text,
+        "due": draft.due.isoformat() if draft.due else None,
+        "recurrence": draft.recurrence_label,
     }
 
 

@@ -55,20 +55,20 @@ _STDLIB_STRICT = bool(getattr(email.utils, "supports_strict_parsing", False))
 class ParsedMessage:
     """What we read from one message; fields are always safe to use as they are."""
 
-    message_id: str | None
-    subject: str
-    from_address: str | None
-    from_name: str
-    to: tuple[str, ...]
-    cc: tuple[str, ...]
-    date: datetime | None
-    in_reply_to: tuple[str, ...]
-    references: tuple[str, ...]
-    text: str
-    html: str | None
-    auto_reply_reason: str | None
-    attached_messages: tuple["ParsedMessage", ...]
-    defects: tuple[str, ...]
+    message_id: str | None = None
+    subject: str = ""
+    from_address: str | None = None
+    from_name: str = ""
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    date: datetime | None = None
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    text: str = ""
+    html: str | None = None
+    auto_reply_reason: str | None = None
+    attached_messages: tuple["ParsedMessage", ...] = ()
+    defects: tuple[str, ...] = ()
 
 
 @dataclass
@@ -94,13 +94,12 @@ def _read_bytes(
     """Parse bytes into a Message, then read it; the last line of defence against crashes."""
     defects: list[str] = []
     msg = _parse(raw, defects)
-    if msg is None:
-        return _empty(defects, _null_sender(envelope_sender))
-    try:
-        return _read(msg, depth, own_domain, envelope_sender, defects)
-    except Exception as exc:  # any stdlib surprise still yields a message, never a crash
-        defects.append(f"unreadable message: {type(exc).__name__}")
-        return _empty(defects, _null_sender(envelope_sender))
+    if msg is not None:
+        try:
+            return _read(msg, depth, own_domain, envelope_sender, defects)
+        except Exception as exc:  # any stdlib surprise still yields a message, never a crash
+            defects.append(f"unreadable message: {type(exc).__name__}")
+    return ParsedMessage(auto_reply_reason=_null_sender(envelope_sender), defects=_unique(defects))
 
 
 def _parse(raw: bytes, defects: list[str]) -> Message | None:
@@ -122,26 +121,6 @@ def _parse(raw: bytes, defects: list[str]) -> Message | None:
         except Exception as exc:  # try the next, more lenient way
             defects.append(f"parser failed: {type(exc).__name__}")
     return None
-
-
-def _empty(defects: list[str], reason: str | None) -> ParsedMessage:
-    """A message with nothing read but the defects."""
-    return ParsedMessage(
-        message_id=None,
-        subject="",
-        from_address=None,
-        from_name="",
-        to=(),
-        cc=(),
-        date=None,
-        in_reply_to=(),
-        references=(),
-        text="",
-        html=None,
-        auto_reply_reason=reason,
-        attached_messages=(),
-        defects=_unique(defects),
-    )
 
 
 def _read(
@@ -353,7 +332,7 @@ def _sender_reason(
         sender_domain = address.rsplit("@", 1)[1]
         if sender_domain == domain or sender_domain.endswith("." + domain):
             return "own mail"
-    local = address.split("@")[0] if address else (raw_from or "").strip().lower()
+    local = address.split("@")[0] if address else _first_token(raw_from or "")
     if is_report or local in _DAEMONS:
         return "bounce"
     return None

@@ -115,17 +115,47 @@ def _tidy(lines: list[str]) -> str:
 
 
 def _own_region(lines: list[str]) -> list[str]:
-    """The sender's lines: above the first reply header, or below it when bottom-posted."""
-    spans = sorted(_header_spans(lines))
+    """The sender's lines: above the first reply header, below it, or written into its quote."""
+    spans = _merged(sorted(_header_spans(lines)), lines)
     if not spans:
         return lines
-    first_start, first_end = spans[0]
-    above = lines[:first_start]
-    if _has_own_words(above):
-        return above
-    # Nothing of the sender's above the first header: they wrote below the quote.
-    following = [start for start, _ in spans if start > first_end]
-    return lines[first_end + 1 : following[0] if following else len(lines)]
+    start, end = spans[0]
+    # Headers inside the quote ("> On … wrote:") do not end what the sender wrote.
+    following = [first for first, _ in spans if first > end and not _is_quoted(lines[first])]
+    below = lines[end + 1 : following[0] if following else len(lines)]
+    above = lines[:start]
+    if not _has_own_words(above):
+        return below  # bottom-posted
+    if _is_attribution(lines[start]) and _answers_inline(below):
+        return above + below  # the quote itself is dropped later
+    return above
+
+
+def _merged(spans: list[tuple[int, int]], lines: list[str]) -> list[tuple[int, int]]:
+    """Spans joined where they touch: "Begin forwarded message:" and the block below it."""
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and not any(line.strip() for line in lines[merged[-1][1] + 1 : start]):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _is_attribution(line: str) -> bool:
+    """True for an "On … wrote:" header, whose quote the client marks with '>'."""
+    return not (_ANY_LABEL_LINE.match(line) or _SEPARATOR.match(line) or _RULE.match(line))
+
+
+def _answers_inline(lines: list[str]) -> bool:
+    """True when the sender wrote between the quoted lines (an inline reply)."""
+    quoted = [n for n, line in enumerate(lines) if _is_quoted(line)]
+    return bool(quoted) and _has_own_words(lines[quoted[0] :])
+
+
+def _is_quoted(line: str) -> bool:
+    """True for a line quoted with '>'."""
+    return line.lstrip().startswith(">")
 
 
 def _has_own_words(lines: list[str]) -> bool:
@@ -135,7 +165,7 @@ def _has_own_words(lines: list[str]) -> bool:
 
 def _unquoted(lines: list[str]) -> list[str]:
     """Lines not quoted with '>'."""
-    return [line for line in lines if not line.lstrip().startswith(">")]
+    return [line for line in lines if not _is_quoted(line)]
 
 
 def _header_spans(lines: list[str]) -> Iterator[tuple[int, int]]:
@@ -162,10 +192,15 @@ def _library_spans(lines: list[str]) -> Iterator[tuple[int, int]]:
             continue
         first = kept[bisect_right(starts, match.start() + len(text) - len(text.lstrip())) - 1]
         last = kept[bisect_right(starts, match.start() + len(text.rstrip()) - 1) - 1]
-        # Polish labels match one line ("Do: call mum" is a header to it); keep
-        # label blocks only when they look like Outlook's.
-        if not _ANY_LABEL_LINE.match(lines[first]) or _is_label_block(lines[first : last + 1]):
-            yield first, last
+        if not _ANY_LABEL_LINE.match(lines[first]):
+            yield first, last  # a wrote-line
+            continue
+        # Polish labels match one line ("Do: call mum" is a header to it): keep label
+        # blocks only when they look like Outlook's, and end them at their last label
+        # (the pattern also takes the line after, which may be the message itself).
+        labelled = [n for n in range(first, last + 1) if _ANY_LABEL_LINE.match(lines[n])]
+        if _is_label_block(lines[first : last + 1]):
+            yield first, labelled[-1]
 
 
 def _own_span_at(lines: list[str], index: int) -> tuple[int, int] | None:
@@ -248,7 +283,7 @@ def _closing_start(lines: list[str]) -> int | None:
 
 def _is_name_block(rest: str, after: list[str]) -> bool:
     """True when what follows a closing reads like a name and contact lines."""
-    words = [char for char in rest if char.isalpha()]
-    if words and not words[0].isupper():  # "Best of luck" is a sentence, "Best, Ann" a name
+    letters = [char for char in rest if char.isalpha()]
+    if letters and not letters[0].isupper():  # "Best of luck" is a sentence, "Best, Ann" a name
         return False
     return len(after) <= CLOSING_MAX_LINES and all(len(line.strip()) <= 60 for line in after)

@@ -158,6 +158,30 @@ def test_bottom_posted_reply() -> None:
     assert new_text(body) == "Well."
 
 
+def test_inline_answers_below_a_greeting() -> None:
+    body = (
+        "Hi,\n\nOn Mon, Apr 2, 2012 at 6:26 PM, Ann <ann@example.com> wrote:\n"
+        "> How did it go?\nOn track!\n> Anything else?\nNo.\n\n> Bye"
+    )
+    assert new_text(body) == "Hi,\n\nOn track!\nNo."
+
+
+def test_bottom_posted_below_a_nested_quote() -> None:
+    body = (
+        "On Mon, Apr 2, 2012 at 6:26 PM, Ann <ann@example.com> wrote:\n> question\n"
+        "> On Sun, Apr 1, 2012, Bob <bob@example.com> wrote:\n>> older\n\nMy answer"
+    )
+    assert new_text(body) == "My answer"
+
+
+def test_history_below_an_outlook_block_is_not_an_inline_answer() -> None:
+    body = (
+        "Top answer\n\nFrom: Ann <ann@example.com>\nSent: Monday\nTo: Bob\nSubject: x\n\n"
+        "old text\n> older\nold again"
+    )
+    assert new_text(body) == "Top answer"
+
+
 def test_inline_quotes_are_dropped() -> None:
     assert new_text("> question one\nanswer one\n> question two\nanswer two") == (
         "answer one\nanswer two"

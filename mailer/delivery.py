@@ -6,8 +6,6 @@ import asyncio
 import os
 import re
 from collections.abc import Awaitable, Callable
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
 import aiosmtplib
@@ -29,12 +27,11 @@ class AmbiguousDeliveryError(Exception):
     """Interrupted after the message body was sent: the relay may have it."""
 
 
-def write_to_outbox(outbox: Path, name: str, message: EmailMessage) -> Path:
+def write_to_outbox(outbox: Path, name: str, data: bytes) -> Path:
     """Write ``name``.eml atomically; writing the same name twice leaves one file."""
     outbox.mkdir(parents=True, exist_ok=True)
     final = outbox / f"{name}.eml"
     temporary = outbox / f".{name}.tmp"
-    data = message.as_bytes(policy=SMTP_POLICY)
     with open(temporary, "wb") as file:
         file.write(data)
         file.flush()
@@ -45,7 +42,7 @@ def write_to_outbox(outbox: Path, name: str, message: EmailMessage) -> Path:
 
 async def send_through_relay(
     relay: tuple[str, int],
-    message: EmailMessage,
+    message: bytes,
     *,
     envelope_from: str,
     recipient: str,
@@ -63,7 +60,7 @@ async def send_through_relay(
     client = aiosmtplib.SMTP(
         hostname=host, port=port, local_hostname=local_hostname, timeout=30, start_tls=False
     )
-    body = _dot_stuffed(message.as_bytes(policy=SMTP_POLICY))
+    body = _dot_stuffed(message)
     final_dot_sent = False
     try:
         async with asyncio.timeout(SEND_TIMEOUT_SECONDS):

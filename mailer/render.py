@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime
+from email.charset import Charset
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -18,6 +20,8 @@ from mailer.headers import header_safe, reply_subject
 from mailer.models import OutboundMessage
 
 SERVICE_NAME = "pactmail"
+SMTP_COMPAT32 = compat32.clone(linesep="\r\n")
+_UTF8 = Charset("utf-8")  # base64 bodies: the standard library encodes them in C
 
 
 @cache
@@ -50,10 +54,8 @@ def _template_dirs() -> list[Path]:
     return [path for path in dirs if path.is_dir()]
 
 
-def render_email(
-    row: OutboundMessage, *, domain: str, envelope_from: str, now: datetime
-) -> EmailMessage:
-    """The full message for an outbound row, headers included."""
+def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
+    """The full message for an outbound row, headers included, as sent."""
     text_env, html_env = _environments()
     context = {
         **row.context,
@@ -67,12 +69,15 @@ def render_email(
     text = text_env.get_template(f"{row.template}/body.txt").render(context)
     html = html_env.get_template(f"{row.template}/body.html").render(context)
 
-    message = EmailMessage(policy=SMTP_POLICY)
-    message["From"] = Address(SERVICE_NAME, "commit", domain)
+    # The compat32 classes rather than EmailMessage: the same bytes for our
+    # simple messages at a fraction of the cost, and every value below is
+    # made single-line by header_safe, which is what keeps headers unforged.
+    message = MIMEMultipart("alternative")
+    message["From"] = formataddr((SERVICE_NAME, f"commit@{domain}"))
     message["To"] = header_safe(row.to_address, limit=320)
-    message["Subject"] = header_safe(subject, limit=250)
+    message["Subject"] = _encoded(header_safe(subject, limit=250))  # type: ignore[assignment]
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<{row.message_id}>"
+    message["Message-ID"] = f"<{header_safe(row.message_id)}>"
     if row.in_reply_to:
         message["In-Reply-To"] = f"<{header_safe(row.in_reply_to, limit=998)}>"
     if row.references:
@@ -81,9 +86,19 @@ def render_email(
     message["Auto-Submitted"] = "auto-replied" if row.in_reply_to else "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message["Reply-To"] = _reply_address(row, domain)
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
+    message.attach(_text_part(text, "plain"))
+    message.attach(_text_part(html, "html"))
+    return message.as_bytes(policy=SMTP_COMPAT32)
+
+
+def _text_part(text: str, subtype: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part.set_payload(text, _UTF8)  # also sets Content-Transfer-Encoding
+    return part
+
+
+def _encoded(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
 
 
 def _reply_address(row: OutboundMessage, domain: str) -> str:

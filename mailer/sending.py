@@ -52,7 +52,7 @@ async def send_outbound(outbound_id: int, settings: Settings, now: datetime) -> 
         return OutboundStatus.POSSIBLY_SENT
 
     envelope_from = bounce_address(settings, row.id, now)
-    message = render_email(row, domain=settings.domain, envelope_from=envelope_from, now=now)
+    message = render_email(row, domain=settings.domain, now=now)
     if settings.relay is None:
         write_to_outbox(settings.outbox_dir, f"{row.id:010d}", message)
         await _finish(row, OutboundStatus.SENT, "", sent_at=now)

@@ -34,7 +34,7 @@ def build_worker(
     clock: Callable[[], datetime] = utc_now,
     burst: bool = False,
     handle_signals: bool = True,
-    max_jobs: int = 50,
+    max_jobs: int = 20,
     poll_delay: float = 0.05,
 ) -> Worker:
     """A worker with its own Redis pool; the database is opened by the caller."""

@@ -80,7 +80,7 @@ async def _reserve_numbers(
         .using_db(ctx.connection)
         .update(commitment_count=F("commitment_count") + count)
     )
-    await known.refresh_from_db(using_db=ctx.connection)
+    await known.refresh_from_db(fields=["commitment_count"], using_db=ctx.connection)
     if not known.timezone_confirmed and known.timezone != offset_name(sent_at):
         # Until the member names a zone, follow the offset of their latest mail.
         known.timezone = offset_name(sent_at)

@@ -1,13 +1,21 @@
 """Inbound benchmark: pactmail against a bare aiosmtpd server, same run, same machine.
 
     .venv/bin/python -m bench.inbound [--messages 5000] [--clients 10]
+        [--database-url postgres://... --redis-url redis://... [--workers 2]]
 
-Needs Postfix's smtp-source and smtp-sink (Debian package ``postfix``). It
-starts ``pactmail run`` on a fresh SQLite data directory (embedded Redis,
-outbound mail to an smtp-sink relay), sends the messages with smtp-source,
-and prints: messages/s accepted, messages/s fully processed (confirmation
-handed to the relay), the bare server's rate, the ratios, and how many
-accepted messages have no confirmation (lost).
+Needs Postfix's smtp-source and smtp-sink (Debian package ``postfix``).
+``--clients`` smtp-source processes run at once, each one SMTP session at a
+time from its own member address, against (1) a bare aiosmtpd server whose
+handler only answers 250 and (2) pactmail, whose outbound relay is an
+smtp-sink. Without URLs, pactmail is ``pactmail run`` on a fresh SQLite
+data directory with its embedded Redis (one process). With them, it is the
+scale-out shape: one ``pactmail smtp`` process and ``--workers`` worker
+processes at a lower CPU priority, so that taking mail comes first.
+
+Printed: messages/s accepted (until the last 250), messages/s fully
+processed (until the last confirmation was handed to the relay), both as a
+ratio of the bare server's rate, and the accepted messages with no sent
+confirmation (lost).
 """
 
 from __future__ import annotations
@@ -16,17 +24,17 @@ import argparse
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACTMAIL = ROOT / ".venv" / "bin" / "pactmail"
+PACTMAIL = str(ROOT / ".venv" / "bin" / "pactmail")
+DOMAIN = "pactmail.localhost"
 
 
 def free_port() -> int:
@@ -46,50 +54,6 @@ def wait_for_port(port: int, timeout: float = 60.0) -> None:
     raise TimeoutError(f"nothing listens on port {port}")
 
 
-@contextmanager
-def running(
-    command: list[str], port: int, env: dict[str, str] | None = None, log: Path | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if log:
-            output.close()  # type: ignore[union-attr]
-
-
-def blast(port: int, messages: int, clients: int) -> float:
-    """Send with smtp-source; returns the seconds it took."""
-    start = time.perf_counter()
-    subprocess.run(
-        [
-            tool("smtp-source"),
-            "-s",
-            str(clients),
-            "-m",
-            str(messages),
-            "-l",
-            "200",
-            "-S",
-            "My commitments",
-            "-f",
-            "member@example.com",
-            "-t",
-            "commit@pactmail.localhost",
-            f"127.0.0.1:{port}",
-        ],
-        check=True,
-    )
-    return time.perf_counter() - start
-
-
 def tool(name: str) -> str:
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin")
     if found is None:
@@ -97,25 +61,91 @@ def tool(name: str) -> str:
     return found
 
 
+@contextmanager
+def running(
+    command: list[str],
+    port: int | None,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    with open(log or os.devnull, "wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            if port is not None:
+                wait_for_port(port)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def blast(port: int, messages: int, clients: int) -> float:
+    """Send from ``clients`` members at once; returns the seconds until the last reply."""
+    share = [messages // clients + (n < messages % clients) for n in range(clients)]
+    start = time.perf_counter()
+    senders = [
+        subprocess.Popen(
+            [
+                tool("smtp-source"),
+                "-s",
+                "1",
+                "-m",
+                str(count),
+                "-l",
+                "200",
+                "-S",
+                "My commitments",
+                "-f",
+                f"member{number}@example.com",
+                "-t",
+                f"commit@{DOMAIN}",
+                f"127.0.0.1:{port}",
+            ]
+        )
+        for number, count in enumerate(share)
+        if count
+    ]
+    if any(sender.wait() != 0 for sender in senders):
+        sys.exit("smtp-source failed")
+    return time.perf_counter() - start
+
+
 def bare_rate(messages: int, clients: int) -> float:
     port = free_port()
-    command = [sys.executable, "-m", "bench.bare_server", str(port)]
-    with running(command, port):
-        seconds = blast(port, messages, clients)
-    return messages / seconds
+    with running([sys.executable, "-m", "bench.bare_server", str(port)], port):
+        return messages / blast(port, messages, clients)
 
 
-def count(database: Path, query: str) -> int:
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-    try:
-        row = connection.execute(query).fetchone()
-        return int(row[0])
-    finally:
-        connection.close()
+def counter(database_url: str) -> Callable[[str], int]:
+    """Run a counting query against the service's database, read-only."""
+    if database_url.startswith("sqlite://"):
+        import sqlite3
+
+        path = database_url.removeprefix("sqlite://")
+
+        def count_sqlite(query: str) -> int:
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            try:
+                return int(connection.execute(query).fetchone()[0])
+            finally:
+                connection.close()
+
+        return count_sqlite
+
+    def count_postgres(query: str) -> int:
+        output = subprocess.run(
+            ["psql", database_url, "-tAc", query], check=True, capture_output=True, text=True
+        )
+        return int(output.stdout.strip())
+
+    return count_postgres
 
 
-def pactmail_rates(messages: int, clients: int, data_dir: Path) -> tuple[float, float, int]:
-    """(accepted/s, processed/s, lost) for ``pactmail run`` on SQLite."""
+def pactmail_rates(args: argparse.Namespace, data_dir: Path) -> tuple[float, float, int]:
+    """(accepted/s, processed/s, lost)."""
     sink_port, port = free_port(), free_port()
     env = {
         **os.environ,
@@ -123,45 +153,71 @@ def pactmail_rates(messages: int, clients: int, data_dir: Path) -> tuple[float, 
         "PACTMAIL_LISTEN": f"127.0.0.1:{port}",
         "PACTMAIL_RELAY": f"127.0.0.1:{sink_port}",
     }
-    database = data_dir / "pactmail.sqlite3"
-    sink = [tool("smtp-sink"), "-u", "root", f"127.0.0.1:{sink_port}", "1000"]
-    with (
-        running(sink, sink_port),
-        running(
-            [str(PACTMAIL), "--log-level", "WARNING", "run"], port, env, data_dir / "service.log"
-        ),
-    ):
+    if args.database_url:
+        env["PACTMAIL_DATABASE_URL"] = args.database_url
+        env["PACTMAIL_REDIS_URL"] = args.redis_url
+        subprocess.run([PACTMAIL, "migrate"], env=env, check=True, capture_output=True)
+    database_url = env.get("PACTMAIL_DATABASE_URL", f"sqlite://{data_dir / 'pactmail.sqlite3'}")
+    quiet = [PACTMAIL, "--log-level", "WARNING"]
+    with ExitStack() as stack:
+        stack.enter_context(
+            running([tool("smtp-sink"), "-u", "root", f"127.0.0.1:{sink_port}", "1000"], sink_port)
+        )
+        if args.database_url:
+            stack.enter_context(running([*quiet, "smtp"], port, env, data_dir / "smtp.log"))
+            for number in range(args.workers):
+                stack.enter_context(
+                    running(
+                        ["nice", "-n", "19", *quiet, "worker"],
+                        None,
+                        env,
+                        data_dir / f"worker{number}.log",
+                    )
+                )
+        else:
+            stack.enter_context(running([*quiet, "run"], port, env, data_dir / "run.log"))
+        count = counter(database_url)
         start = time.perf_counter()
-        accepted_seconds = blast(port, messages, clients)
-        while count(database, "SELECT count(*) FROM outbound_message WHERE status = 'sent'") < (
-            messages
-        ):
-            if time.perf_counter() - start > 600:
-                break
-            time.sleep(0.05)
+        accepted_seconds = blast(port, args.messages, args.clients)
+        sent = "SELECT count(*) FROM outbound_message WHERE status = 'sent'"
+        while count(sent) < args.messages and time.perf_counter() - start < 900:
+            time.sleep(0.1)
         processed_seconds = time.perf_counter() - start
-    stored = count(database, "SELECT count(*) FROM inbound_message")
-    confirmed = count(
-        database,
-        "SELECT count(DISTINCT inbound_id) FROM outbound_message WHERE status = 'sent'",
+        confirmed = count(
+            "SELECT count(DISTINCT inbound_id) FROM outbound_message WHERE status = 'sent'"
+        )
+    return (
+        args.messages / accepted_seconds,
+        args.messages / processed_seconds,
+        args.messages - confirmed,
     )
-    lost = messages - min(stored, confirmed)
-    return messages / accepted_seconds, messages / processed_seconds, lost
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--database-url", help="postgres://... (emptied by the caller)")
+    parser.add_argument("--redis-url", help="redis://... (with --database-url)")
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    if bool(args.database_url) != bool(args.redis_url):
+        parser.error("--database-url and --redis-url go together")
     bare = bare_rate(args.messages, args.clients)
     with tempfile.TemporaryDirectory(prefix="pactmail-bench-") as data_dir:
-        accepted, processed, lost = pactmail_rates(args.messages, args.clients, Path(data_dir))
-    print(f"messages: {args.messages}, concurrent clients: {args.clients}")
-    print(f"bare aiosmtpd:         {bare:8.1f} msg/s accepted")
-    print(f"pactmail accepted:     {accepted:8.1f} msg/s  ({accepted / bare:.2f}x bare)")
-    print(f"pactmail processed:    {processed:8.1f} msg/s  ({processed / bare:.2f}x bare)")
-    print(f"lost (accepted, not confirmed): {lost}")
+        accepted, processed, lost = pactmail_rates(args, Path(data_dir))
+    shape = (
+        f"smtp + {args.workers} worker process(es), PostgreSQL"
+        if args.database_url
+        else "pactmail run (one process), SQLite, embedded Redis"
+    )
+    print(f"{args.messages} messages from {args.clients} concurrent clients; {shape}")
+    print(f"bare aiosmtpd          {bare:8.1f} msg/s accepted")
+    print(f"pactmail accepted      {accepted:8.1f} msg/s   {accepted / bare:.2f}x bare")
+    print(f"pactmail processed     {processed:8.1f} msg/s   {processed / bare:.2f}x bare")
+    print(f"lost (accepted, no confirmation sent): {lost}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from email.charset import Charset
 from email.header import Header
@@ -11,7 +10,6 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -48,10 +46,12 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
 def _template_dirs() -> list[Path]:
     # Installed, the top-level templates/ folder is the package data
     # mailer.templates; in a checkout it sits beside mailer/.
-    dirs = [Path(__file__).resolve().parent.parent / "templates"]
-    with contextlib.suppress(ModuleNotFoundError):
-        dirs.append(Path(str(resources.files("mailer.templates"))))
-    return [path for path in dirs if path.is_dir()]
+    here = Path(__file__).resolve().parent
+    dirs = [here.parent / "templates", here / "templates"]
+    found = [path for path in dirs if path.is_dir()]
+    if not found:
+        raise RuntimeError(f"no email templates in {dirs}")
+    return found
 
 
 def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:

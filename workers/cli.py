@@ -34,6 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"pactmail: {exc}", file=sys.stderr)
         return 2
+    if args.command in {"smtp", "worker"} and settings.redis_url is None:
+        # Each would start a Redis of its own and never see the other's jobs.
+        print(
+            f"pactmail {args.command}: set PACTMAIL_REDIS_URL (and PostgreSQL in "
+            "PACTMAIL_DATABASE_URL) to run processes separately; `pactmail run` "
+            "runs everything in one process with an embedded Redis",
+            file=sys.stderr,
+        )
+        return 2
     if args.command == "migrate":
         asyncio.run(migrate_database(settings))
         print("database schema is up to date")

@@ -85,6 +85,8 @@ def parse_recipient(address: str, *, domain: str, key: bytes, now: datetime) -> 
     mailer.addresses.Refusal: 550 5.7.1 Relaying denied: ...
     """
     local, address_domain = split_address(address)
+    if local == "postmaster" and not address_domain:
+        return Route(RouteKind.POSTMASTER)  # RFC 5321 §4.5.1: bare <postmaster> is ours
     if address_domain != domain:
         raise Refusal(NOT_LOCAL)
     if local in FIXED_LOCAL_PARTS:

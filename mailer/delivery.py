@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiosmtplib
 
-SEND_TIMEOUT_SECONDS = 60.0
+QUIT_TIMEOUT_SECONDS = 5.0
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
@@ -48,6 +48,7 @@ async def send_through_relay(
     recipient: str,
     local_hostname: str,
     before_final_dot: Callable[[], Awaitable[None]],
+    timeout: float,
 ) -> str:
     """One SMTP transaction with the relay; returns its final reply.
 
@@ -63,7 +64,7 @@ async def send_through_relay(
     body = _dot_stuffed(message)
     final_dot_sent = False
     try:
-        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+        async with asyncio.timeout(timeout):
             await client.connect()
             try:
                 await client.mail(envelope_from)
@@ -111,8 +112,9 @@ async def _close(client: aiosmtplib.SMTP) -> None:
     if not client.is_connected:
         return
     try:
-        await client.quit()
-    except (aiosmtplib.SMTPException, OSError):
+        async with asyncio.timeout(QUIT_TIMEOUT_SECONDS):
+            await client.quit()
+    except (aiosmtplib.SMTPException, OSError):  # TimeoutError included
         client.close()
 
 

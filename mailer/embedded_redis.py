@@ -55,6 +55,10 @@ class EmbeddedRedis:
         self._process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     async def start(self) -> str:
         port = _free_port()
         log_path = self._data_dir / "redis.log"

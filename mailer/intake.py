@@ -20,6 +20,7 @@ from mailer.models import InboundMessage
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
+ENQUEUE_TIMEOUT_SECONDS = 2.0
 
 Enqueue = Callable[[Sequence[int]], Awaitable[None]]
 
@@ -42,6 +43,7 @@ class Intake:
         self._waiting: list[tuple[Arrival, asyncio.Future[int]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._queueing: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="intake")
@@ -54,6 +56,7 @@ class Intake:
         for _, future in self._waiting:
             future.cancel()
         self._waiting.clear()
+        await asyncio.gather(*self._queueing, return_exceptions=True)
 
     async def store(self, arrival: Arrival) -> int:
         """Commit one arrival; returns its inbound id once it is durable."""
@@ -76,21 +79,33 @@ class Intake:
     async def _commit(self, batch: list[tuple[Arrival, asyncio.Future[int]]]) -> None:
         try:
             ids = await _insert_all([arrival for arrival, _ in batch])
-        except Exception as exc:  # every waiting session answers 451
-            log.exception("storing %d message(s) failed", len(batch))
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+        except Exception as exc:
+            if len(batch) > 1:
+                # One bad row must not cost the others their 250: try each alone.
+                for single in batch:
+                    await self._commit([single])
+                return
+            log.exception("storing a message failed")
+            _, future = batch[0]
+            if not future.done():
+                future.set_exception(exc)  # that session answers 451
             return
-        # Stored: from here on a failure only delays processing (the sweep
-        # re-enqueues), so it must not turn into a refusal.
-        try:
-            await self._enqueue(ids)
-        except Exception:
-            log.warning("queueing %d stored message(s) failed; the sweep will", len(ids))
         for (_, future), inbound_id in zip(batch, ids, strict=True):
             if not future.done():
                 future.set_result(inbound_id)
+        # Stored and answered: queueing only speeds processing up (the sweep
+        # finds what it misses), so a slow or hung Redis must not hold the
+        # next group of messages back.
+        task = asyncio.create_task(self._enqueue_quietly(ids))
+        self._queueing.add(task)
+        task.add_done_callback(self._queueing.discard)
+
+    async def _enqueue_quietly(self, ids: list[int]) -> None:
+        try:
+            async with asyncio.timeout(ENQUEUE_TIMEOUT_SECONDS):
+                await self._enqueue(ids)
+        except Exception:
+            log.warning("queueing %d stored message(s) failed; the sweep will", len(ids))
 
 
 async def _insert_all(arrivals: Sequence[Arrival]) -> list[int]:

@@ -139,6 +139,9 @@ class OutboundMessage(Model):
     attempts = fields.IntField(default=0)
     last_error = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When the last attempt was about to send the final dot: a row left in
+    # data_sent long after this was cut off, and the sweep settles it.
+    final_dot_at = fields.DatetimeField(null=True)
     sent_at = fields.DatetimeField(null=True)
 
     class Meta:

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 PARSE_TIMEOUT_SECONDS = 20.0
 
 
+class MessageTooHardToParse(Exception):
+    """The parser did not finish in time on this message."""
+
+
 class TransientProcessingError(Exception):
     """Processing could not finish for a reason that may pass (database, race)."""
 
@@ -40,16 +44,18 @@ async def process_inbound(
     """Process one message; returns the ids of outbound rows waiting to be sent."""
     inbound = await InboundMessage.get(id=inbound_id)
     if inbound.status == InboundStatus.RECEIVED.value:
+        message: ParsedMessage | None = None
         try:
-            return await _process(inbound, settings, now, attempt)
+            message = await _parse(inbound, settings)
+            return await _process(inbound, message, settings, now, attempt)
         except (OperationalError, ConnectionError, OSError) as exc:
             raise TransientProcessingError(str(exc)) from exc
         except IntegrityError as exc:
             # A race on a unique key with another message of the same member.
             raise TransientProcessingError(str(exc)) from exc
-        except Exception as exc:
+        except Exception as exc:  # this message's fault: retrying will not help
             log.exception("inbound %s failed", inbound_id)
-            await _record_failure(inbound, settings, exc)
+            await _record_failure(inbound, message, settings, now, exc)
     # Done before (a re-run, or a failure just recorded): its mail may still wait.
     return await pending_outbound(inbound_id)
 
@@ -67,9 +73,12 @@ class _AlreadyDone(Exception):
 
 
 async def _process(
-    inbound: InboundMessage, settings: Settings, now: datetime, attempt: int
+    inbound: InboundMessage,
+    message: ParsedMessage,
+    settings: Settings,
+    now: datetime,
+    attempt: int,
 ) -> list[int]:
-    message = await _parse(inbound, settings)
     route = _main_route(inbound, settings, now)
     if route is None:
         return await _finish_without_route(inbound, now, attempt)
@@ -138,15 +147,18 @@ async def _decide(ctx: FlowContext) -> Outcome:
 async def _parse(inbound: InboundMessage, settings: Settings) -> ParsedMessage:
     # Off the event loop and time-bounded: crafted headers have sent the
     # standard parser into loops before (bpo-37461).
-    return await asyncio.wait_for(
-        asyncio.to_thread(
-            read_message,
-            bytes(inbound.content),
-            own_domain=settings.domain,
-            envelope_sender=inbound.mail_from,
-        ),
-        PARSE_TIMEOUT_SECONDS,
-    )
+    try:
+        return await asyncio.wait_for(
+            asyncio.to_thread(
+                read_message,
+                bytes(inbound.content),
+                own_domain=settings.domain,
+                envelope_sender=inbound.mail_from,
+            ),
+            PARSE_TIMEOUT_SECONDS,
+        )
+    except TimeoutError as exc:  # not an outage (TimeoutError is an OSError): a bad message
+        raise MessageTooHardToParse(f"parsing took over {PARSE_TIMEOUT_SECONDS:.0f} s") from exc
 
 
 def _main_route(inbound: InboundMessage, settings: Settings, now: datetime) -> Route | None:
@@ -171,23 +183,44 @@ def dedup_key(message: ParsedMessage, inbound: InboundMessage) -> str:
         else "sha:" + hashlib.sha256(bytes(inbound.content)).hexdigest()
     )
     recipients = ",".join(sorted({address.lower() for address in inbound.rcpt_tos}))
-    return hashlib.sha256(f"{identity}\n{recipients}".encode()).hexdigest()
+    # The sender too: another sender reusing a Message-ID is not a resend.
+    sender = message.from_address or _bare(inbound.mail_from)
+    return hashlib.sha256(f"{identity}\n{recipients}\n{sender}".encode()).hexdigest()
 
 
 async def _is_duplicate(key: str, inbound_id: int) -> bool:
     return await InboundMessage.filter(dedup_key=key).exclude(id=inbound_id).exists()
 
 
-async def _record_failure(inbound: InboundMessage, settings: Settings, exc: Exception) -> None:
+async def _record_failure(
+    inbound: InboundMessage,
+    message: ParsedMessage | None,
+    settings: Settings,
+    now: datetime,
+    exc: Exception,
+) -> None:
     """Keep the error; tell the sender in plain words when they may be answered."""
     error = "".join(traceback.format_exception(exc))[-8000:]
     async with in_transaction() as connection:
         await (
             InboundMessage.filter(id=inbound.id)
             .using_db(connection)
-            .update(status=InboundStatus.FAILED.value, reason="processing failed", error=error)
+            .update(
+                status=InboundStatus.FAILED.value,
+                reason="processing failed",
+                error=error,
+                processed_at=now,
+            )
         )
-        recipient = _bare(inbound.mail_from)
+        route = _main_route(inbound, settings, now)
+        if (
+            message is None  # unread: RFC 3834 cannot be checked, so no answer
+            or message.auto_reply_reason is not None
+            or route is None
+            or route.kind in _NEVER_ANSWERING
+        ):
+            return
+        recipient = message.from_address or _bare(inbound.mail_from)
         if recipient:
             await queue_email(
                 key=f"failed:{inbound.id}",
@@ -196,6 +229,8 @@ async def _record_failure(inbound: InboundMessage, settings: Settings, exc: Exce
                 context={},
                 domain=settings.domain,
                 answering=inbound,
+                answering_message_id=message.message_id,
+                answering_references=message.references,
                 connection=connection,
             )
 

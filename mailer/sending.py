@@ -52,16 +52,26 @@ async def send_outbound(outbound_id: int, settings: Settings, now: datetime) -> 
         return OutboundStatus.POSSIBLY_SENT
 
     envelope_from = bounce_address(settings, row.id, now)
-    message = render_email(row, domain=settings.domain, now=now)
+    try:
+        message = render_email(row, domain=settings.domain, now=now)
+    except Exception as exc:  # a template or data fault: no retry will mend it
+        log.exception("outbound %s cannot be rendered", row.id)
+        await _finish(row, OutboundStatus.FAILED, f"cannot render: {exc!r}")
+        return OutboundStatus.FAILED
     if settings.relay is None:
         write_to_outbox(settings.outbox_dir, f"{row.id:010d}", message)
         await _finish(row, OutboundStatus.SENT, "", sent_at=now)
         return OutboundStatus.SENT
 
+    if not row.to_address.isascii():
+        # aiosmtplib sends RCPT in ASCII; SMTPUTF8 delivery is not built yet.
+        await _finish(row, OutboundStatus.FAILED, "non-ASCII recipient needs SMTPUTF8")
+        return OutboundStatus.FAILED
+
     async def mark_final_dot() -> None:
         claimed = await OutboundMessage.filter(
             id=row.id, status=OutboundStatus.PENDING.value
-        ).update(status=OutboundStatus.DATA_SENT.value, attempts=row.attempts + 1)
+        ).update(status=OutboundStatus.DATA_SENT.value, attempts=row.attempts + 1, final_dot_at=now)
         if not claimed:
             raise AlreadyClaimed
 
@@ -73,13 +83,16 @@ async def send_outbound(outbound_id: int, settings: Settings, now: datetime) -> 
             recipient=row.to_address,
             local_hostname=settings.domain,
             before_final_dot=mark_final_dot,
+            # Within the job's own timeout, so that the job, not arq, ends it.
+            timeout=max(5.0, settings.job_timeout_seconds - 15.0),
         )
     except AlreadyClaimed:
         return OutboundStatus.DATA_SENT
     except TransientDeliveryError as exc:
-        await OutboundMessage.filter(id=row.id).update(
-            status=OutboundStatus.PENDING.value, last_error=str(exc)[:2000]
-        )
+        await OutboundMessage.filter(
+            id=row.id,
+            status__in=[OutboundStatus.PENDING.value, OutboundStatus.DATA_SENT.value],
+        ).update(status=OutboundStatus.PENDING.value, last_error=str(exc)[:2000])
         raise
     except PermanentDeliveryError as exc:
         await _finish(row, OutboundStatus.FAILED, str(exc))
@@ -90,6 +103,16 @@ async def send_outbound(outbound_id: int, settings: Settings, now: datetime) -> 
         return OutboundStatus.POSSIBLY_SENT
     await _finish(row, OutboundStatus.SENT, reply, sent_at=now)
     return OutboundStatus.SENT
+
+
+async def settle_interrupted(before: datetime) -> int:
+    """Rows whose send was cut off after ``before``'s final dot: possibly sent."""
+    return await OutboundMessage.filter(
+        status=OutboundStatus.DATA_SENT.value, final_dot_at__lt=before
+    ).update(
+        status=OutboundStatus.POSSIBLY_SENT.value,
+        last_error="interrupted after the final dot; not sent again",
+    )
 
 
 async def give_up(outbound_id: int, error: str) -> None:

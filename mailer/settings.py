@@ -11,6 +11,7 @@ from pathlib import Path
 DEFAULT_DOMAIN = "pactmail.localhost"
 DEFAULT_LISTEN = "127.0.0.1:2525"
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+MIN_SECRET_LENGTH = 16
 
 
 class SettingsError(ValueError):
@@ -90,19 +91,26 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _secret_key(given: str | None, data_dir: Path) -> bytes:
     """The given key, else one generated once and kept in the data directory."""
-    if given:
+    if given is not None and given != "":
+        if len(given) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"PACTMAIL_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters"
+            )
         return given.encode()
     path = data_dir / "secret_key"
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        pass
-    key = secrets.token_hex(32).encode()
-    # O_EXCL: two processes starting at once must end up with the same key.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as file:
-        file.write(key)
+    if not path.exists():
+        # Written aside, then linked into place: a second process starting at
+        # the same moment either wins the link or reads the complete winner.
+        draft = data_dir / f".secret_key.{os.getpid()}"
+        draft.write_bytes(secrets.token_hex(32).encode())
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = path.read_bytes().strip()
+    if len(key) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"{path} holds no usable key: remove it to have one generated")
     return key

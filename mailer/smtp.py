@@ -20,10 +20,15 @@ from mailer.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 50
+MAX_PATH_LENGTH = 256  # RFC 5321 §4.5.3.1.3
+MAX_CONNECTIONS = 200  # each may hold a message of up to the size limit in memory
 SERVER_IDENT = "pactmail ESMTP"
 
 OK = "250 2.0.0 OK: message stored"
 RECIPIENT_OK = "250 2.1.5 OK"
+SENDER_OK = "250 2.1.0 OK"
+SENDER_TOO_LONG = "553 5.1.7 Sender address too long"
+TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections; please try again later\r\n"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 STORE_FAILED = "451 4.3.0 Temporary failure storing the message; please try again later"
 LOCAL_ERROR = "451 4.3.0 Temporary local problem; please try again later"
@@ -36,6 +41,20 @@ class InboundHandler:
         self._settings = settings
         self._intake = intake
         self._now = now
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        if len(address) > MAX_PATH_LENGTH:
+            return SENDER_TOO_LONG
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return SENDER_OK
 
     async def handle_RCPT(
         self,
@@ -87,14 +106,37 @@ def _peer_text(peer: object) -> str:
     return str(peer)[:100]
 
 
+class _Busy(asyncio.Protocol):
+    """Answers a connection over the limit with 421 and hangs up."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(TOO_MANY_CONNECTIONS)
+        transport.close()
+
+
 async def start_smtp_server(
-    settings: Settings, intake: Intake, now: Callable[[], datetime]
+    settings: Settings,
+    intake: Intake,
+    now: Callable[[], datetime],
+    max_connections: int = MAX_CONNECTIONS,
 ) -> asyncio.Server:
     """Listen on the configured address, in the running event loop."""
     handler = InboundHandler(settings, intake, now)
+    active = 0
 
-    def factory() -> SMTP:
-        return SMTP(
+    class CountedSMTP(SMTP):
+        def connection_lost(self, error: Exception | None) -> None:
+            nonlocal active
+            active -= 1
+            super().connection_lost(error)
+
+    def factory() -> asyncio.Protocol:
+        nonlocal active
+        if active >= max_connections:
+            return _Busy()
+        active += 1
+        return CountedSMTP(
             handler,
             hostname=settings.domain,  # explicit: no blocking lookup per connection
             ident=SERVER_IDENT,

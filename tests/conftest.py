@@ -58,7 +58,7 @@ def base_settings(data_dir: Path, database_url: str, redis_url: str) -> Settings
         data_dir=data_dir,
         database_url=database_url,
         redis_url=redis_url,
-        secret_key=b"test-secret-key",
+        secret_key=b"test-secret-key-0123456789",
         # Each test its own queue: nothing leaks between tests through Redis.
         queue_name=f"pactmail-test-{uuid.uuid4().hex[:12]}",
     )

@@ -14,7 +14,7 @@ from mailer.delivery import TransientDeliveryError
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
 from mailer.processing import TransientProcessingError, process_inbound
 from mailer.queue import enqueue_inbound, enqueue_outbound
-from mailer.sending import give_up, send_outbound
+from mailer.sending import give_up, send_outbound, settle_interrupted
 from mailer.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,15 +77,21 @@ async def sweep_job(ctx: Ctx) -> str:
     before = _now(ctx) - SWEEP_AGE
     inbound_ids = (
         await InboundMessage.filter(status=InboundStatus.RECEIVED.value, received_at__lt=before)
+        .order_by("id")
         .limit(SWEEP_BATCH)
         .values_list("id", flat=True)
     )
     outbound_ids = (
         await OutboundMessage.filter(status=OutboundStatus.PENDING.value, created_at__lt=before)
+        .order_by("id")
         .limit(SWEEP_BATCH)
         .values_list("id", flat=True)
+    )
+    # A send cut off after its final dot (worker killed, job timed out).
+    settled = await settle_interrupted(
+        _now(ctx) - timedelta(seconds=settings.job_timeout_seconds + 10)
     )
     redis: ArqRedis = ctx["redis"]
     await enqueue_inbound(redis, settings.queue_name, cast(list[int], inbound_ids))
     await enqueue_outbound(redis, settings.queue_name, cast(list[int], outbound_ids))
-    return f"swept {len(inbound_ids)} inbound, {len(outbound_ids)} outbound"
+    return f"swept {len(inbound_ids)} inbound, {len(outbound_ids)} outbound, {settled} settled"

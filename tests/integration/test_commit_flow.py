@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from mailer.models import Commitment, InboundMessage, InboundStatus, OutboundMessage
+from mailer.tokens import Purpose, make_token
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import message, send
 from workers.service import Service
@@ -124,3 +125,49 @@ async def test_no_commitments_gets_a_friendly_explanation(
     [row] = await wait_until_settled(1)
     assert row.status == "processed"
     assert await Commitment.all().count() == 0
+
+
+async def test_another_sender_reusing_a_message_id_is_not_a_duplicate(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    for sender in ("anna@example.com", "bob@example.com"):
+        data = message(sender=sender, body="Ship it by Friday\n", message_id="<same@x>")
+        await send(service.smtp_port, sender, ["commit@pactmail.localhost"], data)
+    rows = await wait_until_settled(2)
+    assert [row.status for row in rows] == ["processed", "processed"]
+    await capture.wait_for(2)
+
+
+async def test_an_expired_reply_address_gets_a_clear_answer(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    token = make_token(service.settings.secret_key, Purpose.MEMBER, (1,), now=long_ago)
+    address = f"reply+{token}@pactmail.localhost"
+    reply = await send(service.smtp_port, "anna@example.com", [address], message(to=address))
+    assert reply.code == 250
+    [answer] = await capture.wait_for(1)
+    assert "reply address has expired" in answer.text()
+
+
+async def test_a_non_ascii_sender_is_accepted_and_its_confirmation_recorded_as_failed(
+    service: Service,
+) -> None:
+    sender = "jörg@exämple.de"
+    data = (
+        f"From: {sender}\r\nTo: commit@pactmail.localhost\r\nSubject: Plan\r\n"
+        "Message-ID: <utf8@x>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Ship it by Friday\r\n"
+    ).encode()
+    reply = await send(
+        service.smtp_port, sender, ["commit@pactmail.localhost"], data, options=["SMTPUTF8"]
+    )
+    assert reply.code == 250
+    async with asyncio.timeout(15):
+        while not await OutboundMessage.filter(status="failed").exists():
+            await asyncio.sleep(0.05)
+    row = await OutboundMessage.get()
+    assert "SMTPUTF8" in row.last_error
+    assert await Commitment.all().count() == 1

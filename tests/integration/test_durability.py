@@ -19,6 +19,7 @@ from tests.integration.test_commit_flow import THREE_COMMITMENTS, wait_until_set
 from tests.support.capture import CaptureHandler
 from tests.support.outage import database_outage
 from tests.support.smtpclient import message, send
+from workers.jobs import sweep_job
 from workers.service import Service
 
 
@@ -147,7 +148,6 @@ async def test_a_worker_killed_mid_job_leaves_nothing_doubled(
 
     assert killed_at < count
     assert {row.status for row in await InboundMessage.all()} == {InboundStatus.PROCESSED.value}
-    assert max(row.attempts for row in await InboundMessage.all()) >= 1
     assert await Commitment.all().count() == count
     outbound = await OutboundMessage.all()
     assert len(outbound) == count
@@ -171,3 +171,52 @@ async def _wait_all_sent(count: int) -> None:
             if final >= count:
                 return
             await asyncio.sleep(0.2)
+
+
+async def test_a_hung_redis_does_not_hold_mail_back(
+    settings: Settings, db: None, tmp_path: Path
+) -> None:
+    own_redis = EmbeddedRedis(tmp_path)
+    url = await own_redis.start()
+    assert own_redis.pid is not None
+    smtp_only = Service(replace(settings, redis_url=url), worker=False, migrate=False)
+    await smtp_only.start()
+    os.kill(own_redis.pid, signal.SIGSTOP)  # answers nothing, refuses nothing
+    try:
+        async with asyncio.timeout(15):
+            replies = [
+                await send(
+                    smtp_only.smtp_port,
+                    "anna@example.com",
+                    ["commit@pactmail.localhost"],
+                    message(message_id=f"<hung{n}@x>"),
+                )
+                for n in range(3)
+            ]
+    finally:
+        os.kill(own_redis.pid, signal.SIGCONT)
+        await smtp_only.stop()
+        own_redis.stop()
+    assert [reply.code for reply in replies] == [250, 250, 250]
+    await open_database(settings)
+    assert await InboundMessage.all().count() == 3  # stored; the sweep will queue them
+
+
+async def test_a_send_cut_off_after_the_final_dot_is_settled_by_the_sweep(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await send(service.smtp_port, "anna@example.com", ["help@pactmail.localhost"], message())
+    [_] = await capture.wait_for(1)
+    async with asyncio.timeout(10):
+        while not await OutboundMessage.filter(status="sent").exists():
+            await asyncio.sleep(0.05)
+    row = await OutboundMessage.get()
+    # As a worker killed between the final dot and the relay's answer leaves it:
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    await OutboundMessage.filter(id=row.id).update(status="data_sent", final_dot_at=long_ago)
+    assert service.redis is not None
+    ctx = {"settings": service.settings, "clock": lambda: datetime.now(UTC), "redis": service.redis}
+    assert "1 settled" in await sweep_job(ctx)
+    assert (await OutboundMessage.get(id=row.id)).status == "possibly_sent"
+    assert len(capture.messages) == 1

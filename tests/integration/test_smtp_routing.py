@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
+from mailer.intake import Intake
 from mailer.models import InboundMessage
+from mailer.settings import Settings
+from mailer.smtp import start_smtp_server
 from mailer.tokens import Purpose, make_token
 from tests.support.smtpclient import message, send
 from workers.service import Service
@@ -33,7 +37,7 @@ async def test_forged_reply_token_is_refused(service: Service) -> None:
 
 
 async def test_genuine_reply_token_is_accepted_in_any_case(service: Service) -> None:
-    token = make_token(b"test-secret-key", Purpose.MEMBER, (1,), now=datetime.now(UTC))
+    token = make_token(b"test-secret-key-0123456789", Purpose.MEMBER, (1,), now=datetime.now(UTC))
     reply = await send(
         service.smtp_port,
         "a@example.com",
@@ -50,7 +54,10 @@ async def test_size_limit_holds_at_the_byte(service: Service) -> None:
         service.smtp_port, "a@example.com", ["commit@pactmail.localhost"], exactly
     )
     over = await send(
-        service.smtp_port, "a@example.com", ["commit@pactmail.localhost"], exactly + b"z"
+        service.smtp_port,
+        "a@example.com",
+        ["commit@pactmail.localhost"],
+        message_of_size(limit + 1),
     )
     assert at_limit.code == 250
     assert over.code == 552
@@ -76,3 +83,47 @@ def message_of_size(size: int) -> bytes:
     data = head + line * lines + last
     assert len(data) == size
     return data
+
+
+async def test_a_bare_postmaster_is_accepted(service: Service) -> None:
+    reply = await send(service.smtp_port, "a@example.com", ["postmaster"], message())
+    assert reply.code == 250
+
+
+async def test_an_overlong_sender_is_refused_and_harms_no_one_else(service: Service) -> None:
+    long_sender = "x" * 260 + "@example.com"
+    refused, accepted = await asyncio.gather(
+        send(service.smtp_port, long_sender, ["commit@pactmail.localhost"], message()),
+        send(service.smtp_port, "a@example.com", ["commit@pactmail.localhost"], message()),
+    )
+    assert refused.code == 553
+    assert accepted.code == 250
+    assert await InboundMessage.all().count() == 1
+
+
+async def test_connections_over_the_limit_are_told_to_come_back(
+    settings: Settings, db: None
+) -> None:
+    intake = Intake(lambda ids: asyncio.sleep(0))
+    intake.start()
+    server = await start_smtp_server(settings, intake, lambda: datetime.now(UTC), max_connections=2)
+    port = server.sockets[0].getsockname()[1]
+    held = []
+    try:
+        for _ in range(2):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            held.append(writer)
+            assert (await reader.readline()).startswith(b"220 ")
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        held.append(writer)
+        assert (await reader.readline()).startswith(b"421 4.3.2")
+        held[0].close()
+        await asyncio.sleep(0.1)  # the freed place is free again
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        held.append(writer)
+        assert (await reader.readline()).startswith(b"220 ")
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await intake.stop()

@@ -13,10 +13,10 @@ class Reply:
     text: str
 
 
-def _send(port: int, mail_from: str, rcpt_tos: list[str], data: bytes) -> Reply:
+def _send(port: int, mail_from: str, rcpt_tos: list[str], data: bytes, options: list[str]) -> Reply:
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
         client.ehlo("client.test")
-        code, text = client.mail(mail_from)
+        code, text = client.mail(mail_from, options)
         if code != 250:
             return Reply(code, text.decode())
         accepted = 0
@@ -31,9 +31,11 @@ def _send(port: int, mail_from: str, rcpt_tos: list[str], data: bytes) -> Reply:
         return Reply(code, text.decode())
 
 
-async def send(port: int, mail_from: str, rcpt_tos: list[str], data: bytes) -> Reply:
+async def send(
+    port: int, mail_from: str, rcpt_tos: list[str], data: bytes, options: list[str] | None = None
+) -> Reply:
     """One SMTP transaction over a real socket; returns the last reply."""
-    return await asyncio.to_thread(_send, port, mail_from, rcpt_tos, data)
+    return await asyncio.to_thread(_send, port, mail_from, rcpt_tos, data, options or [])
 
 
 def message(

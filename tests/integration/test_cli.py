@@ -1,0 +1,73 @@
+"""`pactmail run` as a user starts it: no configuration, embedded Redis, outbox files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from tests.integration.test_commit_flow import THREE_COMMITMENTS
+from tests.support.smtpclient import message, send
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    async with asyncio.timeout(60):
+        while True:
+            assert process.poll() is None, "pactmail run exited"
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            return
+
+
+async def test_run_with_no_configuration_confirms_into_the_outbox(tmp_path: Path) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PACTMAIL_")}
+    env["PACTMAIL_LISTEN"] = f"127.0.0.1:{port}"  # the default 2525 may be taken here
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "run"],
+        cwd=tmp_path,  # ./var is created here
+        env={**env, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        await wait_for_port(port, process)
+        started = time.monotonic()
+        reply = await send(
+            port, "anna@example.com", ["commit@pactmail.localhost"], message(body=THREE_COMMITMENTS)
+        )
+        assert reply.code == 250
+        outbox = tmp_path / "var" / "outbox"
+        async with asyncio.timeout(5):  # the acceptance bound
+            while not list(outbox.glob("*.eml")):
+                await asyncio.sleep(0.05)
+        elapsed = time.monotonic() - started
+    finally:
+        process.send_signal(signal.SIGTERM)
+        exit_code = process.wait(timeout=30)
+    assert exit_code == 0
+    assert elapsed < 5
+    [eml] = outbox.glob("*.eml")
+    confirmation = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert confirmation["To"] == "anna@example.com"
+    assert confirmation["In-Reply-To"] == "<m1@example.com>"
+    assert (tmp_path / "var" / "pactmail.sqlite3").exists()
+    assert (tmp_path / "var" / "secret_key").exists()
+    assert not (tmp_path / "var" / "redis.url").exists()  # its Redis stopped with it

@@ -127,3 +127,15 @@ async def test_connections_over_the_limit_are_told_to_come_back(
             writer.close()
         server.close()
         await intake.stop()
+
+
+async def test_a_non_ascii_token_is_refused_not_deferred(service: Service) -> None:
+    # A fault in checking it would answer 451 and have the sender retry for days.
+    reply = await send(
+        service.smtp_port,
+        "a@example.com",
+        ["reply+m-1-2-ä@pactmail.localhost"],
+        message(),
+        options=["SMTPUTF8"],
+    )
+    assert reply.code == 550

@@ -19,7 +19,7 @@ MAX_CLOCK_SKEW = timedelta(days=1)
 
 
 async def publish_commitments(ctx: FlowContext) -> Outcome:
-    sent_at = _sent_at(ctx.message.date, ctx.now)
+    sent_at = sent_at_or_now(ctx)
     known = await Person.filter(email=ctx.sender).using_db(ctx.connection).first()
     named = known is not None and known.timezone_confirmed
     zone = zone_from_name(known.timezone if known and named else offset_name(sent_at))
@@ -97,7 +97,9 @@ def _describe(draft: CommitmentDraft, number: int) -> dict[str, object]:
     }
 
 
-def _sent_at(date: datetime | None, now: datetime) -> datetime:
-    if date is None or date - now > MAX_CLOCK_SKEW:
-        return now
+def sent_at_or_now(ctx: FlowContext) -> datetime:
+    """When the member wrote: the Date header, unless missing or from a wrong clock."""
+    date = ctx.message.date
+    if date is None or date - ctx.now > MAX_CLOCK_SKEW:
+        return ctx.now
     return date

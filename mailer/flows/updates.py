@@ -1,0 +1,68 @@
+"""A member's reply with commands (SPEC §4.5): each applied, each confirmed."""
+
+from __future__ import annotations
+
+from mailer.flows.base import FlowContext, Outcome
+from mailer.flows.commit import sent_at_or_now
+from mailer.models import Commitment, CommitmentState, CommitmentUpdate, InboundStatus, Person
+from mailer.parsing.duedates import read_due
+from mailer.parsing.newtext import new_text
+from mailer.parsing.updates import Action, Command, read_commands
+from mailer.refusals import NotUnderstood
+from mailer.timezones import zone_from_name
+from mailer.tokens import Purpose, make_token
+
+_STATES = {Action.DONE: CommitmentState.DONE, Action.DROP: CommitmentState.DROPPED}
+
+
+async def apply_member_updates(ctx: FlowContext, member_id: int) -> Outcome:
+    member = await Person.filter(id=member_id).using_db(ctx.connection).first()
+    if member is None:
+        raise NotUnderstood("that reply address belongs to no one we know")
+    if member.email != ctx.sender:
+        raise NotUnderstood(
+            "that reply address belongs to another member, so nothing was changed; "
+            "reply from the address our email was sent to"
+        )
+    commands = read_commands(new_text(ctx.message.text))
+    if not commands:
+        raise NotUnderstood("we could not find a command we know in your reply")
+    results = [await _apply(ctx, member, command) for command in commands]
+    token = make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now)
+    await ctx.answer(
+        "updates_confirmed",
+        {"subject": ctx.message.subject, "results": results},
+        reply_token=token,
+    )
+    return Outcome(InboundStatus.PROCESSED, f"{len(commands)} update(s) read")
+
+
+async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
+    """Apply one command; returns the line that tells the member what happened."""
+    commitment = (
+        await Commitment.filter(member=member, number=command.number)
+        .using_db(ctx.connection)
+        .first()
+    )
+    if commitment is None:
+        return f"#{command.number}: you have no commitment with that number"
+    update = CommitmentUpdate(commitment=commitment, source=ctx.inbound, kind=command.action)
+    if command.action in _STATES:
+        commitment.state = _STATES[command.action].value
+        update.kind = commitment.state
+        result = f"#{command.number} is {commitment.state}: {commitment.text}"
+    elif command.action is Action.MOVE:
+        zone = zone_from_name(member.timezone)
+        reading = read_due(f"by {command.text}", sent_at_or_now(ctx), zone)
+        if reading.due is None:
+            return f"#{command.number}: we could not read a date in \u201c{command.text}\u201d"
+        commitment.due_date = reading.due
+        update.new_due_date = reading.due
+        update.kind = "moved"
+        result = f"#{command.number} is now due {reading.due.isoformat()}: {commitment.text}"
+    else:
+        update.note = command.text
+        result = f"#{command.number} noted: {command.text}"
+    await commitment.save(using_db=ctx.connection, update_fields=["state", "due_date"])
+    await update.save(using_db=ctx.connection)
+    return result

@@ -1,0 +1,57 @@
+"""Member commands in a reply (SPEC §4.5): done 2, drop 3, 2: a note, move 2 to Friday."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_COMMANDS = 50
+
+
+class Action(StrEnum):
+    DONE = "done"
+    DROP = "drop"
+    NOTE = "note"
+    MOVE = "move"
+
+
+@dataclass(frozen=True)
+class Command:
+    action: Action
+    number: int
+    text: str = ""  # the note, or the new due-date phrase
+
+
+_NUMBER = r"#?(?P<number>\d{1,6})"
+_PATTERNS = [
+    (Action.DONE, re.compile(rf"^(?:done|finished|completed?)\s+{_NUMBER}\b\W*$", re.I)),
+    (Action.DONE, re.compile(rf"^{_NUMBER}\s+(?:is\s+)?(?:done|finished|completed)\b\W*$", re.I)),
+    (Action.DROP, re.compile(rf"^(?:drop|dropped|cancel|abandon)\s+{_NUMBER}\b\W*$", re.I)),
+    (Action.MOVE, re.compile(rf"^(?:move|postpone|push)\s+{_NUMBER}\s+to\s+(?P<text>\S.*)$", re.I)),
+    (Action.NOTE, re.compile(rf"^{_NUMBER}\s*[:\-\u2013]\s*(?P<text>\S.*)$", re.I)),
+]
+_BULLET = re.compile(r"^\s*(?:[-*•]\s+)?")
+
+
+def read_commands(text: str) -> list[Command]:
+    """The commands, one per line, in order; other lines are ignored.
+
+    >>> read_commands("Hi!\\ndone 2\\n- 3: draft sent to legal\\nmove #4 to Friday")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [Command(action=<Action.DONE: 'done'>, number=2, text=''),
+     Command(action=<Action.NOTE: 'note'>, number=3, text='draft sent to legal'),
+     Command(action=<Action.MOVE: 'move'>, number=4, text='Friday')]
+    """
+    commands: list[Command] = []
+    for raw_line in text.splitlines():
+        line = _BULLET.sub("", raw_line).strip()
+        for action, pattern in _PATTERNS:
+            match = pattern.match(line)
+            if match:
+                found = match.groupdict().get("text") or ""
+                commands.append(Command(action, int(match["number"]), found.strip()[:2000]))
+                break
+        if len(commands) >= MAX_COMMANDS:
+            break
+    return commands

@@ -1,0 +1,80 @@
+"""Replying to a confirmation with commands updates commitments (SPEC §4.5)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from mailer.models import Commitment, CommitmentUpdate
+from tests.integration.test_commit_flow import THREE_COMMITMENTS, wait_until_settled
+from tests.support.capture import CaptureHandler
+from tests.support.smtpclient import message, send
+from workers.service import Service
+
+
+async def _confirmation_reply_address(service: Service, capture: CaptureHandler) -> str:
+    await send(
+        service.smtp_port,
+        "anna@example.com",
+        ["commit@pactmail.localhost"],
+        message(body=THREE_COMMITMENTS, message_id="<plan@example.com>"),
+    )
+    [confirmation] = await capture.wait_for(1)
+    reply_to: str = confirmation.message["Reply-To"]
+    return reply_to
+
+
+async def test_done_drop_note_and_move_by_reply(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    address = await _confirmation_reply_address(service, capture)
+    body = (
+        "done 1\n"
+        "move 2 to Dec 20\n"
+        "3: first run this morning\n"
+        "drop 9\n"
+        "\n"
+        "On Wed, 25 Nov 2026 at 09:31, pactmail <commit@pactmail.localhost> wrote:\n"
+        "> #1  Finish the quarterly report by Friday\n"
+        "> done 2            (commitment #2 is done)\n"
+    )
+    reply = await send(
+        service.smtp_port,
+        "anna@example.com",
+        [address],
+        message(to=address, subject="Re: My week", body=body, message_id="<updates@example.com>"),
+    )
+    assert reply.code == 250
+    [_, answer] = await capture.wait_for(2)
+    first, second, third = await Commitment.all().order_by("number")
+    assert first.state == "done"
+    assert second.due_date == date(2026, 12, 20)
+    assert third.state == "open"
+    notes = await CommitmentUpdate.filter(commitment=third)
+    assert [update.note for update in notes] == ["first run this morning"]
+    text = answer.text()
+    assert "#1 is done" in text
+    assert "#2 is now due 2026-12-20" in text
+    assert "#3 noted: first run this morning" in text
+    assert "#9: you have no commitment with that number" in text
+    assert answer.message["In-Reply-To"] == "<updates@example.com>"
+
+
+async def test_someone_else_using_the_reply_address_changes_nothing(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    address = await _confirmation_reply_address(service, capture)
+    await send(
+        service.smtp_port,
+        "mallory@example.com",
+        [address],
+        message(
+            sender="mallory@example.com", to=address, body="drop 1\n", message_id="<m@example.com>"
+        ),
+    )
+    await wait_until_settled(2)
+    [_, answer] = await capture.wait_for(2)
+    assert answer.rcpt_tos == ["mallory@example.com"]
+    assert "nothing was changed" in answer.text()
+    assert {c.state for c in await Commitment.all()} == {"open"}

@@ -66,9 +66,19 @@ async def send_through_relay(
     try:
         async with asyncio.timeout(timeout):
             await client.connect()
+            utf8 = not (recipient.isascii() and envelope_from.isascii())
             try:
-                await client.mail(envelope_from)
-                await client.rcpt(recipient)
+                if utf8:
+                    await client.ehlo()
+                    if not client.supports_extension("smtputf8"):
+                        raise PermanentDeliveryError(
+                            f"the relay does not offer SMTPUTF8, needed for {recipient}"
+                        )
+                    await client.mail(envelope_from, options=["SMTPUTF8"], encoding="utf-8")
+                    await client.rcpt(recipient, encoding="utf-8")
+                else:
+                    await client.mail(envelope_from)
+                    await client.rcpt(recipient)
                 start = await client.execute_command(b"DATA")
                 if start.code != 354:
                     raise aiosmtplib.SMTPDataError(start.code, start.message)

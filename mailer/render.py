@@ -7,6 +7,7 @@ from email.charset import Charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
 from functools import cache
@@ -75,7 +76,11 @@ def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
     message = MIMEMultipart("alternative")
     message["From"] = formataddr((SERVICE_NAME, f"commit@{domain}"))
     message["To"] = header_safe(row.to_address, limit=320)
-    message["Subject"] = _encoded(header_safe(subject, limit=250))  # type: ignore[assignment]
+    # An internationalised address (RFC 6531/6532) travels as raw UTF-8,
+    # headers included; everything else stays 7-bit with encoded words.
+    utf8 = not row.to_address.isascii()
+    subject = header_safe(subject, limit=250)
+    message["Subject"] = subject if utf8 else _encoded(subject)  # type: ignore[assignment]
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{header_safe(row.message_id)}>"
     if row.in_reply_to:
@@ -88,7 +93,7 @@ def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
     message["Reply-To"] = _reply_address(row, domain)
     message.attach(_text_part(text, "plain"))
     message.attach(_text_part(html, "html"))
-    return message.as_bytes(policy=SMTP_COMPAT32)
+    return message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_COMPAT32)
 
 
 def _text_part(text: str, subtype: str) -> MIMENonMultipart:

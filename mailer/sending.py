@@ -63,11 +63,6 @@ async def send_outbound(outbound_id: int, settings: Settings, now: datetime) -> 
         await _finish(row, OutboundStatus.SENT, "", sent_at=now)
         return OutboundStatus.SENT
 
-    if not row.to_address.isascii():
-        # aiosmtplib sends RCPT in ASCII; SMTPUTF8 delivery is not built yet.
-        await _finish(row, OutboundStatus.FAILED, "non-ASCII recipient needs SMTPUTF8")
-        return OutboundStatus.FAILED
-
     async def mark_final_dot() -> None:
         claimed = await OutboundMessage.filter(
             id=row.id, status=OutboundStatus.PENDING.value

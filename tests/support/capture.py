@@ -62,7 +62,7 @@ class CaptureHandler:
 async def start_capture(handler: CaptureHandler) -> tuple[asyncio.AbstractServer, int]:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="relay.test", decode_data=False),
+        lambda: SMTP(handler, hostname="relay.test", decode_data=False, enable_SMTPUTF8=True),
         host="127.0.0.1",
         port=0,
     )

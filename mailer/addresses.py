@@ -92,6 +92,10 @@ def parse_recipient(address: str, *, domain: str, key: bytes, now: datetime) -> 
     if local in FIXED_LOCAL_PARTS:
         return Route(FIXED_LOCAL_PARTS[local])
     prefix, plus, token_text = local.partition("+")
+    if local == "reply":
+        # The + part was rewritten away: the token is looked for in the
+        # threading headers when the message is processed.
+        return Route(RouteKind.REPLY)
     if not plus or prefix not in TOKEN_PREFIXES:
         raise Refusal(NO_SUCH_USER.format(domain=domain))
     try:

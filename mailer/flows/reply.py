@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.updates import apply_member_updates
+from mailer.outbound import token_in_message_id
 from mailer.refusals import NotUnderstood, TokenExpired
-from mailer.tokens import Purpose
+from mailer.tokens import ExpiredToken, Purpose, Token, TokenError, read_token
 
 
 async def read_reply(ctx: FlowContext) -> Outcome:
-    token = ctx.route.token
     if ctx.route.token_expired:
         raise TokenExpired("the reply address of that email has expired")
+    token = ctx.route.token or _token_from_thread(ctx)
     if token is not None and token.purpose is Purpose.MEMBER and token.ids:
         return await apply_member_updates(ctx, token.ids[0])
     raise NotUnderstood("we could not find a command we know in your reply")
+
+
+def _token_from_thread(ctx: FlowContext) -> Token | None:
+    """The token of the newest of our messages this one answers."""
+    for message_id in reversed([*ctx.message.references, *ctx.message.in_reply_to]):
+        text = token_in_message_id(message_id, ctx.settings.domain)
+        if text is None:
+            continue
+        try:
+            return read_token(ctx.settings.secret_key, text, now=ctx.now)
+        except ExpiredToken as exc:
+            raise TokenExpired("the reply address of that email has expired") from exc
+        except TokenError:
+            continue
+    return None

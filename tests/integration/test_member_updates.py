@@ -78,3 +78,25 @@ async def test_someone_else_using_the_reply_address_changes_nothing(
     assert answer.rcpt_tos == ["mallory@example.com"]
     assert "nothing was changed" in answer.text()
     assert {c.state for c in await Commitment.all()} == {"open"}
+
+
+async def test_a_reply_whose_plus_address_was_rewritten_is_still_read(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await _confirmation_reply_address(service, capture)
+    confirmation_id = capture.messages[0].message["Message-ID"]
+    reply = await send(
+        service.smtp_port,
+        "anna@example.com",
+        ["reply@pactmail.localhost"],
+        message(
+            to="reply@pactmail.localhost",
+            body="done 2\n",
+            message_id="<rw@example.com>",
+            extra=f"In-Reply-To: {confirmation_id}\r\nReferences: {confirmation_id}",
+        ),
+    )
+    assert reply.code == 250
+    await capture.wait_for(2)
+    assert (await Commitment.get(number=2)).state == "done"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from mailer.models import InboundMessage
+from mailer.priority import IntakeFirst
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,9 @@ class Arrival:
 class Intake:
     """Stores arrivals durably, in groups, then hands their ids to ``enqueue``."""
 
-    def __init__(self, enqueue: Enqueue) -> None:
+    def __init__(self, enqueue: Enqueue, priority: IntakeFirst | None = None) -> None:
         self._enqueue = enqueue
+        self._priority = priority
         self._waiting: list[tuple[Arrival, asyncio.Future[int]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -71,10 +73,14 @@ class Intake:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
+            if self._priority is not None:
+                await self._priority.set_intake_busy(True)
             while self._waiting:
                 batch = self._waiting[:MAX_BATCH]
                 del self._waiting[:MAX_BATCH]
                 await self._commit(batch)
+            if self._priority is not None:
+                await self._priority.set_intake_busy(False)
 
     async def _commit(self, batch: list[tuple[Arrival, asyncio.Future[int]]]) -> None:
         try:

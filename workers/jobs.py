@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -12,6 +13,7 @@ from arq.connections import ArqRedis
 
 from mailer.delivery import TransientDeliveryError
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
+from mailer.priority import IntakeFirst
 from mailer.processing import TransientProcessingError, process_inbound
 from mailer.queue import enqueue_inbound, enqueue_outbound
 from mailer.sending import give_up, send_outbound, settle_interrupted
@@ -38,6 +40,12 @@ def _now(ctx: Ctx) -> datetime:
     return clock()
 
 
+def _slot(ctx: Ctx) -> AbstractAsyncContextManager[None]:
+    """The intake-first gate in `pactmail run`; no gate for a worker process of its own."""
+    gate: IntakeFirst | None = ctx.get("intake_first")
+    return gate.job() if gate is not None else nullcontext()
+
+
 def _backoff(ctx: Ctx) -> int:
     """Seconds before the next try: 2, 4, 8, ... at most five minutes."""
     tries: int = ctx.get("job_try", 1)
@@ -48,9 +56,10 @@ async def process_inbound_job(ctx: Ctx, inbound_id: int) -> str:
     """Process one stored message, then queue the mail it caused."""
     settings = _settings(ctx)
     try:
-        outbound_ids = await process_inbound(
-            inbound_id, settings, _now(ctx), attempt=ctx.get("job_try", 1)
-        )
+        async with _slot(ctx):
+            outbound_ids = await process_inbound(
+                inbound_id, settings, _now(ctx), attempt=ctx.get("job_try", 1)
+            )
     except TransientProcessingError as exc:
         log.warning("inbound %s: will retry: %s", inbound_id, exc)
         raise Retry(defer=_backoff(ctx)) from exc
@@ -62,7 +71,8 @@ async def process_inbound_job(ctx: Ctx, inbound_id: int) -> str:
 async def send_email_job(ctx: Ctx, outbound_id: int) -> str:
     """Send one outbound row; retries transient relay failures with backoff."""
     try:
-        status = await send_outbound(outbound_id, _settings(ctx), _now(ctx))
+        async with _slot(ctx):
+            status = await send_outbound(outbound_id, _settings(ctx), _now(ctx))
     except TransientDeliveryError as exc:
         if ctx.get("job_try", 1) >= SEND_MAX_TRIES:
             await give_up(outbound_id, str(exc))

@@ -15,6 +15,7 @@ from arq.worker import Worker
 from mailer.db import close_database, migrate_database, open_database
 from mailer.embedded_redis import EmbeddedRedis
 from mailer.intake import Intake
+from mailer.priority import IntakeFirst
 from mailer.queue import enqueue_inbound, redis_settings
 from mailer.settings import Settings
 from mailer.smtp import start_smtp_server
@@ -46,6 +47,7 @@ class Service:
         self._clock = clock
         self._worker_options = worker_options or {}
         self._embedded: EmbeddedRedis | None = None
+        self._priority: IntakeFirst | None = None
         self._redis_settings = RedisSettings()
         self.redis: ArqRedis | None = None
         self._intake: Intake | None = None
@@ -76,7 +78,9 @@ class Service:
             async def enqueue(ids: Sequence[int]) -> None:
                 await enqueue_inbound(redis, self.settings.queue_name, ids)
 
-            self._intake = Intake(enqueue)
+            # Sharing one event loop with the worker: taking mail goes first.
+            self._priority = IntakeFirst() if self._want_worker else None
+            self._intake = Intake(enqueue, self._priority)
             self._intake.start()
             self._server = await start_smtp_server(self.settings, self._intake, self._clock)
             log.info("SMTP listening on port %s for %s", self.smtp_port, self.settings.domain)
@@ -90,6 +94,7 @@ class Service:
                 self.settings,
                 self._redis_settings,
                 clock=self._clock,
+                intake_first=self._priority,
                 handle_signals=False,
                 **self._worker_options,  # type: ignore[arg-type]
             )

@@ -9,6 +9,7 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
+from mailer.priority import IntakeFirst
 from mailer.queue import PROCESS_INBOUND, SEND_EMAIL
 from mailer.settings import Settings
 from workers.jobs import (
@@ -32,13 +33,14 @@ def build_worker(
     redis: RedisSettings,
     *,
     clock: Callable[[], datetime] = utc_now,
+    intake_first: IntakeFirst | None = None,
     burst: bool = False,
     handle_signals: bool = True,
     max_jobs: int = 20,
     poll_delay: float = 0.05,
 ) -> Worker:
     """A worker with its own Redis pool; the database is opened by the caller."""
-    context: Ctx = {"settings": settings, "clock": clock}
+    context: Ctx = {"settings": settings, "clock": clock, "intake_first": intake_first}
     job_timeout = settings.job_timeout_seconds
     return Worker(
         functions=[

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from mailer.models import InboundMessage
-from mailer.priority import IntakeFirst
+from mailer.priority import IntakeSignal
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class Arrival:
 class Intake:
     """Stores arrivals durably, in groups, then hands their ids to ``enqueue``."""
 
-    def __init__(self, enqueue: Enqueue, priority: IntakeFirst | None = None) -> None:
+    def __init__(self, enqueue: Enqueue, priority: IntakeSignal | None = None) -> None:
         self._enqueue = enqueue
         self._priority = priority
         self._waiting: list[tuple[Arrival, asyncio.Future[int]]] = []

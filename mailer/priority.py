@@ -1,18 +1,27 @@
-"""In one process, taking mail comes before processing it.
+"""Taking mail comes before processing it.
 
-`pactmail run` has SMTP and the worker on one event loop and one SQLite
-connection. While messages wait to be stored, only a few jobs may start, so
-the SMTP clients get their 250 quickly; processing catches up when the
-arrivals pause, and never stops entirely.
+While messages wait to be stored, each worker starts only one job at a time,
+so the SMTP clients get their 250 quickly; processing catches up when the
+arrivals pause, and never stops entirely. In `pactmail run` (one event loop,
+one SQLite connection) the intake flips the gate directly; separate SMTP and
+worker processes tell each other through a short-lived Redis key.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol
+
+from redis.asyncio import Redis
 
 SLOTS_WHILE_BUSY = 1
+ANNOUNCE_EVERY_SECONDS = 0.1
+ANNOUNCE_TTL_MS = 300
+ANNOUNCE_BACKOFF_SECONDS = 5.0
+FOLLOW_EVERY_SECONDS = 0.05
 
 
 class IntakeFirst:
@@ -45,3 +54,49 @@ class IntakeFirst:
             async with self._changed:
                 self._running -= 1
                 self._changed.notify_all()
+
+
+class IntakeSignal(Protocol):
+    """What the intake tells: whether messages are waiting to be stored."""
+
+    async def set_intake_busy(self, busy: bool) -> None: ...
+
+
+def busy_key(queue_name: str) -> str:
+    return f"{queue_name}:intake-busy"
+
+
+class AnnounceIntakeBusy:
+    """For an SMTP process of its own: tells the worker processes through Redis.
+
+    The key expires by itself, so a stopped or crashed SMTP process never
+    holds processing back for longer than ``ANNOUNCE_TTL_MS``.
+    """
+
+    def __init__(self, redis: Redis, queue_name: str) -> None:
+        self._redis = redis
+        self._key = busy_key(queue_name)
+        self._last = 0.0
+
+    async def set_intake_busy(self, busy: bool) -> None:
+        now = time.monotonic()
+        if not busy or now - self._last < ANNOUNCE_EVERY_SECONDS:
+            return
+        self._last = now
+        try:
+            async with asyncio.timeout(0.5):
+                await self._redis.set(self._key, b"1", px=ANNOUNCE_TTL_MS)
+        except Exception:  # only an optimisation: never in the way of mail
+            self._last = now + ANNOUNCE_BACKOFF_SECONDS
+
+
+async def follow_intake_busy(gate: IntakeFirst, redis: Redis, queue_name: str) -> None:
+    """For a worker process of its own: keep ``gate`` in step with the SMTP processes."""
+    key = busy_key(queue_name)
+    while True:
+        try:
+            busy = bool(await redis.exists(key))
+        except Exception:
+            busy = False  # no news is no reason to hold processing back
+        await gate.set_intake_busy(busy)
+        await asyncio.sleep(FOLLOW_EVERY_SECONDS)

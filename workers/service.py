@@ -15,7 +15,12 @@ from arq.worker import Worker
 from mailer.db import close_database, migrate_database, open_database
 from mailer.embedded_redis import EmbeddedRedis
 from mailer.intake import Intake
-from mailer.priority import IntakeFirst
+from mailer.priority import (
+    AnnounceIntakeBusy,
+    IntakeFirst,
+    IntakeSignal,
+    follow_intake_busy,
+)
 from mailer.queue import enqueue_inbound, redis_settings
 from mailer.settings import Settings
 from mailer.smtp import start_smtp_server
@@ -48,6 +53,7 @@ class Service:
         self._worker_options = worker_options or {}
         self._embedded: EmbeddedRedis | None = None
         self._priority: IntakeFirst | None = None
+        self._follow_task: asyncio.Task[None] | None = None
         self._redis_settings = RedisSettings()
         self.redis: ArqRedis | None = None
         self._intake: Intake | None = None
@@ -78,13 +84,25 @@ class Service:
             async def enqueue(ids: Sequence[int]) -> None:
                 await enqueue_inbound(redis, self.settings.queue_name, ids)
 
-            # Sharing one event loop with the worker: taking mail goes first.
-            self._priority = IntakeFirst() if self._want_worker else None
-            self._intake = Intake(enqueue, self._priority)
+            # Taking mail goes first: directly when the worker shares this
+            # event loop, through Redis when workers are processes of their own.
+            signal: IntakeSignal
+            if self._want_worker:
+                self._priority = IntakeFirst()
+                signal = self._priority
+            else:
+                signal = AnnounceIntakeBusy(self.redis, self.settings.queue_name)
+            self._intake = Intake(enqueue, signal)
             self._intake.start()
             self._server = await start_smtp_server(self.settings, self._intake, self._clock)
             log.info("SMTP listening on port %s for %s", self.smtp_port, self.settings.domain)
         if self._want_worker:
+            if self._priority is None:
+                self._priority = IntakeFirst()
+                self._follow_task = asyncio.create_task(
+                    follow_intake_busy(self._priority, self.redis, self.settings.queue_name),
+                    name="follow-intake",
+                )
             self._worker_task = asyncio.create_task(self._supervise_worker(), name="worker")
 
     async def _supervise_worker(self) -> None:
@@ -129,6 +147,10 @@ class Service:
             await self._intake.stop()
             self._intake = None
         await self._stop_worker()
+        if self._follow_task is not None:
+            self._follow_task.cancel()
+            await asyncio.gather(self._follow_task, return_exceptions=True)
+            self._follow_task = None
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None

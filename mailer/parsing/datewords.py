@@ -7,6 +7,7 @@ offsets of the folded line still match the line as written.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -196,13 +197,23 @@ class Ctx:
 
 
 def fold(text: str) -> str:
-    """Lower-case and strip accents, one character for one so offsets still match."""
-    out = []
-    for ch in text.replace("\u2019", "'"):
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-        low = base.lower()
-        out.append(low if len(low) == 1 else ch)
-    return "".join(out)
+    """Lower-case and strip accents, one character for one so offsets still match.
+
+    >>> fold("Bis Ende des Monats, d\u2019ici février")
+    "bis ende des monats, d'ici fevrier"
+    """
+    if text.isascii():  # the common case, and str.lower() keeps ASCII one for one
+        return text.lower()
+    return "".join(_fold_char(ch) for ch in text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    if ch == "\u2019":
+        return "'"
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    low = base.lower()
+    return low if len(low) == 1 else ch
 
 
 def tokens(line: str) -> list[Tok]:

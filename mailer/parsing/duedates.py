@@ -166,7 +166,8 @@ def _read(text: str, sent_at: datetime, zone: tzinfo) -> DueReading:
     """read_due without the safety net."""
     now = _local_now(sent_at, zone)
     raw = text[:_MAX_CHARS]
-    c = Ctx(raw, fold(raw), tokens(fold(raw)), now.date(), now)
+    folded = fold(raw)
+    c = Ctx(raw, folded, tokens(folded), now.date(), now)
     found = _dates(c)
     by_kind = {
         kind: sorted(f for f in found if f.kind == kind) for kind in ("due", "until", "start")

@@ -73,9 +73,9 @@ class Intake:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            if self._priority is not None:
-                await self._priority.set_intake_busy(True)
             while self._waiting:
+                if self._priority is not None:  # renewed for every group
+                    await self._priority.set_intake_busy(True)
                 batch = self._waiting[:MAX_BATCH]
                 del self._waiting[:MAX_BATCH]
                 await self._commit(batch)

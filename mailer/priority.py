@@ -10,6 +10,7 @@ worker processes tell each other through a short-lived Redis key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,8 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 SLOTS_WHILE_BUSY = 1
+# The longest a job is held back: its wait counts against its own timeout.
+MAX_HOLD_SECONDS = 5.0
 ANNOUNCE_EVERY_SECONDS = 0.1
 ANNOUNCE_TTL_MS = 300
 ANNOUNCE_BACKOFF_SECONDS = 5.0
@@ -27,8 +30,11 @@ FOLLOW_EVERY_SECONDS = 0.05
 class IntakeFirst:
     """A gate that worker jobs pass through; the intake says when it is busy."""
 
-    def __init__(self, slots_while_busy: int = SLOTS_WHILE_BUSY) -> None:
+    def __init__(
+        self, slots_while_busy: int = SLOTS_WHILE_BUSY, max_hold: float = MAX_HOLD_SECONDS
+    ) -> None:
         self._slots_while_busy = slots_while_busy
+        self._max_hold = max_hold
         self._intake_busy = False
         self._running = 0
         self._changed = asyncio.Condition()
@@ -42,11 +48,13 @@ class IntakeFirst:
 
     @asynccontextmanager
     async def job(self) -> AsyncIterator[None]:
-        """Hold one job slot for the body's duration."""
+        """Hold one job slot for the body's duration; held back at most ``max_hold``."""
         async with self._changed:
-            await self._changed.wait_for(
-                lambda: not self._intake_busy or self._running < self._slots_while_busy
-            )
+            with contextlib.suppress(TimeoutError):  # then it runs anyway
+                async with asyncio.timeout(self._max_hold):
+                    await self._changed.wait_for(
+                        lambda: not self._intake_busy or self._running < self._slots_while_busy
+                    )
             self._running += 1
         try:
             yield
@@ -77,17 +85,28 @@ class AnnounceIntakeBusy:
         self._redis = redis
         self._key = busy_key(queue_name)
         self._last = 0.0
+        self._sending: asyncio.Task[None] | None = None
 
     async def set_intake_busy(self, busy: bool) -> None:
         now = time.monotonic()
         if not busy or now - self._last < ANNOUNCE_EVERY_SECONDS:
             return
+        if self._sending is not None and not self._sending.done():
+            return
         self._last = now
+        # In the background: the intake never waits for Redis.
+        self._sending = asyncio.create_task(self._announce())
+
+    async def close(self) -> None:
+        if self._sending is not None:
+            await asyncio.gather(self._sending, return_exceptions=True)
+
+    async def _announce(self) -> None:
         try:
             async with asyncio.timeout(0.5):
                 await self._redis.set(self._key, b"1", px=ANNOUNCE_TTL_MS)
         except Exception:  # only an optimisation: never in the way of mail
-            self._last = now + ANNOUNCE_BACKOFF_SECONDS
+            self._last = time.monotonic() + ANNOUNCE_BACKOFF_SECONDS
 
 
 async def follow_intake_busy(gate: IntakeFirst, redis: Redis, queue_name: str) -> None:

@@ -7,8 +7,7 @@ from email.charset import Charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
-from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
-from email.policy import compat32
+from email.policy import SMTPUTF8, compat32
 from email.utils import format_datetime, formataddr
 from functools import cache
 from pathlib import Path
@@ -20,6 +19,9 @@ from mailer.models import OutboundMessage
 
 SERVICE_NAME = "pactmail"
 SMTP_COMPAT32 = compat32.clone(linesep="\r\n")
+# Raw UTF-8 headers (RFC 6532), never refolded: refolding would turn a long
+# Message-ID into an encoded word, which no mail client threads by.
+SMTPUTF8_POLICY = SMTPUTF8.clone(refold_source="none")
 _UTF8 = Charset("utf-8")  # base64 bodies: the standard library encodes them in C
 
 
@@ -86,7 +88,9 @@ def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
     if row.in_reply_to:
         message["In-Reply-To"] = f"<{header_safe(row.in_reply_to, limit=998)}>"
     if row.references:
-        message["References"] = header_safe(row.references, limit=998 * 4)
+        references = header_safe(row.references, limit=998 * 4)
+        # The UTF-8 policy writes values as they are: fold between the ids here.
+        message["References"] = "\n ".join(references.split()) if utf8 else references
     # RFC 3834: an answer to a message is auto-replied, the rest auto-generated.
     message["Auto-Submitted"] = "auto-replied" if row.in_reply_to else "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"

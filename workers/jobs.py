@@ -70,9 +70,10 @@ async def process_inbound_job(ctx: Ctx, inbound_id: int) -> str:
 
 async def send_email_job(ctx: Ctx, outbound_id: int) -> str:
     """Send one outbound row; retries transient relay failures with backoff."""
+    # Not gated: a send can wait on the relay for a long time, and holding the
+    # only busy-time slot meanwhile would stop processing while mail arrives.
     try:
-        async with _slot(ctx):
-            status = await send_outbound(outbound_id, _settings(ctx), _now(ctx))
+        status = await send_outbound(outbound_id, _settings(ctx), _now(ctx))
     except TransientDeliveryError as exc:
         if ctx.get("job_try", 1) >= SEND_MAX_TRIES:
             await give_up(outbound_id, str(exc))

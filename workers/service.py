@@ -54,6 +54,7 @@ class Service:
         self._embedded: EmbeddedRedis | None = None
         self._priority: IntakeFirst | None = None
         self._follow_task: asyncio.Task[None] | None = None
+        self._announcer: AnnounceIntakeBusy | None = None
         self._redis_settings = RedisSettings()
         self.redis: ArqRedis | None = None
         self._intake: Intake | None = None
@@ -91,7 +92,8 @@ class Service:
                 self._priority = IntakeFirst()
                 signal = self._priority
             else:
-                signal = AnnounceIntakeBusy(self.redis, self.settings.queue_name)
+                self._announcer = AnnounceIntakeBusy(self.redis, self.settings.queue_name)
+                signal = self._announcer
             self._intake = Intake(enqueue, signal)
             self._intake.start()
             self._server = await start_smtp_server(self.settings, self._intake, self._clock)
@@ -146,6 +148,9 @@ class Service:
         if self._intake is not None:
             await self._intake.stop()
             self._intake = None
+        if self._announcer is not None:
+            await self._announcer.close()
+            self._announcer = None
         await self._stop_worker()
         if self._follow_task is not None:
             self._follow_task.cancel()

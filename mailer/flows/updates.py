@@ -45,24 +45,30 @@ async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
         .first()
     )
     if commitment is None:
-        return f"#{command.number}: you have no commitment with that number"
+        return f"You have no commitment numbered {command.number}."
     update = CommitmentUpdate(commitment=commitment, source=ctx.inbound, kind=command.action)
+    # Only the column a command changes is written: two replies processed at
+    # once must not put back each other's old values.
+    changed: list[str] = []
     if command.action in _STATES:
         commitment.state = _STATES[command.action].value
         update.kind = commitment.state
+        changed = ["state"]
         result = f"#{command.number} is {commitment.state}: {commitment.text}"
     elif command.action is Action.MOVE:
         zone = zone_from_name(member.timezone)
         reading = read_due(f"by {command.text}", sent_at_or_now(ctx), zone)
         if reading.due is None:
-            return f"#{command.number}: we could not read a date in \u201c{command.text}\u201d"
+            return f"We could not read a date for #{command.number} in \u201c{command.text}\u201d."
         commitment.due_date = reading.due
+        changed = ["due_date"]
         update.new_due_date = reading.due
         update.kind = "moved"
         result = f"#{command.number} is now due {reading.due.isoformat()}: {commitment.text}"
     else:
         update.note = command.text
         result = f"#{command.number} noted: {command.text}"
-    await commitment.save(using_db=ctx.connection, update_fields=["state", "due_date"])
+    if changed:
+        await commitment.save(using_db=ctx.connection, update_fields=changed)
     await update.save(using_db=ctx.connection)
     return result

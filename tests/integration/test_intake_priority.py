@@ -6,6 +6,7 @@ import asyncio
 
 from redis.asyncio import Redis
 
+from mailer.intake import Arrival, Intake
 from mailer.priority import AnnounceIntakeBusy, IntakeFirst, busy_key, follow_intake_busy
 from mailer.settings import Settings
 
@@ -19,6 +20,7 @@ async def test_workers_follow_the_busy_signal_and_it_expires_by_itself(
     follower = asyncio.create_task(follow_intake_busy(gate, redis, settings.queue_name))
     try:
         await AnnounceIntakeBusy(redis, settings.queue_name).set_intake_busy(True)
+        await asyncio.sleep(0.05)  # it announces in the background
         ttl = await redis.pttl(busy_key(settings.queue_name))
         assert 0 < ttl <= 300
         await asyncio.sleep(0.15)
@@ -41,3 +43,25 @@ async def test_workers_follow_the_busy_signal_and_it_expires_by_itself(
 async def _enter(gate: IntakeFirst, started: asyncio.Event) -> None:
     async with gate.job():
         started.set()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[bool] = []
+
+    async def set_intake_busy(self, busy: bool) -> None:
+        self.calls.append(busy)
+
+
+async def test_the_intake_says_it_is_busy_while_storing_and_idle_after(db: None) -> None:
+    recorder = Recorder()
+    intake = Intake(lambda ids: asyncio.sleep(0), recorder)
+    intake.start()
+    try:
+        arrival = Arrival("peer", "a@example.com", ("commit@pactmail.localhost",), b"x")
+        await asyncio.gather(*(intake.store(arrival) for _ in range(5)))
+        await asyncio.sleep(0.05)
+    finally:
+        await intake.stop()
+    assert recorder.calls[0] is True
+    assert recorder.calls[-1] is False

@@ -56,7 +56,7 @@ async def test_done_drop_note_and_move_by_reply(
     assert "#1 is done" in text
     assert "#2 is now due 2026-12-20" in text
     assert "#3 noted: first run this morning" in text
-    assert "#9: you have no commitment with that number" in text
+    assert "You have no commitment numbered 9." in text
     assert answer.message["In-Reply-To"] == "<updates@example.com>"
 
 

@@ -50,3 +50,12 @@ async def test_jobs_held_back_start_as_soon_as_the_intake_is_idle() -> None:
     await asyncio.sleep(0.01)
     assert len(started) == 3
     await asyncio.gather(*tasks)
+
+
+async def test_no_job_is_held_back_longer_than_max_hold() -> None:
+    gate = IntakeFirst(slots_while_busy=1, max_hold=0.1)
+    await gate.set_intake_busy(True)  # and it stays busy
+    async with gate.job():
+        async with asyncio.timeout(1):
+            async with gate.job():  # gets in once the hold runs out
+                pass

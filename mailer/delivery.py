@@ -40,70 +40,129 @@ def write_to_outbox(outbox: Path, name: str, data: bytes) -> Path:
     return final
 
 
-async def send_through_relay(
-    relay: tuple[str, int],
-    message: bytes,
-    *,
-    envelope_from: str,
-    recipient: str,
-    local_hostname: str,
-    before_final_dot: Callable[[], Awaitable[None]],
-    timeout: float,
-) -> str:
-    """One SMTP transaction with the relay; returns its final reply.
+class RelaySession:
+    """One connection to the relay that carries several messages in turn.
 
-    The body goes out without its terminating dot; ``before_final_dot`` runs
-    then, so the caller can record that from here on an interruption is
-    ambiguous. Until the dot, a dropped connection makes the relay discard
-    the message (RFC 5321 §4.1.1.4), so a retry cannot double it.
+    Connecting, greeting and quitting cost as much as a small message; a batch
+    of sends pays for them once. A connection that breaks costs only the
+    message in flight: the next ``send`` connects again.
     """
-    host, port = relay
-    client = aiosmtplib.SMTP(
-        hostname=host, port=port, local_hostname=local_hostname, timeout=30, start_tls=False
-    )
-    body = _dot_stuffed(message)
-    final_dot_sent = False
-    try:
-        async with asyncio.timeout(timeout):
-            await client.connect()
-            utf8 = not (recipient.isascii() and envelope_from.isascii())
-            try:
-                if utf8:
-                    await client.ehlo()
-                    if not client.supports_extension("smtputf8"):
-                        raise PermanentDeliveryError(
-                            f"the relay does not offer SMTPUTF8, needed for {recipient}"
-                        )
-                    await client.mail(envelope_from, options=["SMTPUTF8"], encoding="utf-8")
-                    await client.rcpt(recipient, encoding="utf-8")
-                else:
-                    await client.mail(envelope_from)
-                    await client.rcpt(recipient)
-                start = await client.execute_command(b"DATA")
-                if start.code != 354:
-                    raise aiosmtplib.SMTPDataError(start.code, start.message)
-            except aiosmtplib.SMTPResponseException as exc:
-                raise _classify(exc) from exc
-            if client.protocol is None:
-                raise aiosmtplib.SMTPServerDisconnected("relay closed the connection")
-            client.protocol.write(body)
-            await before_final_dot()
-            final_dot_sent = True
-            try:
-                response = await client.execute_command(b".")
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                raise AmbiguousDeliveryError(str(exc)) from exc
-            if response.code != 250:  # a definite answer: not ambiguous
-                raise _classify(aiosmtplib.SMTPDataError(response.code, response.message))
-    except TimeoutError as exc:
-        if final_dot_sent:
-            raise AmbiguousDeliveryError("relay timed out after the final dot") from exc
-        raise TransientDeliveryError("relay timed out") from exc
-    except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
-        raise TransientDeliveryError(f"relay unreachable: {exc}") from exc
-    finally:
-        await _close(client)
-    return f"{response.code} {response.message}"
+
+    def __init__(self, relay: tuple[str, int], *, local_hostname: str) -> None:
+        self._relay = relay
+        self._local_hostname = local_hostname
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> RelaySession:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._disconnect()
+
+    async def send(
+        self,
+        message: bytes,
+        *,
+        envelope_from: str,
+        recipient: str,
+        before_final_dot: Callable[[], Awaitable[None]],
+        timeout: float,
+    ) -> str:
+        """One SMTP transaction; returns the relay's final reply.
+
+        The body goes out without its terminating dot; ``before_final_dot``
+        runs then, so the caller can record that from here on an interruption
+        is ambiguous. Until the dot, a dropped connection makes the relay
+        discard the message (RFC 5321 §4.1.1.4), so a retry cannot double it.
+        """
+        final_dot_sent = False
+        try:
+            async with asyncio.timeout(timeout):
+                client = await self._connected()
+                await self._envelope(client, envelope_from, recipient)
+                if client.protocol is None:
+                    raise aiosmtplib.SMTPServerDisconnected("relay closed the connection")
+                client.protocol.write(_dot_stuffed(message))
+                try:
+                    await before_final_dot()
+                except BaseException:
+                    self._abandon()  # no final dot: the relay discards the body
+                    raise
+                final_dot_sent = True
+                try:
+                    response = await client.execute_command(b".")
+                except (aiosmtplib.SMTPException, OSError) as exc:
+                    raise AmbiguousDeliveryError(str(exc)) from exc
+                if response.code != 250:  # a definite answer: not ambiguous
+                    raise _classify(aiosmtplib.SMTPDataError(response.code, response.message))
+        except TimeoutError as exc:
+            self._abandon()  # mid-command: the session state is unknown
+            if final_dot_sent:
+                raise AmbiguousDeliveryError("relay timed out after the final dot") from exc
+            raise TransientDeliveryError("relay timed out") from exc
+        except AmbiguousDeliveryError:
+            self._abandon()
+            raise
+        except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
+            self._abandon()
+            raise TransientDeliveryError(f"relay unreachable: {exc}") from exc
+        return f"{response.code} {response.message}"
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        host, port = self._relay
+        client = aiosmtplib.SMTP(
+            hostname=host,
+            port=port,
+            local_hostname=self._local_hostname,
+            timeout=30,
+            start_tls=False,
+        )
+        await client.connect()
+        await client.ehlo()
+        self._client = client
+        return client
+
+    async def _envelope(self, client: aiosmtplib.SMTP, envelope_from: str, recipient: str) -> None:
+        """MAIL, RCPT and DATA up to the 354; a refusal leaves the session reset for the next."""
+        try:
+            if recipient.isascii() and envelope_from.isascii():
+                await client.mail(envelope_from)
+                await client.rcpt(recipient)
+            else:
+                if not client.supports_extension("smtputf8"):
+                    raise PermanentDeliveryError(
+                        f"the relay does not offer SMTPUTF8, needed for {recipient}"
+                    )
+                await client.mail(envelope_from, options=["SMTPUTF8"], encoding="utf-8")
+                await client.rcpt(recipient, encoding="utf-8")
+            start = await client.execute_command(b"DATA")
+            if start.code != 354:
+                raise aiosmtplib.SMTPDataError(start.code, start.message)
+        except aiosmtplib.SMTPResponseException as exc:
+            await self._reset(client)
+            raise _classify(exc) from exc
+        except PermanentDeliveryError:
+            await self._reset(client)
+            raise
+
+    async def _reset(self, client: aiosmtplib.SMTP) -> None:
+        try:
+            await client.rset()
+        except (aiosmtplib.SMTPException, OSError):
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """Drop the connection without QUIT, which could land inside a message body."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def _disconnect(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await _close(client)
 
 
 def _dot_stuffed(data: bytes) -> bytes:

@@ -11,6 +11,8 @@ import asyncio
 import hashlib
 import logging
 import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
@@ -38,11 +40,38 @@ class TransientProcessingError(Exception):
     """Processing could not finish for a reason that may pass (database, race)."""
 
 
+@dataclass
+class BatchResult:
+    """What processing a batch left to do."""
+
+    to_send: list[int] = field(default_factory=list)  # outbound rows waiting to be sent
+    to_retry: list[int] = field(default_factory=list)  # inbound rows that met a passing fault
+    errors: list[str] = field(default_factory=list)
+
+
+async def process_batch(
+    inbound_ids: Sequence[int], settings: Settings, now: datetime, attempt: int = 1
+) -> BatchResult:
+    """Process several stored messages, each in its own transaction, oldest first.
+
+    One message's passing fault does not hold the others back: it is listed
+    to be tried again.
+    """
+    result = BatchResult()
+    rows = await InboundMessage.filter(id__in=list(inbound_ids)).order_by("id")
+    for inbound in rows:
+        try:
+            result.to_send += await process_inbound(inbound, settings, now, attempt)
+        except (TransientProcessingError, OperationalError, ConnectionError, OSError) as exc:
+            result.to_retry.append(inbound.id)
+            result.errors.append(f"inbound {inbound.id}: {exc}")
+    return result
+
+
 async def process_inbound(
-    inbound_id: int, settings: Settings, now: datetime, attempt: int = 1
+    inbound: InboundMessage, settings: Settings, now: datetime, attempt: int = 1
 ) -> list[int]:
     """Process one message; returns the ids of outbound rows waiting to be sent."""
-    inbound = await InboundMessage.get(id=inbound_id)
     if inbound.status == InboundStatus.RECEIVED.value:
         message: ParsedMessage | None = None
         try:
@@ -54,10 +83,10 @@ async def process_inbound(
             # A race on a unique key with another message of the same member.
             raise TransientProcessingError(str(exc)) from exc
         except Exception as exc:  # this message's fault: retrying will not help
-            log.exception("inbound %s failed", inbound_id)
+            log.exception("inbound %s failed", inbound.id)
             await _record_failure(inbound, message, settings, now, exc)
     # Done before (a re-run, or a failure just recorded): its mail may still wait.
-    return await pending_outbound(inbound_id)
+    return await pending_outbound(inbound.id)
 
 
 async def pending_outbound(inbound_id: int) -> list[int]:

@@ -1,9 +1,15 @@
-"""Putting work on the arq queue, with deterministic job ids, many jobs per round trip."""
+"""Putting work on the arq queue: batches of ids, deterministic job ids, one round trip.
+
+A job carries up to BATCH ids. Per-job costs (arq's bookkeeping, a relay
+connection) are then paid once per batch, not once per message. The job id
+names the ids it carries, so queueing the same batch twice queues it once; two
+batches that share an id are harmless, as every job skips work already done.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, cast
 
 from arq.connections import ArqRedis, RedisSettings
@@ -29,37 +35,43 @@ return 0
 """
 
 
-def inbound_job_id(inbound_id: int) -> str:
-    return f"inbound:{inbound_id}"
+BATCH = 32
 
 
-def outbound_job_id(outbound_id: int) -> str:
-    return f"outbound:{outbound_id}"
+def job_id(kind: str, ids: Sequence[int]) -> str:
+    """``inbound:7`` for one id, ``inbound:7-12`` for a batch from 7 to 12.
+
+    >>> job_id("outbound", [7])
+    'outbound:7'
+    >>> job_id("inbound", [7, 9, 12])
+    'inbound:7-12+3'
+    """
+    if len(ids) == 1:
+        return f"{kind}:{ids[0]}"
+    return f"{kind}:{ids[0]}-{ids[-1]}+{len(ids)}"
 
 
 async def enqueue_inbound(redis: ArqRedis, queue_name: str, inbound_ids: Sequence[int]) -> None:
     """Queue processing; a message already queued or running is not queued twice."""
-    await _enqueue_many(redis, queue_name, PROCESS_INBOUND, inbound_ids, inbound_job_id)
+    await _enqueue_batches(redis, queue_name, PROCESS_INBOUND, "inbound", inbound_ids)
 
 
 async def enqueue_outbound(redis: ArqRedis, queue_name: str, outbound_ids: Sequence[int]) -> None:
-    await _enqueue_many(redis, queue_name, SEND_EMAIL, outbound_ids, outbound_job_id)
+    await _enqueue_batches(redis, queue_name, SEND_EMAIL, "outbound", outbound_ids)
 
 
-async def _enqueue_many(
-    redis: ArqRedis,
-    queue_name: str,
-    function: str,
-    ids: Sequence[int],
-    job_id: Callable[[int], str],
+async def _enqueue_batches(
+    redis: ArqRedis, queue_name: str, function: str, kind: str, ids: Sequence[int]
 ) -> None:
     if not ids:
         return
+    ordered = sorted(set(ids))
     now_ms = int(time.time() * 1000)
     arguments: list[Any] = [now_ms, expires_extra_ms]
-    for item in ids:
-        arguments.append(job_id(item))
-        arguments.append(serialize_job(function, (item,), {}, None, now_ms))
+    for start in range(0, len(ordered), BATCH):
+        batch = ordered[start : start + BATCH]
+        arguments.append(job_id(kind, batch))
+        arguments.append(serialize_job(function, (batch,), {}, None, now_ms))
     # redis-py types eval() for its sync and async clients at once.
     reply = redis.eval(
         _ENQUEUE_IF_NEW, 3, queue_name, job_key_prefix, result_key_prefix, *arguments

@@ -1,20 +1,25 @@
-"""Sending one outbound row, at most once as far as the relay's answers tell."""
+"""Sending outbound rows, each at most once as far as the relay's answers tell."""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mailer.delivery import (
     AmbiguousDeliveryError,
     PermanentDeliveryError,
+    RelaySession,
     TransientDeliveryError,
-    send_through_relay,
     write_to_outbox,
 )
 from mailer.models import OutboundMessage, OutboundStatus
 from mailer.render import render_email
 from mailer.settings import Settings
+from mailer.sql import update_each
 from mailer.tokens import Purpose, make_token
 
 log = logging.getLogger(__name__)
@@ -39,29 +44,108 @@ def bounce_address(settings: Settings, outbound_id: int, now: datetime) -> str:
     return f"bounce+{token}@{settings.domain}"
 
 
-async def send_outbound(outbound_id: int, settings: Settings, now: datetime) -> OutboundStatus:
-    """Deliver one row; raises TransientDeliveryError when a retry may help."""
-    row = await OutboundMessage.get(id=outbound_id)
+@dataclass
+class SendResult:
+    """What a batch of sends left to do."""
+
+    to_retry: list[int] = field(default_factory=list)  # rows that met a passing fault
+    errors: list[str] = field(default_factory=list)
+
+
+async def send_batch(
+    outbound_ids: Sequence[int], settings: Settings, now: datetime, *, seconds: float
+) -> SendResult:
+    """Deliver several rows over one relay connection, within ``seconds``.
+
+    Rows already settled are skipped, so running a batch twice sends nothing
+    twice. Rows the time did not stretch to are left to be tried again.
+    """
+    result = SendResult()
+    sent: list[tuple[int, str]] = []
+    deadline = time.monotonic() + seconds
+    rows = await OutboundMessage.filter(id__in=list(outbound_ids)).order_by("id")
+    try:
+        await _send_rows(rows, settings, now, deadline, sent, result)
+    finally:
+        # Also after a fault part-way: what the relay took must not look unsent.
+        await _record_sent(sent, now)
+    return result
+
+
+async def _send_rows(
+    rows: Sequence[OutboundMessage],
+    settings: Settings,
+    now: datetime,
+    deadline: float,
+    sent: list[tuple[int, str]],
+    result: SendResult,
+) -> None:
+    async with AsyncExitStack() as stack:
+        session = (
+            await stack.enter_async_context(
+                RelaySession(settings.relay, local_hostname=settings.domain)
+            )
+            if settings.relay is not None
+            else None
+        )
+        for row in rows:
+            if not await _ready_to_send(row, settings, now):
+                continue
+            try:
+                message = render_email(row, domain=settings.domain, now=now)
+            except Exception as exc:  # a template or data fault: no retry will mend it
+                log.exception("outbound %s cannot be rendered", row.id)
+                await _finish(row, OutboundStatus.FAILED, f"cannot render: {exc!r}")
+                continue
+            if session is None:
+                write_to_outbox(settings.outbox_dir, f"{row.id:010d}", message)
+                sent.append((row.id, ""))
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                result.to_retry.append(row.id)
+                result.errors.append(f"outbound {row.id}: no time left in this batch")
+                continue
+            try:
+                reply = await _send_one(session, row, message, settings, now, remaining)
+            except TransientDeliveryError as exc:
+                result.to_retry.append(row.id)
+                result.errors.append(f"outbound {row.id}: {exc}")
+                continue
+            if reply is not None:
+                sent.append((row.id, reply))
+
+
+async def _ready_to_send(row: OutboundMessage, settings: Settings, now: datetime) -> bool:
     status = OutboundStatus(row.status)
-    if status in FINAL_STATES:
-        return status
-    if status is OutboundStatus.DATA_SENT:
+    if status is OutboundStatus.PENDING:
+        return True
+    if (
+        status is OutboundStatus.DATA_SENT
+        and row.final_dot_at is not None
+        and row.final_dot_at < now - interrupted_after(settings)
+    ):
         # An earlier attempt died while the relay was taking the body: the
         # relay may have it. A second copy is worse than asking a human.
         await _finish(row, OutboundStatus.POSSIBLY_SENT, "interrupted during DATA")
-        return OutboundStatus.POSSIBLY_SENT
+    # A recent final dot: another job is sending it right now and settles it.
+    return False
 
-    envelope_from = bounce_address(settings, row.id, now)
-    try:
-        message = render_email(row, domain=settings.domain, now=now)
-    except Exception as exc:  # a template or data fault: no retry will mend it
-        log.exception("outbound %s cannot be rendered", row.id)
-        await _finish(row, OutboundStatus.FAILED, f"cannot render: {exc!r}")
-        return OutboundStatus.FAILED
-    if settings.relay is None:
-        write_to_outbox(settings.outbox_dir, f"{row.id:010d}", message)
-        await _finish(row, OutboundStatus.SENT, "", sent_at=now)
-        return OutboundStatus.SENT
+
+def interrupted_after(settings: Settings) -> timedelta:
+    """How long after its final dot a send still in progress must have ended."""
+    return timedelta(seconds=settings.job_timeout_seconds + 10)
+
+
+async def _send_one(
+    session: RelaySession,
+    row: OutboundMessage,
+    message: bytes,
+    settings: Settings,
+    now: datetime,
+    timeout: float,
+) -> str | None:
+    """The relay's reply; None when the row was settled otherwise (refused, unsure, taken)."""
 
     async def mark_final_dot() -> None:
         claimed = await OutboundMessage.filter(
@@ -71,18 +155,15 @@ async def send_outbound(outbound_id: int, settings: Settings, now: datetime) -> 
             raise AlreadyClaimed
 
     try:
-        reply = await send_through_relay(
-            settings.relay,
+        return await session.send(
             message,
-            envelope_from=envelope_from,
+            envelope_from=bounce_address(settings, row.id, now),
             recipient=row.to_address,
-            local_hostname=settings.domain,
             before_final_dot=mark_final_dot,
-            # Within the job's own timeout, so that the job, not arq, ends it.
-            timeout=max(5.0, settings.job_timeout_seconds - 15.0),
+            timeout=timeout,
         )
     except AlreadyClaimed:
-        return OutboundStatus.DATA_SENT
+        return None  # the session is mid-DATA: it must not carry another message
     except TransientDeliveryError as exc:
         await OutboundMessage.filter(
             id=row.id,
@@ -91,13 +172,19 @@ async def send_outbound(outbound_id: int, settings: Settings, now: datetime) -> 
         raise
     except PermanentDeliveryError as exc:
         await _finish(row, OutboundStatus.FAILED, str(exc))
-        return OutboundStatus.FAILED
     except AmbiguousDeliveryError as exc:
         log.warning("outbound %s possibly sent: %s", row.id, exc)
         await _finish(row, OutboundStatus.POSSIBLY_SENT, str(exc))
-        return OutboundStatus.POSSIBLY_SENT
-    await _finish(row, OutboundStatus.SENT, reply, sent_at=now)
-    return OutboundStatus.SENT
+    return None
+
+
+async def _record_sent(sent: Sequence[tuple[int, str]], now: datetime) -> None:
+    """Mark rows the relay (or the outbox) took as sent, in one round trip."""
+    await update_each(
+        OutboundMessage,
+        ["status", "sent_at", "last_error"],
+        [(row_id, (OutboundStatus.SENT.value, now, reply[:2000])) for row_id, reply in sent],
+    )
 
 
 async def settle_interrupted(before: datetime) -> int:
@@ -110,11 +197,12 @@ async def settle_interrupted(before: datetime) -> int:
     )
 
 
-async def give_up(outbound_id: int, error: str) -> None:
+async def give_up(outbound_ids: Sequence[int], error: str) -> None:
     """Record that retries are used up."""
-    row = await OutboundMessage.get(id=outbound_id)
-    if OutboundStatus(row.status) not in FINAL_STATES:
-        await _finish(row, OutboundStatus.FAILED, f"gave up after retries: {error}")
+    note = f"gave up after retries: {error}"[:2000]
+    await OutboundMessage.filter(
+        id__in=list(outbound_ids), status=OutboundStatus.PENDING.value
+    ).update(status=OutboundStatus.FAILED.value, last_error=note)
 
 
 async def _finish(

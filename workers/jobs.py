@@ -11,12 +11,16 @@ from typing import Any, cast
 from arq import Retry
 from arq.connections import ArqRedis
 
-from mailer.delivery import TransientDeliveryError
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
 from mailer.priority import IntakeFirst
-from mailer.processing import TransientProcessingError, process_inbound
+from mailer.processing import process_batch
 from mailer.queue import enqueue_inbound, enqueue_outbound
-from mailer.sending import give_up, send_outbound, settle_interrupted
+from mailer.sending import (
+    give_up,
+    interrupted_after,
+    send_batch,
+    settle_interrupted,
+)
 from mailer.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,34 +56,37 @@ def _backoff(ctx: Ctx) -> int:
     return int(min(2**tries, 300))
 
 
-async def process_inbound_job(ctx: Ctx, inbound_id: int) -> str:
-    """Process one stored message, then queue the mail it caused."""
+async def process_inbound_job(ctx: Ctx, ids: list[int]) -> str:
+    """Process stored messages, then queue the mail they caused."""
     settings = _settings(ctx)
-    try:
-        async with _slot(ctx):
-            outbound_ids = await process_inbound(
-                inbound_id, settings, _now(ctx), attempt=ctx.get("job_try", 1)
-            )
-    except TransientProcessingError as exc:
-        log.warning("inbound %s: will retry: %s", inbound_id, exc)
-        raise Retry(defer=_backoff(ctx)) from exc
+    async with _slot(ctx):
+        result = await process_batch(ids, settings, _now(ctx), attempt=ctx.get("job_try", 1))
     redis: ArqRedis = ctx["redis"]
-    await enqueue_outbound(redis, settings.queue_name, outbound_ids)
-    return f"{len(outbound_ids)} to send"
+    await enqueue_outbound(redis, settings.queue_name, result.to_send)
+    if result.to_retry:
+        # The whole job runs again: what is done by then is skipped quickly.
+        log.warning("will retry: %s", "; ".join(result.errors))
+        raise Retry(defer=_backoff(ctx))
+    return f"{len(ids)} processed, {len(result.to_send)} to send"
 
 
-async def send_email_job(ctx: Ctx, outbound_id: int) -> str:
-    """Send one outbound row; retries transient relay failures with backoff."""
+async def send_email_job(ctx: Ctx, ids: list[int]) -> str:
+    """Send outbound rows; retries transient relay failures with backoff."""
     # Not gated: a send can wait on the relay for a long time, and holding the
     # only busy-time slot meanwhile would stop processing while mail arrives.
-    try:
-        status = await send_outbound(outbound_id, _settings(ctx), _now(ctx))
-    except TransientDeliveryError as exc:
-        if ctx.get("job_try", 1) >= SEND_MAX_TRIES:
-            await give_up(outbound_id, str(exc))
-            return "failed"
-        raise Retry(defer=_backoff(ctx)) from exc
-    return status.value
+    settings = _settings(ctx)
+    # Within the job's own timeout, so that the job, not arq, ends it.
+    timeout = settings.job_timeout_seconds
+    seconds = max(timeout / 2, timeout - 15.0)
+    result = await send_batch(ids, settings, _now(ctx), seconds=seconds)
+    if not result.to_retry:
+        return f"{len(ids)} handled"
+    errors = "; ".join(result.errors)
+    if ctx.get("job_try", 1) >= SEND_MAX_TRIES:
+        await give_up(result.to_retry, errors)
+        return f"gave up on {len(result.to_retry)}"
+    log.warning("will retry: %s", errors)
+    raise Retry(defer=_backoff(ctx))
 
 
 async def sweep_job(ctx: Ctx) -> str:
@@ -99,9 +106,7 @@ async def sweep_job(ctx: Ctx) -> str:
         .values_list("id", flat=True)
     )
     # A send cut off after its final dot (worker killed, job timed out).
-    settled = await settle_interrupted(
-        _now(ctx) - timedelta(seconds=settings.job_timeout_seconds + 10)
-    )
+    settled = await settle_interrupted(_now(ctx) - interrupted_after(settings))
     redis: ArqRedis = ctx["redis"]
     await enqueue_inbound(redis, settings.queue_name, cast(list[int], inbound_ids))
     await enqueue_outbound(redis, settings.queue_name, cast(list[int], outbound_ids))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tortoise.expressions import F
-
 from mailer.flows.base import FlowContext, Outcome
 from mailer.models import Commitment, InboundStatus, Person
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
 from mailer.parsing.newtext import new_text
 from mailer.refusals import NoCommitmentsFound
+from mailer.sql import placeholders
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, make_token
 
@@ -75,16 +74,18 @@ async def _reserve_numbers(
             commitment_count=count,
         )
         return member, 1
-    await (
-        Person.filter(id=known.id)
-        .using_db(ctx.connection)
-        .update(commitment_count=F("commitment_count") + count)
+    # One round trip: raise the counter (locking the row), follow the offset
+    # of the latest mail until the member names a zone, read the new count.
+    count_by, zone, member_id = placeholders(ctx.connection, 3)
+    [row] = await ctx.connection.execute_query_dict(
+        # Only parameter markers are formatted in; the values are parameters.
+        f'UPDATE "person" SET "commitment_count" = "commitment_count" + {count_by}, '  # noqa: S608
+        f'"timezone" = CASE WHEN "timezone_confirmed" THEN "timezone" ELSE {zone} END '
+        f'WHERE "id" = {member_id} RETURNING "commitment_count", "timezone"',
+        [count, offset_name(sent_at), known.id],
     )
-    await known.refresh_from_db(fields=["commitment_count"], using_db=ctx.connection)
-    if not known.timezone_confirmed and known.timezone != offset_name(sent_at):
-        # Until the member names a zone, follow the offset of their latest mail.
-        known.timezone = offset_name(sent_at)
-        await known.save(using_db=ctx.connection, update_fields=["timezone"])
+    known.commitment_count = int(row["commitment_count"])
+    known.timezone = str(row["timezone"])
     return known, known.commitment_count - count + 1
 
 

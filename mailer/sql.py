@@ -1,0 +1,91 @@
+"""Hand-written SQL for the few hot statements where the ORM costs extra round trips.
+
+Everything else goes through tortoise. These helpers take the values exactly as
+tortoise would send them (each field's own ``to_db_value``), so a row written
+here reads back through the models unchanged, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+
+def placeholders(connection: BaseDBAsyncClient, count: int, first: int = 1) -> list[str]:
+    """``count`` parameter markers in the connection's dialect, numbered from ``first``."""
+    if connection.capabilities.dialect == "postgres":
+        return [f"${number}" for number in range(first, first + count)]
+    return ["?"] * count
+
+
+def quoted(name: str) -> str:
+    return f'"{name}"'
+
+
+async def insert_returning_ids(connection: BaseDBAsyncClient, rows: Sequence[Model]) -> list[int]:
+    """Insert unsaved model instances of one model in one statement; their new ids, in order.
+
+    One round trip whatever the number of rows, and atomic on its own, with no
+    BEGIN/COMMIT around it.
+    """
+    if not rows:
+        return []
+    model = type(rows[0])
+    meta = model._meta
+    executor = connection.executor_class(model=model, db=connection)
+    fields = list(executor.regular_columns)  # all but the generated key
+    values: list[Any] = []
+    groups: list[str] = []
+    for row in rows:
+        groups.append("(" + ", ".join(placeholders(connection, len(fields), len(values) + 1)) + ")")
+        values.extend(meta.fields_map[name].to_db_value(getattr(row, name), row) for name in fields)
+    columns = ", ".join(quoted(meta.fields_db_projection[name]) for name in fields)
+    key = quoted(meta.db_pk_column)
+    # Identifiers come from the model, values are all parameters.
+    statement = (
+        f"INSERT INTO {quoted(meta.db_table)} ({columns}) VALUES {', '.join(groups)} "  # noqa: S608
+        f"RETURNING {key}"
+    )
+    returned = await connection.execute_query_dict(statement, values)
+    # Neither database promises RETURNING order, but one statement takes its
+    # keys from the sequence in VALUES order: sorted keys are the rows' keys.
+    ids = sorted(int(record[meta.db_pk_column]) for record in returned)
+    for row, new_id in zip(rows, ids, strict=True):
+        row.pk = new_id
+        row._saved_in_db = True
+    return ids
+
+
+async def update_each(
+    model: type[Model], columns: Sequence[str], updates: Sequence[tuple[int, Sequence[Any]]]
+) -> None:
+    """Set ``columns`` of several rows, each to its own values, in one round trip.
+
+    ``updates`` holds (primary key, values in the order of ``columns``).
+    """
+    if not updates:
+        return
+    meta = model._meta
+    connection = meta.db
+    markers = placeholders(connection, len(columns) + 1)
+    assignments = ", ".join(
+        f"{quoted(meta.fields_db_projection[name])} = {marker}"
+        for name, marker in zip(columns, markers, strict=False)
+    )
+    # Identifiers come from the model, values are all parameters.
+    statement = (
+        f"UPDATE {quoted(meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {quoted(meta.db_pk_column)} = {markers[-1]}"
+    )
+    fields = [meta.fields_map[name] for name in columns]
+    await connection.execute_many(
+        statement,
+        [
+            [field.to_db_value(value, model) for field, value in zip(fields, values, strict=True)]
+            + [key]
+            for key, values in updates
+        ],
+    )

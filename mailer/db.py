@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 from mailer.settings import Settings
@@ -15,7 +16,7 @@ APP = "pactmail"
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The tortoise configuration for one database URL."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection_config(database_url)},
         "apps": {
             APP: {
                 "models": ["mailer.models"],
@@ -26,6 +27,23 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection_config(database_url: str) -> dict[str, Any]:
+    config: dict[str, Any] = expand_db_url(database_url)
+    if config["engine"] == "tortoise.backends.asyncpg":
+        credentials = config["credentials"]
+        # asyncpg resets every connection it takes back into the pool: one more
+        # round trip and server statement per query outside a transaction. We
+        # use no session state (advisory locks, cursors, LISTEN, SET) for it to
+        # clear; an open transaction is still rolled back by asyncpg itself.
+        credentials.setdefault("reset", _keep_session)
+        credentials.setdefault("maxsize", 10)
+    return config
+
+
+async def _keep_session(connection: object) -> None:
+    """Return a connection to the pool as it is (see _connection_config)."""
 
 
 # Read by `tortoise makemigrations` when the schema changes (see README).

@@ -29,13 +29,40 @@ async def queue_email(
     ``answering_*`` give the threading headers: the message answered and the
     thread it belongs to.
     """
+    row = outbound_row(
+        key=key,
+        template=template,
+        to=to,
+        context=context,
+        domain=domain,
+        answering=answering,
+        answering_message_id=answering_message_id,
+        answering_references=answering_references,
+        reply_token=reply_token,
+    )
+    # The key is unique in the database: a second row for it fails the caller's
+    # transaction, which is what makes a re-run of the same work harmless.
+    await row.save(using_db=connection)
+    return row
+
+
+def outbound_row(
+    *,
+    key: str,
+    template: str,
+    to: str,
+    context: dict[str, object],
+    domain: str,
+    answering: InboundMessage | None = None,
+    answering_message_id: str | None = None,
+    answering_references: Sequence[str] = (),
+    reply_token: str | None = None,
+) -> OutboundMessage:
+    """The outbound row for one email, not yet saved (see queue_email)."""
     references = [*answering_references]
     if answering_message_id and answering_message_id not in references:
         references.append(answering_message_id)
-    # The key is unique in the database: a second row for it fails the caller's
-    # transaction, which is what makes a re-run of the same work harmless.
-    return await OutboundMessage.create(
-        using_db=connection,
+    return OutboundMessage(
         idempotency_key=key,
         template=template,
         to_address=header_safe(to),

@@ -60,7 +60,11 @@ async def insert_returning_ids(connection: BaseDBAsyncClient, rows: Sequence[Mod
 
 
 async def update_each(
-    model: type[Model], columns: Sequence[str], updates: Sequence[tuple[int, Sequence[Any]]]
+    model: type[Model],
+    columns: Sequence[str],
+    updates: Sequence[tuple[int, Sequence[Any]]],
+    *,
+    connection: BaseDBAsyncClient | None = None,
 ) -> None:
     """Set ``columns`` of several rows, each to its own values, in one round trip.
 
@@ -69,7 +73,7 @@ async def update_each(
     if not updates:
         return
     meta = model._meta
-    connection = meta.db
+    connection = connection or meta.db
     markers = placeholders(connection, len(columns) + 1)
     assignments = ", ".join(
         f"{quoted(meta.fields_db_projection[name])} = {marker}"

@@ -10,7 +10,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from mailer.addresses import Route
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage
-from mailer.outbound import queue_email
+from mailer.outbound import outbound_row
 from mailer.parsing.mime import ParsedMessage
 from mailer.settings import Settings
 
@@ -32,7 +32,8 @@ class FlowContext:
     settings: Settings
     now: datetime
     connection: BaseDBAsyncClient
-    queued: list[int] = field(default_factory=list)  # outbound ids written so far
+    # Emails to send, written by the caller together with the outcome.
+    outbox: list[OutboundMessage] = field(default_factory=list)
 
     async def answer(
         self,
@@ -41,9 +42,9 @@ class FlowContext:
         *,
         reply_token: str | None = None,
         key_suffix: str = "",
-    ) -> OutboundMessage:
+    ) -> None:
         """Queue an email to the sender, threaded to their message."""
-        row = await queue_email(
+        row = outbound_row(
             key=f"answer:{self.inbound.id}:{template}{key_suffix}",
             template=template,
             to=self.sender,
@@ -53,10 +54,8 @@ class FlowContext:
             answering_message_id=self.message.message_id,
             answering_references=self.message.references,
             reply_token=reply_token,
-            connection=self.connection,
         )
-        self.queued.append(row.id)
-        return row
+        self.outbox.append(row)
 
 
 Flow = Callable[[FlowContext], Awaitable[Outcome]]

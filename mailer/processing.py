@@ -7,7 +7,6 @@ same message, changes nothing.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import traceback
@@ -17,27 +16,24 @@ from datetime import datetime
 from typing import cast
 
 from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from mailer.addresses import Refusal, Route, parse_recipient
+from mailer.addresses import Refusal, Route, RouteKind, parse_recipient
 from mailer.flows import FLOWS, PRIORITY, FlowContext, Outcome
-from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
+from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus, Person
 from mailer.outbound import queue_email
-from mailer.parsing.mime import ParsedMessage, read_message
+from mailer.parsing.mime import ParsedMessage
+from mailer.reading import Reading, read_all, read_one
 from mailer.refusals import Refused
 from mailer.settings import Settings
 from mailer.sql import insert_returning_ids, update_each
 
 log = logging.getLogger(__name__)
 
-PARSE_TIMEOUT_SECONDS = 20.0
 # Few enough that a failure (each then redone alone) stays cheap, and that a
 # transaction holding members' rows (and, on SQLite, the database) ends soon.
 MESSAGES_PER_TRANSACTION = 8
-
-
-class MessageTooHardToParse(Exception):
-    """The parser did not finish in time on this message."""
 
 
 class TransientProcessingError(Exception):
@@ -68,20 +64,22 @@ async def process_batch(
     """
     result = BatchResult()
     rows = await InboundMessage.filter(id__in=list(inbound_ids)).order_by("id")
-    alone: list[tuple[InboundMessage, ParsedMessage | None]] = []
+    alone: list[tuple[InboundMessage, Reading | None]] = [
+        (inbound, None)  # done before: only its mail may wait
+        for inbound in rows
+        if inbound.status != InboundStatus.RECEIVED.value
+    ]
+    waiting = [inbound for inbound in rows if inbound.status == InboundStatus.RECEIVED.value]
     ready: list[_Ready] = []
-    for inbound in rows:
-        if inbound.status != InboundStatus.RECEIVED.value:
-            alone.append((inbound, None))  # done before: only its mail may wait
-            continue
-        try:
-            message = await _parse(inbound, settings)
-        except Exception:
-            alone.append((inbound, None))  # parsed again, and its failure recorded, alone
+    for inbound, message in zip(waiting, await read_all(waiting, settings.domain), strict=True):
+        if isinstance(message, Exception):
+            alone.append((inbound, message))  # its failure is recorded alone
             continue
         route = _main_route(inbound, settings, now)
         sender = message.from_address or _bare(inbound.mail_from)
-        if route is None or not sender:
+        if route is None or not sender or route.kind is not RouteKind.COMMIT:
+            # Only new commitments share transactions: their flow reads
+            # nothing that another message of the group writes.
             alone.append((inbound, message))
         else:
             ready.append(_Ready(inbound, message, route, sender))
@@ -134,15 +132,32 @@ async def _process_together(
         )
         if held != len(group):
             raise _AlreadyDone
+        senders = sorted({item.sender for item in group})
+        people = {
+            person.email: person
+            for person in await Person.filter(email__in=senders).using_db(connection)
+        }
         outbox: list[OutboundMessage] = []
+        new_rows: dict[type[Model], list[Model]] = {}
         outcomes: list[tuple[int, Sequence[object]]] = []
         for item in group:
             ctx = FlowContext(
-                item.inbound, item.message, item.route, item.sender, settings, now, connection
+                item.inbound,
+                item.message,
+                item.route,
+                item.sender,
+                settings,
+                now,
+                connection,
+                people=people,
             )
             outcome = await _decide(ctx)
             outbox += ctx.outbox
+            for row in ctx.new_rows:
+                new_rows.setdefault(type(row), []).append(row)
             outcomes.append((item.inbound.id, _claim_values(ctx, outcome)))
+        for rows in new_rows.values():
+            await insert_returning_ids(connection, rows)
         queued = await insert_returning_ids(connection, outbox)
         # The claim: the dedup key is unique, so of two copies of one message
         # only one transaction commits.
@@ -168,16 +183,18 @@ async def process_inbound(
     settings: Settings,
     now: datetime,
     attempt: int = 1,
-    message: ParsedMessage | None = None,
+    reading: Reading | None = None,
 ) -> list[int]:
     """Process one message in its own transaction; returns outbound ids waiting to be sent.
 
-    ``message`` is the message already parsed, if it was.
+    ``reading`` is what parsing the message gave, if it was parsed already.
     """
     if inbound.status == InboundStatus.RECEIVED.value:
+        message: ParsedMessage | None = None
         try:
-            if message is None:
-                message = await _parse(inbound, settings)
+            if isinstance(reading, Exception):
+                raise reading
+            message = reading if reading is not None else await read_one(inbound, settings.domain)
             return await _process(inbound, message, settings, now, attempt)
         except (OperationalError, ConnectionError, OSError) as exc:
             raise TransientProcessingError(str(exc)) from exc
@@ -256,23 +273,6 @@ async def _decide(ctx: FlowContext) -> Outcome:
             refusal.template, {"reason": refusal.reason, "subject": ctx.message.subject}
         )
         return Outcome(InboundStatus.PROCESSED, f"answered: {refusal.reason}")
-
-
-async def _parse(inbound: InboundMessage, settings: Settings) -> ParsedMessage:
-    # Off the event loop and time-bounded: crafted headers have sent the
-    # standard parser into loops before (bpo-37461).
-    try:
-        return await asyncio.wait_for(
-            asyncio.to_thread(
-                read_message,
-                bytes(inbound.content),
-                own_domain=settings.domain,
-                envelope_sender=inbound.mail_from,
-            ),
-            PARSE_TIMEOUT_SECONDS,
-        )
-    except TimeoutError as exc:  # not an outage (TimeoutError is an OSError): a bad message
-        raise MessageTooHardToParse(f"parsing took over {PARSE_TIMEOUT_SECONDS:.0f} s") from exc
 
 
 def _main_route(inbound: InboundMessage, settings: Settings, now: datetime) -> Route | None:

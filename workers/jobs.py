@@ -78,7 +78,8 @@ async def send_email_job(ctx: Ctx, ids: list[int]) -> str:
     # Within the job's own timeout, so that the job, not arq, ends it.
     timeout = settings.job_timeout_seconds
     seconds = max(timeout / 2, timeout - 15.0)
-    result = await send_batch(ids, settings, _now(ctx), seconds=seconds)
+    async with _slot(ctx):
+        result = await send_batch(ids, settings, _now(ctx), seconds=seconds)
     if not result.to_retry:
         return f"{len(ids)} handled"
     errors = "; ".join(result.errors)

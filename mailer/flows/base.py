@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 
 from mailer.addresses import Route
-from mailer.models import InboundMessage, InboundStatus, OutboundMessage
+from mailer.models import InboundMessage, InboundStatus, OutboundMessage, Person
 from mailer.outbound import outbound_row
 from mailer.parsing.mime import ParsedMessage
 from mailer.settings import Settings
@@ -32,8 +33,21 @@ class FlowContext:
     settings: Settings
     now: datetime
     connection: BaseDBAsyncClient
-    # Emails to send, written by the caller together with the outcome.
+    # Emails to send, and new rows no later step of the flow reads back:
+    # written by the caller after the flow, for many messages at once.
     outbox: list[OutboundMessage] = field(default_factory=list)
+    new_rows: list[Model] = field(default_factory=list)
+    # People already read in this transaction, by address (shared by a group).
+    people: dict[str, Person] = field(default_factory=dict)
+
+    async def person(self, email: str) -> Person | None:
+        """The person with this address, if known."""
+        if email not in self.people:
+            found = await Person.filter(email=email).using_db(self.connection).first()
+            if found is None:
+                return None
+            self.people[email] = found
+        return self.people[email]
 
     async def answer(
         self,

@@ -19,7 +19,7 @@ MAX_CLOCK_SKEW = timedelta(days=1)
 
 async def publish_commitments(ctx: FlowContext) -> Outcome:
     sent_at = sent_at_or_now(ctx)
-    known = await Person.filter(email=ctx.sender).using_db(ctx.connection).first()
+    known = await ctx.person(ctx.sender)
     named = known is not None and known.timezone_confirmed
     zone = zone_from_name(known.timezone if known and named else offset_name(sent_at))
     drafts = extract_commitments(new_text(ctx.message.text), ctx.message.subject, sent_at, zone)
@@ -40,7 +40,7 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
         )
         for offset, draft in enumerate(drafts)
     ]
-    await Commitment.bulk_create(commitments, using_db=ctx.connection)
+    ctx.new_rows.extend(commitments)
     token = make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now)
     await ctx.answer(
         "confirmation",
@@ -73,6 +73,7 @@ async def _reserve_numbers(
             timezone=offset_name(sent_at),
             commitment_count=count,
         )
+        ctx.people[member.email] = member
         return member, 1
     # One round trip: raise the counter (locking the row), follow the offset
     # of the latest mail until the member names a zone, read the new count.

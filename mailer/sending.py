@@ -19,7 +19,7 @@ from mailer.delivery import (
 from mailer.models import OutboundMessage, OutboundStatus
 from mailer.render import render_email
 from mailer.settings import Settings
-from mailer.sql import update_each
+from mailer.sql import update_each, update_row_if
 from mailer.tokens import Purpose, make_token
 
 log = logging.getLogger(__name__)
@@ -148,9 +148,16 @@ async def _send_one(
     """The relay's reply; None when the row was settled otherwise (refused, unsure, taken)."""
 
     async def mark_final_dot() -> None:
-        claimed = await OutboundMessage.filter(
-            id=row.id, status=OutboundStatus.PENDING.value
-        ).update(status=OutboundStatus.DATA_SENT.value, attempts=row.attempts + 1, final_dot_at=now)
+        claimed = await update_row_if(
+            OutboundMessage,
+            row.id,
+            {
+                "status": OutboundStatus.DATA_SENT.value,
+                "attempts": row.attempts + 1,
+                "final_dot_at": now,
+            },
+            {"status": OutboundStatus.PENDING.value},
+        )
         if not claimed:
             raise AlreadyClaimed
 

@@ -7,7 +7,7 @@ here reads back through the models unchanged, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -93,3 +93,37 @@ async def update_each(
             for key, values in updates
         ],
     )
+
+
+async def update_row_if(
+    model: type[Model], key: int, changes: Mapping[str, Any], expected: Mapping[str, Any]
+) -> int:
+    """Set ``changes`` on the row ``key`` if its columns hold ``expected``; rows changed (0/1).
+
+    The ORM builds such a statement anew each time; on the send path, once
+    per message, that is worth a hand-written one.
+    """
+    meta = model._meta
+    connection = meta.db
+    markers = placeholders(connection, len(changes) + len(expected) + 1)
+    column = meta.fields_db_projection
+    assignments = ", ".join(
+        f"{quoted(column[name])} = {marker}" for name, marker in zip(changes, markers, strict=False)
+    )
+    # Markers in the order of the values (SQLite's "?" are positional).
+    conditions = [
+        f"{quoted(column[name])} = {marker}"
+        for name, marker in zip(expected, markers[len(changes) :], strict=False)
+    ]
+    conditions.append(f"{quoted(meta.db_pk_column)} = {markers[-1]}")
+    # Identifiers come from the model, values are all parameters.
+    statement = (
+        f"UPDATE {quoted(meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {' AND '.join(conditions)}"
+    )
+    parameters = [
+        meta.fields_map[name].to_db_value(value, model)
+        for name, value in [*changes.items(), *expected.items()]
+    ]
+    changed, _ = await connection.execute_query(statement, [*parameters, key])
+    return changed

@@ -24,8 +24,11 @@ from redis.asyncio import Redis
 SLOTS_WHILE_BUSY = 0
 # The longest a job is held back: its wait counts against its own timeout.
 MAX_HOLD_SECONDS = 5.0
+# Idle news counts only after this long without busy news (see IntakeFirst);
+# the Redis key of separate processes lingers as long.
+LINGER_SECONDS = 0.3
 ANNOUNCE_EVERY_SECONDS = 0.1
-ANNOUNCE_TTL_MS = 300
+ANNOUNCE_TTL_MS = int(LINGER_SECONDS * 1000)
 ANNOUNCE_BACKOFF_SECONDS = 5.0
 FOLLOW_EVERY_SECONDS = 0.05
 
@@ -34,15 +37,40 @@ class IntakeFirst:
     """A gate that worker jobs pass through; the intake says when it is busy."""
 
     def __init__(
-        self, slots_while_busy: int = SLOTS_WHILE_BUSY, max_hold: float = MAX_HOLD_SECONDS
+        self,
+        slots_while_busy: int = SLOTS_WHILE_BUSY,
+        max_hold: float = MAX_HOLD_SECONDS,
+        linger: float = LINGER_SECONDS,
     ) -> None:
         self._slots_while_busy = slots_while_busy
         self._max_hold = max_hold
+        self._linger = linger
         self._intake_busy = False
         self._running = 0
         self._changed = asyncio.Condition()
+        self._idle_later: asyncio.Task[None] | None = None
 
     async def set_intake_busy(self, busy: bool) -> None:
+        """Busy at once; idle only after ``linger`` seconds with no busy news.
+
+        Between two groups of messages the intake is idle for a moment only:
+        opening the gate then would let jobs in mid-burst.
+        """
+        if not busy and self._idle_later is not None and not self._idle_later.done():
+            return  # already counting down from the first idle news
+        if self._idle_later is not None:
+            self._idle_later.cancel()
+            self._idle_later = None
+        if not busy and self._intake_busy and self._linger > 0:
+            self._idle_later = asyncio.create_task(self._idle_after(self._linger))
+            return
+        await self._set(busy)
+
+    async def _idle_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self._set(busy=False)
+
+    async def _set(self, busy: bool) -> None:
         if busy == self._intake_busy:
             return
         async with self._changed:

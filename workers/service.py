@@ -100,7 +100,7 @@ class Service:
             log.info("SMTP listening on port %s for %s", self.smtp_port, self.settings.domain)
         if self._want_worker:
             if self._priority is None:
-                self._priority = IntakeFirst()
+                self._priority = IntakeFirst(linger=0)  # the Redis key lingers already
                 self._follow_task = asyncio.create_task(
                     follow_intake_busy(self._priority, self.redis, self.settings.queue_name),
                     name="follow-intake",

@@ -34,7 +34,7 @@ async def test_when_the_intake_is_idle_every_job_runs() -> None:
 
 
 async def test_jobs_held_back_start_as_soon_as_the_intake_is_idle() -> None:
-    gate = IntakeFirst(slots_while_busy=1)
+    gate = IntakeFirst(slots_while_busy=1, linger=0)
     await gate.set_intake_busy(True)
     started: list[int] = []
 
@@ -59,3 +59,24 @@ async def test_no_job_is_held_back_longer_than_max_hold() -> None:
         async with asyncio.timeout(1):
             async with gate.job():  # gets in once the hold runs out
                 pass
+
+
+async def test_a_moment_of_idleness_between_groups_does_not_open_the_gate() -> None:
+    gate = IntakeFirst(slots_while_busy=0, linger=0.2)
+    await gate.set_intake_busy(True)
+    started = asyncio.Event()
+
+    async def job() -> None:
+        async with gate.job():
+            started.set()
+
+    task = asyncio.create_task(job())
+    for _ in range(3):  # groups committed back to back, idle for an instant between
+        await gate.set_intake_busy(False)
+        await asyncio.sleep(0.05)
+        await gate.set_intake_busy(True)
+    assert not started.is_set()
+    await gate.set_intake_busy(False)
+    async with asyncio.timeout(1):
+        await started.wait()  # once the idleness lasts
+    await task

@@ -15,12 +15,16 @@ from dataclasses import dataclass
 
 from mailer.models import InboundMessage
 from mailer.priority import IntakeSignal
+from mailer.queue import BATCH
 from mailer.sql import insert_returning_ids
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
 ENQUEUE_TIMEOUT_SECONDS = 2.0
+# Stored messages are queued once this many wait, or this long after the first.
+QUEUE_BATCH = BATCH
+QUEUE_LINGER_SECONDS = 0.05
 
 Enqueue = Callable[[Sequence[int]], Awaitable[None]]
 
@@ -44,20 +48,26 @@ class Intake:
         self._waiting: list[tuple[Arrival, asyncio.Future[int]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._queueing: set[asyncio.Task[None]] = set()
+        self._unqueued: list[int] = []  # stored, not yet handed to ``enqueue``
+        self._queue_wakeup = asyncio.Event()
+        self._queuer: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="intake")
+        self._queuer = asyncio.create_task(self._queue_stored(), name="intake-queue")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in (self._task, self._queuer):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._task = self._queuer = None
         for _, future in self._waiting:
             future.cancel()
         self._waiting.clear()
-        await asyncio.gather(*self._queueing, return_exceptions=True)
+        if self._unqueued:  # stored already; queued now rather than at the next sweep
+            await self._enqueue_quietly(self._unqueued)
+            self._unqueued = []
 
     async def store(self, arrival: Arrival) -> int:
         """Commit one arrival; returns its inbound id once it is durable."""
@@ -99,11 +109,24 @@ class Intake:
             if not future.done():
                 future.set_result(inbound_id)
         # Stored and answered: queueing only speeds processing up (the sweep
-        # finds what it misses), so a slow or hung Redis must not hold the
-        # next group of messages back.
-        task = asyncio.create_task(self._enqueue_quietly(ids))
-        self._queueing.add(task)
-        task.add_done_callback(self._queueing.discard)
+        # finds what it misses), so it happens apart from storing, and a slow
+        # or hung Redis does not hold the next group of messages back.
+        self._unqueued += ids
+        self._queue_wakeup.set()
+
+    async def _queue_stored(self) -> None:
+        """Hand stored ids to ``enqueue`` in batches as full as a short wait allows.
+
+        A group of stored messages is often two or three; a job for each
+        would cost a worker more in bookkeeping than the wait costs anyone.
+        """
+        while True:
+            await self._queue_wakeup.wait()
+            if len(self._unqueued) < QUEUE_BATCH:
+                await asyncio.sleep(QUEUE_LINGER_SECONDS)
+            self._queue_wakeup.clear()
+            ids, self._unqueued = self._unqueued, []
+            await self._enqueue_quietly(ids)
 
     async def _enqueue_quietly(self, ids: list[int]) -> None:
         try:

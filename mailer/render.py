@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from email.charset import Charset
 from email.header import Header
@@ -75,7 +76,9 @@ def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
     # The compat32 classes rather than EmailMessage: the same bytes for our
     # simple messages at a fraction of the cost, and every value below is
     # made single-line by header_safe, which is what keeps headers unforged.
-    message = MIMEMultipart("alternative")
+    # Our own boundary: the generator would otherwise search both parts for
+    # a free one. "_" is not in the base64 alphabet, so no body line has it.
+    message = MIMEMultipart("alternative", boundary=f"=_pm_{secrets.token_hex(12)}")
     message["From"] = formataddr((SERVICE_NAME, f"commit@{domain}"))
     message["To"] = header_safe(row.to_address, limit=320)
     # An internationalised address (RFC 6531/6532) travels as raw UTF-8,

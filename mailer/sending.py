@@ -19,7 +19,7 @@ from mailer.delivery import (
 from mailer.models import OutboundMessage, OutboundStatus
 from mailer.render import render_email
 from mailer.settings import Settings
-from mailer.sql import update_each, update_row_if
+from mailer.sql import update_row_if
 from mailer.tokens import Purpose, make_token
 
 log = logging.getLogger(__name__)
@@ -186,12 +186,23 @@ async def _send_one(
 
 
 async def _record_sent(sent: Sequence[tuple[int, str]], now: datetime) -> None:
-    """Mark rows the relay (or the outbox) took as sent, in one round trip."""
-    await update_each(
-        OutboundMessage,
-        ["status", "sent_at", "last_error"],
-        [(row_id, (OutboundStatus.SENT.value, now, reply[:2000])) for row_id, reply in sent],
+    """Mark rows the relay (or the outbox) took as sent, with one statement.
+
+    The relay's replies (its queue ids) go to the log, where an operator
+    tracing a message looks for the relay's side of it too.
+    """
+    if not sent:
+        return
+    for row_id, reply in sent:
+        if reply:
+            log.info("outbound %s sent: %s", row_id, reply)
+    await OutboundMessage.filter(id__in=[row_id for row_id, _ in sent], status__in=_SENDING).update(
+        status=OutboundStatus.SENT.value, sent_at=now, last_error=""
     )
+
+
+# A row the relay took is DATA_SENT; one written to the outbox is still PENDING.
+_SENDING = [OutboundStatus.PENDING.value, OutboundStatus.DATA_SENT.value]
 
 
 async def settle_interrupted(before: datetime) -> int:

@@ -180,6 +180,10 @@ class Ctx:
 
     def seq(self, i: int, words: tuple[str, ...]) -> int | None:
         """The index after `words` when they start at token i."""
+        if not words:
+            return i
+        if not 0 <= i < len(self.toks) or self.toks[i].text != words[0]:
+            return None  # the common case, found without building a tuple
         n = len(words)
         return i + n if tuple(t.text for t in self.toks[i : i + n]) == words else None
 

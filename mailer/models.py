@@ -89,6 +89,15 @@ class Partnership(Model):
     relationship = fields.CharField(max_length=16, null=True)
     state = fields.CharField(max_length=16, default=PartnershipState.INVITED.value)
     cadence = fields.CharField(max_length=16, default="weekly")
+    # The invited person works at the member's own organisation (same domain,
+    # not a public mailbox provider): the invitation asks with that noted.
+    same_organisation = fields.BooleanField(default=False, db_default=False)
+    # The word the partner answered with (peer, manager, decline, ...), or
+    # "expired" when the invitation ran out unanswered.
+    answer = fields.CharField(max_length=16, null=True)
+    invited_at = fields.DatetimeField(null=True)
+    reminded_at = fields.DatetimeField(null=True)
+    answered_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

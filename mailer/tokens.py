@@ -26,6 +26,7 @@ class Purpose(StrEnum):
 
     MEMBER = "m"  # a member answering a service email: updates, commands
     BOUNCE = "b"  # the return path of an outbound message (VERP)
+    INVITE = "i"  # an invited partner answering: ids (partnership,)
 
 
 class TokenError(ValueError):

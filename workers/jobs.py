@@ -22,6 +22,7 @@ from mailer.sending import (
     settle_interrupted,
 )
 from mailer.settings import Settings
+from mailer.unanswered import remind_and_expire
 
 log = logging.getLogger(__name__)
 
@@ -112,3 +113,12 @@ async def sweep_job(ctx: Ctx) -> str:
     await enqueue_inbound(redis, settings.queue_name, cast(list[int], inbound_ids))
     await enqueue_outbound(redis, settings.queue_name, cast(list[int], outbound_ids))
     return f"swept {len(inbound_ids)} inbound, {len(outbound_ids)} outbound, {settled} settled"
+
+
+async def invitations_job(ctx: Ctx) -> str:
+    """Remind partners who have not answered for 3 days; expire invitations at 14."""
+    settings = _settings(ctx)
+    outbound_ids = await remind_and_expire(settings, _now(ctx))
+    redis: ArqRedis = ctx["redis"]
+    await enqueue_outbound(redis, settings.queue_name, outbound_ids)
+    return f"{len(outbound_ids)} email(s) about unanswered invitations"

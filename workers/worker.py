@@ -16,12 +16,14 @@ from workers.jobs import (
     PROCESS_MAX_TRIES,
     SEND_MAX_TRIES,
     Ctx,
+    invitations_job,
     process_inbound_job,
     send_email_job,
     sweep_job,
 )
 
 SWEEP_SECONDS = {0, 15, 30, 45}
+INVITATION_MINUTES = set(range(0, 60, 10))
 
 
 def utc_now() -> datetime:
@@ -62,6 +64,14 @@ def build_worker(
             ),
         ],
         cron_jobs=[
+            cron(
+                invitations_job,
+                name="invitations",
+                minute=INVITATION_MINUTES,
+                keep_result=0,
+                unique=True,
+                run_at_startup=True,
+            ),
             cron(
                 sweep_job,
                 name="sweep",

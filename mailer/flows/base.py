@@ -71,5 +71,30 @@ class FlowContext:
         )
         self.outbox.append(row)
 
+    def tell(
+        self,
+        to: str,
+        template: str,
+        context: dict[str, object],
+        *,
+        key: str,
+        reply_token: str | None = None,
+    ) -> None:
+        """Queue an email to someone other than the sender (a new thread for them).
+
+        ``key`` makes it once-only: the same key never queues a second email.
+        """
+        self.outbox.append(
+            outbound_row(
+                key=key,
+                template=template,
+                to=to,
+                context=context,
+                domain=self.settings.domain,
+                answering=self.inbound,
+                reply_token=reply_token,
+            )
+        )
+
 
 Flow = Callable[[FlowContext], Awaitable[Outcome]]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from mailer.flows.base import FlowContext, Outcome
-from mailer.models import Commitment, InboundStatus, Person
+from mailer.flows.invitations import describe_stored, invite_partners, open_commitments
+from mailer.models import Commitment, InboundStatus, PartnershipState, Person
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
 from mailer.parsing.newtext import new_text
+from mailer.parsing.partners import nominees
 from mailer.refusals import NoCommitmentsFound
 from mailer.sql import placeholders
 from mailer.timezones import offset_name, zone_from_name
@@ -22,12 +24,18 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
     known = await ctx.person(ctx.sender)
     named = known is not None and known.timezone_confirmed
     zone = zone_from_name(known.timezone if known and named else offset_name(sent_at))
-    drafts = extract_commitments(new_text(ctx.message.text), ctx.message.subject, sent_at, zone)
-    if not drafts:
+    nominated, text = nominees(
+        list(zip(ctx.message.cc_names, ctx.message.cc, strict=True)),
+        new_text(ctx.message.text),
+        member=ctx.sender,
+        own_domain=ctx.settings.domain,
+    )
+    drafts = extract_commitments(text, ctx.message.subject, sent_at, zone)
+    if not drafts and not nominated:
         raise NoCommitmentsFound(
             "we found no commitments in your message: write one per line or bullet"
         )
-    member, first = await _reserve_numbers(ctx, known, sent_at, len(drafts))
+    member, first, partnered = await _reserve_numbers(ctx, known, sent_at, len(drafts))
     commitments = [
         Commitment(
             member=member,
@@ -41,24 +49,34 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
         for offset, draft in enumerate(drafts)
     ]
     ctx.new_rows.extend(commitments)
+    described = [_describe(draft, first + n) for n, draft in enumerate(drafts)]
+    invited: list[str] = []
+    if nominated:
+        earlier = [describe_stored(c) for c in await open_commitments(ctx, member, first)]
+        invited = await invite_partners(ctx, member, nominated, earlier + described)
     token = make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now)
     await ctx.answer(
         "confirmation",
         {
             "name": member.name,
             "subject": ctx.message.subject,
-            "commitments": [_describe(draft, first + n) for n, draft in enumerate(drafts)],
-            "partners": [],
+            "commitments": described,
+            "partners": invited,
+            "partnered": partnered,
         },
         reply_token=token,
     )
-    return Outcome(InboundStatus.PROCESSED, f"{len(drafts)} commitment(s) published")
+    return Outcome(
+        InboundStatus.PROCESSED,
+        f"{len(drafts)} commitment(s) published, {len(invited)} partner(s) invited",
+    )
 
 
 async def _reserve_numbers(
     ctx: FlowContext, known: Person | None, sent_at: datetime, count: int
-) -> tuple[Person, int]:
-    """The member (created on a first message) and the first of ``count`` new numbers.
+) -> tuple[Person, int, bool]:
+    """The member (created on a first message), the first of ``count`` new numbers,
+    and whether the member has an active partner.
 
     Raising the counter in place locks the member's row until commit: a second
     message of the same member waits here instead of taking the same numbers.
@@ -74,20 +92,23 @@ async def _reserve_numbers(
             commitment_count=count,
         )
         ctx.people[member.email] = member
-        return member, 1
+        return member, 1, False
     # One round trip: raise the counter (locking the row), follow the offset
-    # of the latest mail until the member names a zone, read the new count.
-    count_by, zone, member_id = placeholders(ctx.connection, 3)
+    # of the latest mail until the member names a zone, read the new count
+    # and whether the member has an active partner.
+    count_by, zone, member_id, active = placeholders(ctx.connection, 4)
     [row] = await ctx.connection.execute_query_dict(
         # Only parameter markers are formatted in; the values are parameters.
         f'UPDATE "person" SET "commitment_count" = "commitment_count" + {count_by}, '  # noqa: S608
         f'"timezone" = CASE WHEN "timezone_confirmed" THEN "timezone" ELSE {zone} END '
-        f'WHERE "id" = {member_id} RETURNING "commitment_count", "timezone"',
-        [count, offset_name(sent_at), known.id],
+        f'WHERE "id" = {member_id} RETURNING "commitment_count", "timezone", '
+        'EXISTS (SELECT 1 FROM "partnership" WHERE "partnership"."member_id" = "person"."id" '
+        f'AND "partnership"."state" = {active}) AS "partnered"',
+        [count, offset_name(sent_at), known.id, PartnershipState.ACTIVE.value],
     )
     known.commitment_count = int(row["commitment_count"])
     known.timezone = str(row["timezone"])
-    return known, known.commitment_count - count + 1
+    return known, known.commitment_count - count + 1, bool(row["partnered"])
 
 
 def _describe(draft: CommitmentDraft, number: int) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mailer.flows.base import FlowContext, Outcome
+from mailer.flows.invitations import answer_invitation
 from mailer.flows.updates import apply_member_updates
 from mailer.outbound import token_in_message_id
 from mailer.refusals import NotUnderstood, TokenExpired
@@ -15,6 +16,8 @@ async def read_reply(ctx: FlowContext) -> Outcome:
     token = ctx.route.token or _token_from_thread(ctx)
     if token is not None and token.purpose is Purpose.MEMBER and token.ids:
         return await apply_member_updates(ctx, token.ids[0])
+    if token is not None and token.purpose is Purpose.INVITE and token.ids:
+        return await answer_invitation(ctx, token.ids[0])
     raise NotUnderstood("we could not find a command we know in your reply")
 
 

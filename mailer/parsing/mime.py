@@ -61,6 +61,7 @@ class ParsedMessage:
     from_name: str = ""
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
+    cc_names: tuple[str, ...] = ()  # the display name of each address in cc, or ""
     date: datetime | None = None
     in_reply_to: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
@@ -134,6 +135,7 @@ def _read(
     headers = _first_headers(msg)
     senders = _addresses(headers.get("from"), "From", defects)
     from_name, from_address = senders[0] if senders else ("", None)
+    cc = _addresses(headers.get("cc"), "Cc", defects)
     try:
         body = _read_body(msg, depth, own_domain, defects)
     except Exception as exc:  # keep the headers even when the body is beyond reading
@@ -148,7 +150,8 @@ def _read(
         from_address=from_address,
         from_name=from_name,
         to=tuple(address for _, address in _addresses(headers.get("to"), "To", defects)),
-        cc=tuple(address for _, address in _addresses(headers.get("cc"), "Cc", defects)),
+        cc=tuple(address for _, address in cc),
+        cc_names=tuple(name for name, _ in cc),
         date=_parse_date(headers.get("date")),
         in_reply_to=_ids(headers.get("in-reply-to")),
         references=_ids(headers.get("references")),

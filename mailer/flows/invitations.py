@@ -1,0 +1,191 @@
+"""Partners: invited by a member, asked how they know them, set up only if suitable (SPEC §4.2).
+
+The product encodes the rule rather than printing it: a peer, someone outside
+the organisation or a coach becomes a partner; a manager, a direct report or a
+competitor does not, and both people are told why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from mailer.flows.base import FlowContext, Outcome
+from mailer.models import Commitment, CommitmentState, InboundStatus, Partnership, Person
+from mailer.models import PartnershipState as State
+from mailer.parsing.newtext import new_text
+from mailer.parsing.partners import Answer, Nominee, read_answer, same_organisation
+from mailer.refusals import NotUnderstood
+from mailer.tokens import Purpose, make_token
+
+# A click on an invitation weeks old still finds its partnership (and is told
+# the invitation is no longer open): the token outlives the invitation.
+INVITATION_TOKEN_LIFETIME = timedelta(days=30)
+REMIND_AFTER = timedelta(days=3)
+EXPIRE_AFTER = timedelta(days=14)
+# States a new nomination may invite again: not one already pending or set up.
+_INVITABLE_AGAIN = {State.DECLINED.value, State.UNSUITABLE.value, State.ENDED.value}
+
+
+async def invite_partners(
+    ctx: FlowContext, member: Person, nominees: list[Nominee], commitments: list[dict[str, object]]
+) -> list[str]:
+    """Invite each nominee not already a partner or invited; returns how to name them."""
+    invited: list[str] = []
+    for nominee in nominees:
+        partner = await ctx.person(nominee.address)
+        if partner is None:
+            partner = await Person.create(
+                using_db=ctx.connection, email=nominee.address, name=nominee.name
+            )
+            ctx.people[partner.email] = partner
+        partnership = (
+            await Partnership.filter(member_id=member.id, partner_id=partner.id)
+            .using_db(ctx.connection)
+            .first()
+        )
+        if partnership is None:
+            partnership = await Partnership.create(
+                using_db=ctx.connection,
+                member_id=member.id,
+                partner_id=partner.id,
+                same_organisation=same_organisation(member.email, partner.email),
+                invited_at=ctx.now,
+            )
+        elif partnership.state in _INVITABLE_AGAIN:
+            partnership.state = State.INVITED.value
+            partnership.answer = None
+            partnership.invited_at = ctx.now
+            partnership.reminded_at = partnership.answered_at = None
+            await partnership.save(using_db=ctx.connection)
+        else:
+            continue  # active, paused or already invited: nothing to do
+        ctx.tell(
+            partner.email,
+            "invitation",
+            invitation_context(member, partner, partnership, commitments),
+            key=f"invite:{partnership.id}:{ctx.inbound.id}",
+            reply_token=invitation_token(ctx.settings.secret_key, partnership.id, ctx.now),
+        )
+        invited.append(named(partner))
+    return invited
+
+
+def invitation_token(key: bytes, partnership_id: int, now: datetime) -> str:
+    return make_token(
+        key, Purpose.INVITE, (partnership_id,), now=now, lifetime=INVITATION_TOKEN_LIFETIME
+    )
+
+
+def invitation_context(
+    member: Person,
+    partner: Person,
+    partnership: Partnership,
+    commitments: list[dict[str, object]],
+) -> dict[str, object]:
+    return {
+        "member": named(member),
+        "member_name": member.name or member.email,
+        "partner_name": partner.name,
+        "same_organisation": partnership.same_organisation,
+        "organisation": member.email.rpartition("@")[2],
+        "commitments": commitments,
+        "answers": [answer.value for answer in Answer],
+        "reminder": False,
+    }
+
+
+async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
+    """An invited partner's answer, by click or by a reply starting with the word."""
+    partnership = (
+        await Partnership.filter(id=partnership_id)
+        .using_db(ctx.connection)
+        .select_related("member", "partner")
+        .first()
+    )
+    if partnership is None:
+        raise NotUnderstood("that invitation no longer exists")
+    member, partner = partnership.member, partnership.partner
+    if partner.email != ctx.sender:
+        raise NotUnderstood(
+            f"that invitation was sent to {partner.email}, so only an answer from that "
+            "address counts; nothing was changed"
+        )
+    answer = read_answer(new_text(ctx.message.text), ctx.message.subject)
+    if answer is None:
+        raise NotUnderstood(
+            "we could not read your answer: start your reply with one of "
+            + ", ".join(a.value for a in Answer)
+        )
+    if partnership.state != State.INVITED.value:
+        return await _answered_before(ctx, partnership, answer)
+    partnership.answer = answer.value
+    partnership.answered_at = ctx.now
+    if answer.accepts:
+        partnership.state = State.ACTIVE.value
+        partnership.relationship = answer.value
+    elif answer.unsuitable:
+        partnership.state = State.UNSUITABLE.value
+    else:
+        partnership.state = State.DECLINED.value
+    await partnership.save(using_db=ctx.connection)
+    news = {
+        **news_context(member, partner, partnership.state),
+        "answer": answer.value,
+    }
+    ctx.tell(
+        member.email,
+        "partner_news",
+        {**news, "subject": f"{named(partner)} answered your invitation"},
+        key=f"partner-news:{partnership.id}:{ctx.inbound.id}",
+        reply_token=make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now),
+    )
+    await ctx.answer("partner_welcome", {**news, "subject": ctx.message.subject})
+    return Outcome(InboundStatus.PROCESSED, f"invitation answered: {answer.value}")
+
+
+async def _answered_before(ctx: FlowContext, partnership: Partnership, answer: Answer) -> Outcome:
+    if partnership.state == State.ACTIVE.value and answer.accepts:
+        return Outcome(InboundStatus.IGNORED, "invitation already accepted")
+    raise NotUnderstood(
+        "that invitation is no longer open"
+        + (" (it expired unanswered)" if partnership.answer == "expired" else "")
+        + f"; {partnership.member.email} can invite you again by writing to commit@"
+        + ctx.settings.domain
+        + " with you in Cc"
+    )
+
+
+def news_context(member: Person, partner: Person, state: str) -> dict[str, object]:
+    """What the partner_news and partner_welcome templates say who is who with."""
+    return {
+        "member": named(member),
+        "member_name": member.name or member.email,
+        "partner": named(partner),
+        "state": state,
+    }
+
+
+def named(person: Person) -> str:
+    return f"{person.name} <{person.email}>" if person.name else person.email
+
+
+async def open_commitments(ctx: FlowContext, member: Person, below: int) -> list[Commitment]:
+    """The member's open commitments numbered below ``below``, by number."""
+    return (
+        await Commitment.filter(
+            member_id=member.id, state=CommitmentState.OPEN.value, number__lt=below
+        )
+        .using_db(ctx.connection)
+        .order_by("number")
+        .limit(50)
+    )
+
+
+def describe_stored(commitment: Commitment) -> dict[str, object]:
+    """A stored commitment as the templates show one."""
+    return {
+        "number": commitment.number,
+        "text": commitment.text,
+        "due": commitment.due_date.isoformat() if commitment.due_date else None,
+        "recurrence": commitment.recurrence_label,
+    }

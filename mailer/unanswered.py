@@ -1,0 +1,129 @@
+"""Invitations nobody answered: one reminder after 3 days, expiry after 14 (SPEC §4.2).
+
+Run by a cron job, possibly by several workers at once and more than once:
+each change is claimed with a conditional UPDATE in the transaction that
+writes its emails, so a reminder or an expiry happens once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from mailer.flows.invitations import (
+    EXPIRE_AFTER,
+    REMIND_AFTER,
+    describe_stored,
+    invitation_context,
+    invitation_token,
+    named,
+    news_context,
+)
+from mailer.models import Commitment, CommitmentState, OutboundMessage, Partnership
+from mailer.models import PartnershipState as State
+from mailer.outbound import outbound_row
+from mailer.settings import Settings
+from mailer.tokens import Purpose, make_token
+
+BATCH = 500
+
+
+async def remind_and_expire(settings: Settings, now: datetime) -> list[int]:
+    """Send what is due; returns the outbound ids to queue."""
+    queued: list[int] = []
+    to_remind = (
+        await Partnership.filter(
+            state=State.INVITED.value,
+            reminded_at=None,
+            invited_at__lte=now - REMIND_AFTER,
+            invited_at__gt=now - EXPIRE_AFTER,
+        )
+        .select_related("member", "partner")
+        .limit(BATCH)
+    )
+    for partnership in to_remind:
+        queued += await _remind(partnership, settings, now)
+    to_expire = (
+        await Partnership.filter(state=State.INVITED.value, invited_at__lte=now - EXPIRE_AFTER)
+        .select_related("member", "partner")
+        .limit(BATCH)
+    )
+    for partnership in to_expire:
+        queued += await _expire(partnership, settings, now)
+    return queued
+
+
+async def _remind(partnership: Partnership, settings: Settings, now: datetime) -> list[int]:
+    member, partner = partnership.member, partnership.partner
+    commitments = await Commitment.filter(
+        member_id=member.id, state=CommitmentState.OPEN.value
+    ).order_by("number")
+    context = {
+        **invitation_context(
+            member, partner, partnership, [describe_stored(c) for c in commitments]
+        ),
+        "reminder": True,
+    }
+    # One reminder per invitation round: a re-invitation starts a new one.
+    round_key = f"{partnership.id}:{_stamp(partnership.invited_at)}"
+    rows = [
+        outbound_row(
+            key=f"invite-reminder:{round_key}",
+            template="invitation",
+            to=partner.email,
+            context=context,
+            domain=settings.domain,
+            reply_token=invitation_token(settings.secret_key, partnership.id, now),
+        ),
+        _news_row(partnership, "reminded", f"invite-reminded:{round_key}", settings, now),
+    ]
+    async with in_transaction() as connection:
+        claimed = (
+            await Partnership.filter(id=partnership.id, state=State.INVITED.value, reminded_at=None)
+            .using_db(connection)
+            .update(reminded_at=now)
+        )
+        if not claimed:
+            return []
+        for row in rows:
+            await row.save(using_db=connection)
+    return [row.id for row in rows]
+
+
+async def _expire(partnership: Partnership, settings: Settings, now: datetime) -> list[int]:
+    round_key = f"{partnership.id}:{_stamp(partnership.invited_at)}"
+    row = _news_row(partnership, "expired", f"invite-expired:{round_key}", settings, now)
+    async with in_transaction() as connection:
+        claimed = (
+            await Partnership.filter(id=partnership.id, state=State.INVITED.value)
+            .using_db(connection)
+            .update(state=State.ENDED.value, answer="expired", answered_at=now)
+        )
+        if not claimed:
+            return []
+        await row.save(using_db=connection)
+    return [row.id]
+
+
+def _news_row(
+    partnership: Partnership, state: str, key: str, settings: Settings, now: datetime
+) -> OutboundMessage:
+    member, partner = partnership.member, partnership.partner
+    subject = (
+        f"A reminder went to {named(partner)}"
+        if state == "reminded"
+        else f"Your invitation to {named(partner)} has expired"
+    )
+    return outbound_row(
+        key=key,
+        template="partner_news",
+        to=member.email,
+        context={**news_context(member, partner, state), "answer": "", "subject": subject},
+        domain=settings.domain,
+        reply_token=make_token(settings.secret_key, Purpose.MEMBER, (member.id,), now=now),
+    )
+
+
+def _stamp(moment: datetime | None) -> int:
+    return int(moment.timestamp()) if moment else 0

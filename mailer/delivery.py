@@ -56,8 +56,11 @@ class RelaySession:
     async def __aenter__(self) -> RelaySession:
         return self
 
-    async def __aexit__(self, *_: object) -> None:
-        await self._disconnect()
+    async def __aexit__(self, error: type[BaseException] | None, *_: object) -> None:
+        if error is None:
+            await self._disconnect()
+        else:  # perhaps cut off mid-DATA, where QUIT would be read as body text
+            self._abandon()
 
     async def send(
         self,
@@ -119,8 +122,24 @@ class RelaySession:
             timeout=30,
             start_tls=False,
         )
-        await client.connect()
-        await client.ehlo()
+        try:
+            await client.connect()
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError as exc:
+                if exc.code == 421:  # closing: "try later", not "say HELO"
+                    raise
+                await client.helo()  # a relay without ESMTP
+        except aiosmtplib.SMTPResponseException as exc:
+            client.close()
+            # The relay refusing us at all is its state or our setup, not this
+            # message's fault: tried again later, never failed for good here.
+            raise TransientDeliveryError(
+                f"relay refused the session: {exc.code} {exc.message}"
+            ) from exc
+        except BaseException:
+            client.close()
+            raise
         self._client = client
         return client
 

@@ -72,6 +72,9 @@ async def process_batch(
     waiting = [inbound for inbound in rows if inbound.status == InboundStatus.RECEIVED.value]
     ready: list[_Ready] = []
     for inbound, message in zip(waiting, await read_all(waiting, settings.domain), strict=True):
+        if message is None:  # not read in this run's time: the next run reads it
+            result.to_retry.append(inbound.id)
+            continue
         if isinstance(message, Exception):
             alone.append((inbound, message))  # its failure is recorded alone
             continue

@@ -8,6 +8,7 @@ batches that share an id are harmless, as every job skips work already done.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Awaitable, Sequence
 from typing import Any, cast
@@ -39,16 +40,19 @@ BATCH = 32
 
 
 def job_id(kind: str, ids: Sequence[int]) -> str:
-    """``inbound:7`` for one id, ``inbound:7-12`` for a batch from 7 to 12.
+    """``inbound:7`` for one id; for a batch, its range and a digest of exactly its ids.
 
     >>> job_id("outbound", [7])
     'outbound:7'
-    >>> job_id("inbound", [7, 9, 12])
-    'inbound:7-12+3'
+    >>> job_id("inbound", [7, 9, 12]) != job_id("inbound", [7, 10, 12])
+    True
+    >>> job_id("inbound", [7, 9, 12])[:19]
+    'inbound:7-12+3.13d4'
     """
     if len(ids) == 1:
         return f"{kind}:{ids[0]}"
-    return f"{kind}:{ids[0]}-{ids[-1]}+{len(ids)}"
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:12]
+    return f"{kind}:{ids[0]}-{ids[-1]}+{len(ids)}.{digest}"
 
 
 async def enqueue_inbound(redis: ArqRedis, queue_name: str, inbound_ids: Sequence[int]) -> None:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 FINAL_STATES = {OutboundStatus.SENT, OutboundStatus.POSSIBLY_SENT, OutboundStatus.FAILED}
 BOUNCE_TOKEN_LIFETIME = timedelta(days=30)
+MIN_SEND_SECONDS = 5.0
 
 
 class AlreadyClaimed(Exception):
@@ -49,6 +50,7 @@ class SendResult:
     """What a batch of sends left to do."""
 
     to_retry: list[int] = field(default_factory=list)  # rows that met a passing fault
+    not_tried: list[int] = field(default_factory=list)  # rows the time did not stretch to
     errors: list[str] = field(default_factory=list)
 
 
@@ -63,9 +65,11 @@ async def send_batch(
     result = SendResult()
     sent: list[tuple[int, str]] = []
     deadline = time.monotonic() + seconds
+    # Each send gets at least this long (a quarter of the budget, at most 5 s).
+    min_seconds = min(MIN_SEND_SECONDS, seconds / 4)
     rows = await OutboundMessage.filter(id__in=list(outbound_ids)).order_by("id")
     try:
-        await _send_rows(rows, settings, now, deadline, sent, result)
+        await _send_rows(rows, settings, now, (deadline, min_seconds), sent, result)
     finally:
         # Also after a fault part-way: what the relay took must not look unsent.
         await _record_sent(sent, now)
@@ -76,10 +80,11 @@ async def _send_rows(
     rows: Sequence[OutboundMessage],
     settings: Settings,
     now: datetime,
-    deadline: float,
+    time_left: tuple[float, float],
     sent: list[tuple[int, str]],
     result: SendResult,
 ) -> None:
+    deadline, min_seconds = time_left
     async with AsyncExitStack() as stack:
         session = (
             await stack.enter_async_context(
@@ -99,12 +104,13 @@ async def _send_rows(
                 continue
             if session is None:
                 write_to_outbox(settings.outbox_dir, f"{row.id:010d}", message)
-                sent.append((row.id, ""))
+                sent.append((row.id, ""))  # still pending: the outbox needs no claim
                 continue
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                result.to_retry.append(row.id)
-                result.errors.append(f"outbound {row.id}: no time left in this batch")
+            if remaining < min_seconds:
+                # Too little time to hear the relay's answer to the final dot:
+                # a row cut off there would be possibly sent for no reason.
+                result.not_tried.append(row.id)
                 continue
             try:
                 reply = await _send_one(session, row, message, settings, now, remaining)
@@ -147,16 +153,21 @@ async def _send_one(
 ) -> str | None:
     """The relay's reply; None when the row was settled otherwise (refused, unsure, taken)."""
 
+    claimed = False  # by this attempt: only then is the row ours to settle
+
     async def mark_final_dot() -> None:
-        claimed = await update_row_if(
-            OutboundMessage,
-            row.id,
-            {
-                "status": OutboundStatus.DATA_SENT.value,
-                "attempts": row.attempts + 1,
-                "final_dot_at": now,
-            },
-            {"status": OutboundStatus.PENDING.value},
+        nonlocal claimed
+        claimed = bool(
+            await update_row_if(
+                OutboundMessage,
+                row.id,
+                {
+                    "status": OutboundStatus.DATA_SENT.value,
+                    "attempts": row.attempts + 1,
+                    "final_dot_at": now,
+                },
+                {"status": OutboundStatus.PENDING.value},
+            )
         )
         if not claimed:
             raise AlreadyClaimed
@@ -170,19 +181,26 @@ async def _send_one(
             timeout=timeout,
         )
     except AlreadyClaimed:
-        return None  # the session is mid-DATA: it must not carry another message
+        return None  # another job has it; this session dropped the unfinished body
     except TransientDeliveryError as exc:
-        await OutboundMessage.filter(
-            id=row.id,
-            status__in=[OutboundStatus.PENDING.value, OutboundStatus.DATA_SENT.value],
-        ).update(status=OutboundStatus.PENDING.value, last_error=str(exc)[:2000])
+        # Back to pending only a row this attempt claimed and the relay then
+        # refused: a row another job claimed may be with the relay already.
+        await _settle(row, claimed, OutboundStatus.PENDING, str(exc))
         raise
     except PermanentDeliveryError as exc:
-        await _finish(row, OutboundStatus.FAILED, str(exc))
+        await _settle(row, claimed, OutboundStatus.FAILED, str(exc))
     except AmbiguousDeliveryError as exc:
         log.warning("outbound %s possibly sent: %s", row.id, exc)
-        await _finish(row, OutboundStatus.POSSIBLY_SENT, str(exc))
+        await _settle(row, claimed, OutboundStatus.POSSIBLY_SENT, str(exc))
     return None
+
+
+async def _settle(row: OutboundMessage, claimed: bool, status: OutboundStatus, note: str) -> None:
+    """Record an attempt's end on a row still in the state this attempt left it in."""
+    held = OutboundStatus.DATA_SENT if claimed else OutboundStatus.PENDING
+    await OutboundMessage.filter(id=row.id, status=held.value).update(
+        status=status.value, last_error=note[:2000]
+    )
 
 
 async def _record_sent(sent: Sequence[tuple[int, str]], now: datetime) -> None:

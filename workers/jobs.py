@@ -12,7 +12,7 @@ from arq import Retry
 from arq.connections import ArqRedis
 
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
-from mailer.priority import IntakeFirst
+from mailer.priority import MAX_HOLD_SECONDS, IntakeFirst
 from mailer.processing import process_batch
 from mailer.queue import enqueue_inbound, enqueue_outbound
 from mailer.sending import (
@@ -73,21 +73,21 @@ async def process_inbound_job(ctx: Ctx, ids: list[int]) -> str:
 
 async def send_email_job(ctx: Ctx, ids: list[int]) -> str:
     """Send outbound rows; retries transient relay failures with backoff."""
-    # Not gated: a send can wait on the relay for a long time, and holding the
-    # only busy-time slot meanwhile would stop processing while mail arrives.
     settings = _settings(ctx)
-    # Within the job's own timeout, so that the job, not arq, ends it.
+    # Within the job's own timeout, so that the job, not arq, ends it; the
+    # gate's hold (at most MAX_HOLD_SECONDS) comes before the budget starts.
     timeout = settings.job_timeout_seconds
-    seconds = max(timeout / 2, timeout - 15.0)
+    seconds = max(timeout / 2, timeout - 15.0 - MAX_HOLD_SECONDS)
     async with _slot(ctx):
         result = await send_batch(ids, settings, _now(ctx), seconds=seconds)
-    if not result.to_retry:
+    if not result.to_retry and not result.not_tried:
         return f"{len(ids)} handled"
     errors = "; ".join(result.errors)
-    if ctx.get("job_try", 1) >= SEND_MAX_TRIES:
+    if result.to_retry and ctx.get("job_try", 1) >= SEND_MAX_TRIES:
         await give_up(result.to_retry, errors)
-        return f"gave up on {len(result.to_retry)}"
-    log.warning("will retry: %s", errors)
+        if not result.not_tried:
+            return f"gave up on {len(result.to_retry)}"
+    log.warning("will retry %d row(s): %s", len(result.to_retry) + len(result.not_tried), errors)
     raise Retry(defer=_backoff(ctx))
 
 

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+from datetime import UTC, datetime
 
+import pytest
+
+from mailer.delivery import RelaySession, TransientDeliveryError
 from mailer.models import OutboundMessage
+from mailer.outbound import queue_email
 from mailer.queue import enqueue_outbound
+from mailer.sending import _send_one
+from mailer.settings import Settings
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import message, send
 from workers.service import Service
@@ -78,3 +86,25 @@ async def test_outgoing_mail_carries_the_headers_a_mail_system_expects(
     html = headers.get_body(preferencelist=("html",))
     assert html is not None
     assert "<html" in html.get_content()
+
+
+async def test_a_failed_attempt_never_reverts_a_row_another_job_has_at_the_relay(
+    settings: Settings, db: None
+) -> None:
+    row = await queue_email(
+        key="raced", template="help", to="anna@example.com", context={}, domain=settings.domain
+    )
+    stale = await OutboundMessage.get(id=row.id)  # as a second job loaded it: pending
+    now = datetime.now(UTC)
+    # The first job marked its final dot and the relay took it; its "sent"
+    # is recorded at the end of its batch.
+    await OutboundMessage.filter(id=row.id).update(status="data_sent", final_dot_at=now)
+    with socket.socket() as probe:  # a relay that is down for the second job
+        probe.bind(("127.0.0.1", 0))
+        down = ("127.0.0.1", probe.getsockname()[1])
+    async with RelaySession(down, local_hostname=settings.domain) as session:
+        with pytest.raises(TransientDeliveryError):
+            await _send_one(session, stale, b"Subject: x\r\n\r\nx\r\n", settings, now, 5.0)
+    after = await OutboundMessage.get(id=row.id)
+    assert after.status == "data_sent"  # not pending: a retry would send it again
+    assert after.last_error == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -61,3 +62,38 @@ async def test_a_parser_error_is_returned_for_that_message_alone(
     assert isinstance(results[1], ParsedMessage)
     with pytest.raises(ValueError, match="cannot read"):
         await reading.read_one(stored(b"BAD" + PLAIN), "d.example")
+
+
+async def test_each_message_has_its_own_time_and_slow_ones_are_not_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def slow(raw: bytes, **options: str) -> ParsedMessage:
+        time.sleep(0.3)  # slow, but each well within the bound
+        return read_message(raw, **options)
+
+    monkeypatch.setattr(reading, "read_message", slow)
+    monkeypatch.setattr(reading, "PARSE_TIMEOUT_SECONDS", 1.0)
+    monkeypatch.setattr(reading, "PARSE_BUDGET_SECONDS", 30.0)
+    results = await reading.read_all([stored(PLAIN) for _ in range(6)], "d.example")
+    assert all(isinstance(result, ParsedMessage) for result in results)
+
+
+async def test_past_the_batch_budget_the_rest_are_left_for_the_next_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+
+    def hang(raw: bytes, **options: str) -> ParsedMessage:
+        release.wait(10)
+        return read_message(raw, **options)
+
+    monkeypatch.setattr(reading, "read_message", hang)
+    monkeypatch.setattr(reading, "PARSE_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(reading, "PARSE_BUDGET_SECONDS", 0.5)
+    try:
+        results = await reading.read_all([stored(PLAIN) for _ in range(5)], "d.example")
+    finally:
+        release.set()
+    stuck = [r for r in results if isinstance(r, reading.MessageTooHardToParse)]
+    assert 1 <= len(stuck) <= 2  # each given up after its own 0.3 s
+    assert results[len(stuck) :] == [None] * (5 - len(stuck))  # not read, not failed

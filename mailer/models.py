@@ -42,6 +42,13 @@ class VerdictKind(StrEnum):
     CHALLENGE = "challenge"
 
 
+class DigestCadence(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    PAUSED = "paused"  # none for now; "weekly" or "daily" starts them again
+    STOPPED = "stopped"  # unsubscribed (List-Unsubscribe or "stop")
+
+
 class InboundStatus(StrEnum):
     RECEIVED = "received"  # stored, waiting for its processing job
     PROCESSED = "processed"
@@ -70,6 +77,8 @@ class Person(Model):
     # The last commitment number given out; raised in place, so the row lock
     # orders concurrent messages of one member instead of failing one.
     commitment_count = fields.IntField(default=0, db_default=0)
+    # As a partner: how often digests come (DigestCadence).
+    digest_cadence = fields.CharField(max_length=16, default="weekly", db_default="weekly")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -222,6 +231,24 @@ class Verdict(Model):
     class Meta:
         table = "verdict"
         unique_together = (("source", "commitment"),)
+
+
+class Digest(Model):
+    """One digest for one partner and period: the unique pair is what stops a second."""
+
+    id = fields.IntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "pactmail.Person", related_name="digests", on_delete=fields.CASCADE
+    )
+    period = fields.CharField(max_length=16)  # "2026-11-30" (its first day) or "d2026-12-01"
+    # The commitment ids in the order the digest numbers them (item 1 first),
+    # for replies such as "2 on track".
+    items = fields.JSONField[list[int]]()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "digest"
+        unique_together = (("partner", "period"),)
 
 
 class CoachingNote(Model):

@@ -27,6 +27,8 @@ class Purpose(StrEnum):
     MEMBER = "m"  # a member answering a service email: updates, commands
     BOUNCE = "b"  # the return path of an outbound message (VERP)
     INVITE = "i"  # an invited partner answering: ids (partnership,)
+    DIGEST = "d"  # a partner replying to a digest: ids (digest,)
+    VERDICT = "v"  # a partner's one-click verdict: ids (partner, commitment)
 
 
 class TokenError(ValueError):

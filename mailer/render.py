@@ -98,6 +98,9 @@ def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
     message["Auto-Submitted"] = "auto-replied" if row.in_reply_to else "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message["Reply-To"] = _reply_address(row, domain)
+    unsubscribe = row.context.get("unsubscribe")
+    if isinstance(unsubscribe, str):  # RFC 2369: a way out of regular mail
+        message["List-Unsubscribe"] = f"<mailto:{header_safe(unsubscribe)}?subject=stop>"
     message.attach(_text_part(text, "plain"))
     message.attach(_text_part(html, "html"))
     return message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_COMPAT32)

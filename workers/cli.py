@@ -11,9 +11,12 @@ import asyncio
 import logging
 import sys
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
-from mailer.db import migrate_database
+from mailer.db import close_database, migrate_database, open_database
+from mailer.digests import send_due_digests
+from mailer.sending import send_batch
 from mailer.settings import Settings, SettingsError
 from workers.service import Service, serve
 
@@ -28,6 +31,22 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
     uvloop.run(main)
 
 
+async def send_digests_now(settings: Settings, partner: str | None) -> int:
+    """This period's digests, written and sent from this process (no Redis needed).
+
+    A digest already sent for the period is not sent again, here or by cron.
+    """
+    await migrate_database(settings)
+    await open_database(settings)
+    try:
+        now = datetime.now(UTC)
+        ids = await send_due_digests(settings, now, partner_email=partner, now_not_monday=True)
+        await send_batch(ids, settings, now, seconds=max(60.0, 2.0 * len(ids)))
+        return len(ids)
+    finally:
+        await close_database()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pactmail", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
@@ -36,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("smtp", help="the inbound SMTP server alone")
     commands.add_parser("worker", help="an arq worker (jobs and cron) alone")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    digest = commands.add_parser("digest", help="send digests (cron sends them on schedule)")
+    digest.add_argument("--now", action="store_true", required=True, help="this period's, at once")
+    digest.add_argument("--partner", metavar="EMAIL", help="only this partner's")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -58,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         asyncio.run(migrate_database(settings))
         print("database schema is up to date")
+        return 0
+    if args.command == "digest":
+        sent = asyncio.run(send_digests_now(settings, args.partner))
+        print(f"{sent} digest(s) sent")
         return 0
     service = Service(
         settings,

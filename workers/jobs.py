@@ -11,6 +11,7 @@ from typing import Any, cast
 from arq import Retry
 from arq.connections import ArqRedis
 
+from mailer.digests import send_due_digests
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
 from mailer.priority import MAX_HOLD_SECONDS, IntakeFirst
 from mailer.processing import process_batch
@@ -117,8 +118,16 @@ async def sweep_job(ctx: Ctx) -> str:
 
 async def invitations_job(ctx: Ctx) -> str:
     """Remind partners who have not answered for 3 days; expire invitations at 14."""
-    settings = _settings(ctx)
-    outbound_ids = await remind_and_expire(settings, _now(ctx))
+    sent = await _queue_sends(ctx, await remind_and_expire(_settings(ctx), _now(ctx)))
+    return f"{sent} email(s) about unanswered invitations"
+
+
+async def digests_job(ctx: Ctx) -> str:
+    """Queue the digests that are due (the database keeps it to one per partner and period)."""
+    return f"{await _queue_sends(ctx, await send_due_digests(_settings(ctx), _now(ctx)))} digest(s)"
+
+
+async def _queue_sends(ctx: Ctx, outbound_ids: list[int]) -> int:
     redis: ArqRedis = ctx["redis"]
-    await enqueue_outbound(redis, settings.queue_name, outbound_ids)
-    return f"{len(outbound_ids)} email(s) about unanswered invitations"
+    await enqueue_outbound(redis, _settings(ctx).queue_name, outbound_ids)
+    return len(outbound_ids)

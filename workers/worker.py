@@ -16,6 +16,7 @@ from workers.jobs import (
     PROCESS_MAX_TRIES,
     SEND_MAX_TRIES,
     Ctx,
+    digests_job,
     invitations_job,
     process_inbound_job,
     send_email_job,
@@ -24,6 +25,7 @@ from workers.jobs import (
 
 SWEEP_SECONDS = {0, 15, 30, 45}
 INVITATION_MINUTES = set(range(0, 60, 10))
+DIGEST_MINUTES = {0, 15, 30, 45}  # a partner's 08:00 may fall on any quarter hour
 
 
 def utc_now() -> datetime:
@@ -64,6 +66,14 @@ def build_worker(
             ),
         ],
         cron_jobs=[
+            cron(
+                digests_job,
+                name="digests",
+                minute=DIGEST_MINUTES,
+                keep_result=0,
+                unique=True,
+                run_at_startup=True,
+            ),
             cron(
                 invitations_job,
                 name="invitations",

@@ -114,7 +114,7 @@ def read_answer(text: str, subject: str = "") -> Answer | None:
     >>> read_answer("Who are you?") is None
     True
     """
-    for candidate in (text.strip(), _REPLY_PREFIX.sub("", subject)):
+    for candidate in (text.strip(), strip_reply_prefix(subject)):
         match = _FIRST_WORDS.match(candidate.strip().lower())
         if match is None:
             continue
@@ -123,6 +123,15 @@ def read_answer(text: str, subject: str = "") -> Answer | None:
         if answer is not None or candidate.strip():
             return answer
     return None
+
+
+def strip_reply_prefix(subject: str) -> str:
+    """The subject without its Re:/AW:/SV:… prefixes.
+
+    >>> strip_reply_prefix("Re: AW: stop")
+    'stop'
+    """
+    return _REPLY_PREFIX.sub("", subject).strip()
 
 
 def same_organisation(member: str, partner: str) -> bool:

@@ -1,0 +1,291 @@
+"""Digests (SPEC §4.3): one email per partner and period, for every member they partner.
+
+Work is done a batch of partners at a time with a fixed number of queries
+per batch (not per partner or per commitment). The database decides who gets
+a digest: a digest row per (partner, period) is unique, inserted with ON
+CONFLICT DO NOTHING, and only the rows this run inserted get an email, so any
+number of workers can run this at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from mailer.flows.invitations import named
+from mailer.models import (
+    Commitment,
+    CommitmentState,
+    CommitmentUpdate,
+    Digest,
+    DigestCadence,
+    OutboundMessage,
+    Partnership,
+    PartnershipState,
+    Person,
+    Verdict,
+)
+from mailer.outbound import outbound_row
+from mailer.settings import Settings
+from mailer.sql import insert_returning_ids, placeholders, quoted
+from mailer.timezones import zone_from_name
+from mailer.tokens import Purpose, make_token
+
+BATCH = 500
+DIGEST_HOUR = 8  # local time of the partner
+VERDICT_MEMORY = timedelta(days=60)  # earlier verdicts shown: the last within this
+_SENDING = (DigestCadence.WEEKLY.value, DigestCadence.DAILY.value)
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    start: datetime
+    end: datetime  # when the next one starts
+
+
+def current_period(cadence: str, zone: tzinfo, now: datetime) -> Period:
+    """The period ``now`` falls in: weeks from Monday 08:00, days from 08:00, local time.
+
+    >>> from datetime import UTC
+    >>> p = current_period("weekly", UTC, datetime(2026, 12, 2, 9, tzinfo=UTC))
+    >>> p.key, p.start.isoformat()
+    ('2026-11-30', '2026-11-30T08:00:00+00:00')
+    >>> current_period("daily", UTC, datetime(2026, 12, 2, 7, tzinfo=UTC)).key
+    'd2026-12-01'
+    """
+    local = now.astimezone(zone)
+    length = timedelta(days=7) if cadence == DigestCadence.WEEKLY.value else timedelta(days=1)
+    day = local.date()
+    if cadence == DigestCadence.WEEKLY.value:
+        day -= timedelta(days=local.weekday())
+    start = datetime.combine(day, time(DIGEST_HOUR), tzinfo=zone)
+    if start > local:
+        start = datetime.combine(day - length, time(DIGEST_HOUR), tzinfo=zone)
+    prefix = "" if cadence == DigestCadence.WEEKLY.value else "d"
+    return Period(f"{prefix}{start.date().isoformat()}", start, start + length)
+
+
+async def send_due_digests(
+    settings: Settings,
+    now: datetime,
+    *,
+    partner_email: str | None = None,
+    now_not_monday: bool = False,
+) -> list[int]:
+    """Queue the digests that are due; returns the outbound ids to send.
+
+    ``now_not_monday`` sends each partner the current period's digest at once
+    (``pactmail digest --now``), even if their partnership is newer than it.
+    """
+    queued: list[int] = []
+    after = 0
+    while True:
+        query = Person.filter(
+            id__gt=after,
+            partnerships_as_partner__state=PartnershipState.ACTIVE.value,
+            digest_cadence__in=_SENDING,
+        )
+        if partner_email is not None:
+            query = query.filter(email=partner_email.strip().lower())
+        partners = await query.distinct().order_by("id").limit(BATCH)
+        if not partners:
+            return queued
+        after = partners[-1].id
+        queued += await _send_batch(partners, settings, now, now_not_monday)
+        if len(partners) < BATCH:
+            return queued
+
+
+async def _send_batch(
+    partners: Sequence[Person], settings: Settings, now: datetime, at_once: bool
+) -> list[int]:
+    periods = {
+        partner.id: current_period(partner.digest_cadence, zone_from_name(partner.timezone), now)
+        for partner in partners
+    }
+    partnerships = [
+        partnership
+        for partnership in await Partnership.filter(
+            partner_id__in=list(periods), state=PartnershipState.ACTIVE.value
+        )
+        .select_related("member")
+        .order_by("member_id")
+        if at_once
+        or (partnership.answered_at or partnership.created_at)
+        < periods[partnership.partner_id].start  # type: ignore[attr-defined]
+    ]
+    if not partnerships:
+        return []
+    member_ids = sorted({partnership.member.id for partnership in partnerships})
+    earliest = min(period.start - (period.end - period.start) for period in periods.values())
+    commitments = await Commitment.filter(
+        member_id__in=member_ids, state=CommitmentState.OPEN.value
+    ).order_by("member_id", "number")
+    updates = (
+        await CommitmentUpdate.filter(
+            commitment__member_id__in=member_ids, created_at__gte=earliest
+        )
+        .order_by("created_at")
+        .values("commitment_id", "kind", "note", "new_due_date", "created_at")
+    )
+    verdicts = (
+        await Verdict.filter(
+            partner_id__in=list(periods),
+            commitment__member_id__in=member_ids,
+            created_at__gte=now - VERDICT_MEMORY,
+        )
+        .order_by("created_at")
+        .values("partner_id", "commitment_id", "kind", "created_at")
+    )
+    by_member: dict[int, list[Commitment]] = defaultdict(list)
+    for commitment in commitments:
+        by_member[commitment.member_id].append(commitment)  # type: ignore[attr-defined]
+    news: dict[int, list[dict[str, object]]] = defaultdict(list)
+    for update in updates:
+        news[update["commitment_id"]].append(update)
+    last_verdict: dict[tuple[int, int], dict[str, object]] = {
+        (verdict["partner_id"], verdict["commitment_id"]): verdict for verdict in verdicts
+    }
+    held: dict[int, list[Partnership]] = defaultdict(list)
+    for partnership in partnerships:
+        held[partnership.partner_id].append(partnership)  # type: ignore[attr-defined]
+    drafts = [
+        _Draft(partner, periods[partner.id], held[partner.id], by_member, news, last_verdict)
+        for partner in partners
+        if held.get(partner.id)
+    ]
+    drafts = [draft for draft in drafts if draft.items]
+    if not drafts:
+        return []
+    async with in_transaction() as connection:
+        digest_ids = await _claim(connection, drafts, now)
+        rows = [
+            draft.email(digest_ids[draft.partner.id], settings, now)
+            for draft in drafts
+            if draft.partner.id in digest_ids
+        ]
+        return await insert_returning_ids(connection, rows)
+
+
+class _Draft:
+    """One partner's digest before it is claimed: what it will say."""
+
+    def __init__(
+        self,
+        partner: Person,
+        period: Period,
+        partnerships: list[Partnership],
+        by_member: dict[int, list[Commitment]],
+        news: dict[int, list[dict[str, object]]],
+        last_verdict: dict[tuple[int, int], dict[str, object]],
+    ) -> None:
+        self.partner = partner
+        self.period = period
+        self.items: list[Commitment] = []  # in digest order: item n is items[n - 1]
+        self.members: list[dict[str, object]] = []
+        for partnership in partnerships:
+            member = partnership.member
+            entries = []
+            for commitment in by_member.get(member.id, []):
+                self.items.append(commitment)
+                entry = _entry(commitment, len(self.items), period)
+                entry["news"] = [_describe_update(update) for update in news.get(commitment.id, [])]
+                verdict = last_verdict.get((partner.id, commitment.id))
+                entry["last_verdict"] = _describe_verdict(verdict) if verdict else None
+                entries.append(entry)
+            if entries:
+                self.members.append(
+                    {
+                        "name": named(member),
+                        "first_name": member.name or member.email,
+                        "items": entries,
+                    }
+                )
+
+    def email(self, digest_id: int, settings: Settings, now: datetime) -> OutboundMessage:
+        key = settings.secret_key
+        for member in self.members:
+            for entry in member["items"]:  # type: ignore[attr-defined]
+                entry["token"] = make_token(
+                    key, Purpose.VERDICT, (self.partner.id, entry["commitment_id"]), now=now
+                )
+        digest_token = make_token(key, Purpose.DIGEST, (digest_id,), now=now)
+        return outbound_row(
+            key=f"digest:{digest_id}",
+            template="digest",
+            to=self.partner.email,
+            context={
+                "members": self.members,
+                "cadence": self.partner.digest_cadence,
+                "period": self.period.start.date().isoformat(),
+                "next": self.period.end.date().isoformat(),
+                "count": len(self.items),
+                "unsubscribe": f"reply+{digest_token}@{settings.domain}",
+            },
+            domain=settings.domain,
+            reply_token=digest_token,
+        )
+
+
+async def _claim(
+    connection: BaseDBAsyncClient, drafts: Sequence[_Draft], now: datetime
+) -> dict[int, int]:
+    """Insert the digest rows no one inserted before; partner id -> digest id of those."""
+    meta = Digest._meta
+    columns = ["partner_id", "period", "items", "created_at"]
+    values: list[object] = []
+    groups: list[str] = []
+    created = meta.fields_map["created_at"]
+    items_field = meta.fields_map["items"]
+    for draft in drafts:
+        markers = placeholders(connection, len(columns), len(values) + 1)
+        groups.append("(" + ", ".join(markers) + ")")
+        values += [
+            draft.partner.id,
+            draft.period.key,
+            items_field.to_db_value([c.id for c in draft.items], Digest),
+            created.to_db_value(now, Digest),
+        ]
+    statement = (
+        f"INSERT INTO {quoted(meta.db_table)} ({', '.join(quoted(c) for c in columns)}) "  # noqa: S608
+        f"VALUES {', '.join(groups)} ON CONFLICT ({quoted('partner_id')}, {quoted('period')}) "
+        f"DO NOTHING RETURNING {quoted('id')}, {quoted('partner_id')}"
+    )
+    rows = await connection.execute_query_dict(statement, values)
+    return {int(row["partner_id"]): int(row["id"]) for row in rows}
+
+
+def _entry(commitment: Commitment, item: int, period: Period) -> dict[str, object]:
+    due = commitment.due_date
+    return {
+        "item": item,
+        "number": commitment.number,
+        "text": commitment.text,
+        "due": due.isoformat() if due else None,
+        "recurrence": commitment.recurrence_label,
+        "overdue": bool(due and due < period.start.date()),
+        "due_soon": bool(due and period.start.date() <= due < period.end.date()),
+        "commitment_id": commitment.id,
+    }
+
+
+def _describe_update(update: dict[str, object]) -> str:
+    kind = str(update["kind"])
+    if kind == "moved":
+        return f"moved to {update['new_due_date']}"
+    if kind == "note":
+        return f"note: {update['note']}"
+    return kind
+
+
+def _describe_verdict(verdict: dict[str, object]) -> str:
+    kind = "on track" if verdict["kind"] == "on_track" else "challenge"
+    when = verdict["created_at"]
+    day = when.date().isoformat() if isinstance(when, datetime) else str(when)[:10]
+    return f"{kind} ({day})"

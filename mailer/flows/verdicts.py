@@ -1,0 +1,148 @@
+"""Partners' verdicts (SPEC §4.4): one click per commitment, or lines in a reply to a digest.
+
+A verdict is stored once per source message (the database's unique key); a
+challenge reaches the member at once, framed with thanks for the partner's
+courage, and asks for an answer.
+"""
+
+from __future__ import annotations
+
+from mailer.flows.base import FlowContext, Outcome
+from mailer.flows.invitations import named
+from mailer.models import (
+    Commitment,
+    Digest,
+    InboundStatus,
+    Partnership,
+    PartnershipState,
+    Person,
+    Verdict,
+    VerdictKind,
+)
+from mailer.parsing.newtext import new_text
+from mailer.parsing.partners import strip_reply_prefix
+from mailer.parsing.verdicts import read_digest_reply, read_verdict
+from mailer.refusals import NotUnderstood
+from mailer.tokens import Purpose, make_token
+
+
+async def answer_verdict_link(ctx: FlowContext, partner_id: int, commitment_id: int) -> Outcome:
+    """A click on On track or Challenge: the reply names the verdict, the rest is the note."""
+    partner = await _partner(ctx, partner_id)
+    text = new_text(ctx.message.text)
+    found = read_verdict(text) or read_verdict(strip_reply_prefix(ctx.message.subject))
+    if found is None:
+        raise NotUnderstood("start your reply with \u201con track\u201d or \u201cchallenge\u201d")
+    commitment = await _held_commitment(ctx, partner, commitment_id)
+    kind, note = found
+    await _record(ctx, partner, commitment, kind, note)
+    await ctx.answer(
+        "verdict_thanks", {"subject": ctx.message.subject, "verdicts": 1, "cadence": None}
+    )
+    return Outcome(InboundStatus.PROCESSED, f"verdict: {kind.value}")
+
+
+async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
+    """A reply to a digest: ``2 on track``, ``3 challenge: …``, and daily/weekly/pause/stop."""
+    digest = await Digest.filter(id=digest_id).using_db(ctx.connection).first()
+    if digest is None:
+        raise NotUnderstood("that digest no longer exists")
+    partner = await _partner(ctx, digest.partner_id)  # type: ignore[attr-defined]
+    text = new_text(ctx.message.text)
+    verdicts, cadence = read_digest_reply(text or strip_reply_prefix(ctx.message.subject))
+    if not verdicts and cadence is None:
+        raise NotUnderstood(
+            'we could not find an answer we know: write lines such as "2 on track" or '
+            '"3 challenge: what worries you", or "daily", "weekly", "pause" or "stop"'
+        )
+    recorded = 0
+    for verdict in verdicts:
+        if not 1 <= verdict.item <= len(digest.items):
+            continue
+        commitment = await _held_commitment(ctx, partner, digest.items[verdict.item - 1])
+        await _record(ctx, partner, commitment, verdict.kind, verdict.note)
+        recorded += 1
+    if cadence is not None:
+        await (
+            Person.filter(id=partner.id)
+            .using_db(ctx.connection)
+            .update(digest_cadence=cadence.value)
+        )
+    await ctx.answer(
+        "verdict_thanks",
+        {
+            "subject": ctx.message.subject,
+            "verdicts": recorded,
+            "cadence": cadence.value if cadence else None,
+        },
+    )
+    return Outcome(
+        InboundStatus.PROCESSED,
+        f"{recorded} verdict(s)" + (f", cadence {cadence.value}" if cadence else ""),
+    )
+
+
+async def _partner(ctx: FlowContext, partner_id: int) -> Person:
+    partner = await Person.filter(id=partner_id).using_db(ctx.connection).first()
+    if partner is None:
+        raise NotUnderstood("that reply address belongs to no one we know")
+    if partner.email != ctx.sender:
+        raise NotUnderstood(
+            f"that reply address belongs to {partner.email}, so only an answer from that "
+            "address counts; nothing was changed"
+        )
+    return partner
+
+
+async def _held_commitment(ctx: FlowContext, partner: Person, commitment_id: int) -> Commitment:
+    """The commitment, if this partner actively holds its member to account."""
+    commitment = (
+        await Commitment.filter(id=commitment_id)
+        .using_db(ctx.connection)
+        .select_related("member")
+        .first()
+    )
+    if commitment is None:
+        raise NotUnderstood("that commitment no longer exists")
+    active = (
+        await Partnership.filter(
+            member_id=commitment.member.id,
+            partner_id=partner.id,
+            state=PartnershipState.ACTIVE.value,
+        )
+        .using_db(ctx.connection)
+        .exists()
+    )
+    if not active:
+        raise NotUnderstood(f"you are no longer {named(commitment.member)}'s partner")
+    return commitment
+
+
+async def _record(
+    ctx: FlowContext, partner: Person, commitment: Commitment, kind: VerdictKind, note: str
+) -> None:
+    await Verdict.create(
+        using_db=ctx.connection,
+        commitment=commitment,
+        partner=partner,
+        kind=kind.value,
+        note=note,
+        source=ctx.inbound,
+    )
+    if kind is not VerdictKind.CHALLENGE:
+        return
+    member = commitment.member
+    ctx.tell(
+        member.email,
+        "challenge",
+        {
+            "partner": named(partner),
+            "partner_name": partner.name or partner.email,
+            "number": commitment.number,
+            "text": commitment.text,
+            "due": commitment.due_date.isoformat() if commitment.due_date else None,
+            "note": note,
+        },
+        key=f"challenge:{ctx.inbound.id}:{commitment.id}",
+        reply_token=make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now),
+    )

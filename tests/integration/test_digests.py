@@ -1,0 +1,177 @@
+"""Digests with one-click verdicts, and the challenge reaching the member (SPEC §4.3, §4.4)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from mailer.models import Digest, Partnership, Person, Verdict
+from mailer.settings import Settings
+from tests.integration.test_invitations import answer, html, invite, to
+from tests.support.capture import Captured, CaptureHandler
+from tests.support.smtpclient import message, send
+from workers.jobs import digests_job
+from workers.service import Service
+
+ROOT = Path(__file__).resolve().parents[2]
+LINK = re.compile(r'href="mailto:([^"?]+)\?subject=([^&"]+)&amp;body=([^"]*)"')
+
+
+async def partnered(service: Service, capture: CaptureHandler) -> None:
+    """Anna with three commitments; Bob accepted as a peer."""
+    invitation = await invite(service, capture)
+    await answer(service, capture, invitation, "peer")
+
+
+def at(service: Service, moment: datetime) -> dict[str, object]:
+    return {"settings": service.settings, "clock": lambda: moment, "redis": service.redis}
+
+
+async def digest_for_bob(service: Service, capture: CaptureHandler) -> Captured:
+    partnership = await Partnership.get()
+    assert partnership.answered_at is not None
+    next_week = partnership.answered_at + timedelta(days=8)
+    before = len(capture.messages)
+    assert await digests_job(at(service, next_week)) == "1 digest(s)"
+    [digest] = (await capture.wait_for(before + 1))[before:]
+    assert digest.rcpt_tos == ["bob@example.org"]
+    return digest
+
+
+async def reply(
+    service: Service, address: str, body: str, *, subject: str = "Re: digest", mid: str = "<r@x>"
+) -> None:
+    sent = await send(
+        service.smtp_port,
+        "bob@example.org",
+        [address],
+        message(sender="bob@example.org", to=address, subject=subject, body=body, message_id=mid),
+    )
+    assert sent.code == 250
+
+
+async def test_an_active_partner_gets_one_digest_with_one_click_answers(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    digest = await digest_for_bob(service, capture)
+    assert digest.message["Subject"] == "Anna Keller: 3 commitments to look at"
+    text = digest.text()
+    assert "Anna Keller <anna@example.com>" in text
+    assert "1. Finish the quarterly report by Friday" in text
+    links = LINK.findall(html(digest))
+    assert [subject for _, subject, _ in links] == ["on%20track", "challenge"] * 3
+    assert len({address for address, _, _ in links}) == 3  # one per commitment
+    assert all(address.startswith("reply+v-") for address, _, _ in links)
+    unsubscribe = str(digest.message["List-Unsubscribe"]).strip()
+    assert unsubscribe.startswith("<mailto:reply+d-")
+    assert unsubscribe.endswith("?subject=stop>")
+    # The same period again: nothing more.
+    partnership = await Partnership.get()
+    assert partnership.answered_at is not None
+    again = at(service, partnership.answered_at + timedelta(days=8, hours=1))
+    assert await digests_job(again) == "0 digest(s)"
+    assert await Digest.all().count() == 1
+
+
+async def test_two_processes_sending_digests_at_once_send_one_per_partner(
+    service: Service, relay: tuple[CaptureHandler, int], settings: Settings
+) -> None:
+    capture, relay_port = relay
+    await partnered(service, capture)
+    carl = await invite(service, capture, partner="carl@example.net")
+    await answer(service, capture, carl, "coach")
+    before = len(capture.messages)
+    env = {
+        **os.environ,
+        "PACTMAIL_DOMAIN": settings.domain,
+        "PACTMAIL_DATA_DIR": str(settings.data_dir),
+        "PACTMAIL_DATABASE_URL": settings.database_url,
+        "PACTMAIL_SECRET_KEY": settings.secret_key.decode(),
+        "PACTMAIL_RELAY": f"127.0.0.1:{relay_port}",
+    }
+    command = [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "digest", "--now"]
+    processes = [
+        await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT, stdout=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [(await process.communicate())[0].decode() for process in processes]
+    assert all(process.returncode == 0 for process in processes)
+    assert sorted(outputs) == ["0 digest(s) sent\n", "2 digest(s) sent\n"] or sorted(outputs) == [
+        "1 digest(s) sent\n",
+        "1 digest(s) sent\n",
+    ]
+    digests = (await capture.wait_for(before + 2))[before:]
+    await asyncio.sleep(0.5)
+    assert len(capture.messages) == before + 2
+    assert sorted(d.rcpt_tos[0] for d in digests) == ["bob@example.org", "carl@example.net"]
+    assert await Digest.all().count() == 2
+
+
+async def test_a_challenge_click_reaches_the_member_once_with_thanks(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    digest = await digest_for_bob(service, capture)
+    challenge_address = LINK.findall(html(digest))[3][0]  # item 2's challenge
+    before = len(capture.messages)
+    for _ in range(2):  # the same reply delivered twice
+        await reply(service, challenge_address, "challenge: the deadline moved twice", mid="<c@x>")
+    arrived = (await capture.wait_for(before + 2))[before:]
+    [notice] = to(arrived, "anna@example.com")
+    [thanks] = to(arrived, "bob@example.org")
+    assert notice.message["Subject"] == (
+        "Bob Stone challenges you on #2: Call the supplier about the contract by Dec 15"
+    )
+    text = " ".join(notice.text().split())
+    assert "the deadline moved twice" in text
+    assert "It took some courage" in text
+    assert "1 answer recorded" in thanks.text()
+    await asyncio.sleep(1)
+    assert len(capture.messages) == before + 2
+    [verdict] = await Verdict.all()
+    assert (verdict.kind, verdict.note) == ("challenge", "the deadline moved twice")
+
+
+async def test_a_reply_to_the_digest_answers_several_at_once(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    digest = await digest_for_bob(service, capture)
+    before = len(capture.messages)
+    body = "1 on track\n3 challenge: not started yet\n\nBob\n"
+    await reply(service, digest.message["Reply-To"], body, mid="<several@x>")
+    arrived = (await capture.wait_for(before + 2))[before:]
+    assert len(to(arrived, "anna@example.com")) == 1  # the one challenge
+    verdicts = await Verdict.all().order_by("id").prefetch_related("commitment")
+    assert [(v.commitment.number, v.kind, v.note) for v in verdicts] == [
+        (1, "on_track", ""),
+        (3, "challenge", "not started yet"),
+    ]
+
+
+async def test_stop_by_list_unsubscribe_ends_digests(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    digest = await digest_for_bob(service, capture)
+    header = str(digest.message["List-Unsubscribe"]).strip()
+    unsubscribe = header.strip("<>").split("?")[0].removeprefix("mailto:")
+    before = len(capture.messages)
+    await reply(service, unsubscribe, "", subject="stop", mid="<stop@x>")
+    [confirmation] = (await capture.wait_for(before + 1))[before:]
+    assert "no more digests" in confirmation.text()
+    assert (await Person.get(email="bob@example.org")).digest_cadence == "stopped"
+    partnership = await Partnership.get()
+    assert partnership.answered_at is not None
+    in_two_weeks = at(service, partnership.answered_at + timedelta(days=15))
+    assert await digests_job(in_two_weeks) == "0 digest(s)"

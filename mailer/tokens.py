@@ -29,6 +29,7 @@ class Purpose(StrEnum):
     INVITE = "i"  # an invited partner answering: ids (partnership,)
     DIGEST = "d"  # a partner replying to a digest: ids (digest,)
     VERDICT = "v"  # a partner's one-click verdict: ids (partner, commitment)
+    CHALLENGE = "c"  # a member answering a challenge: ids (verdict,)
 
 
 class TokenError(ValueError):

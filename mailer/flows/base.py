@@ -79,10 +79,13 @@ class FlowContext:
         *,
         key: str,
         reply_token: str | None = None,
+        thread: tuple[str, ...] = (),
     ) -> None:
-        """Queue an email to someone other than the sender (a new thread for them).
+        """Queue an email to someone other than the sender.
 
         ``key`` makes it once-only: the same key never queues a second email.
+        ``thread`` holds Message-IDs of the recipient's own thread, oldest
+        first, to answer in; without it the email starts a thread.
         """
         self.outbox.append(
             outbound_row(
@@ -92,6 +95,8 @@ class FlowContext:
                 context=context,
                 domain=self.settings.domain,
                 answering=self.inbound,
+                answering_message_id=thread[-1] if thread else None,
+                answering_references=thread[:-1],
                 reply_token=reply_token,
             )
         )

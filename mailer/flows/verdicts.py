@@ -121,7 +121,7 @@ async def _held_commitment(ctx: FlowContext, partner: Person, commitment_id: int
 async def _record(
     ctx: FlowContext, partner: Person, commitment: Commitment, kind: VerdictKind, note: str
 ) -> None:
-    await Verdict.create(
+    verdict = await Verdict.create(
         using_db=ctx.connection,
         commitment=commitment,
         partner=partner,
@@ -132,17 +132,64 @@ async def _record(
     if kind is not VerdictKind.CHALLENGE:
         return
     member = commitment.member
+    # The partner by name only: the member answers through the service, in
+    # the thread it keeps with the partner, not around it.
     ctx.tell(
         member.email,
         "challenge",
         {
-            "partner": named(partner),
-            "partner_name": partner.name or partner.email,
+            "partner": partner.name or "Your partner",
+            "partner_name": partner.name or "Your partner",
             "number": commitment.number,
             "text": commitment.text,
             "due": commitment.due_date.isoformat() if commitment.due_date else None,
             "note": note,
         },
         key=f"challenge:{ctx.inbound.id}:{commitment.id}",
-        reply_token=make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now),
+        reply_token=make_token(
+            ctx.settings.secret_key, Purpose.CHALLENGE, (verdict.id,), now=ctx.now
+        ),
     )
+
+
+async def answer_challenge(ctx: FlowContext, verdict_id: int) -> Outcome:
+    """The member's answer to a challenge, relayed to the partner in their thread, with thanks."""
+    verdict = (
+        await Verdict.filter(id=verdict_id)
+        .using_db(ctx.connection)
+        .select_related("partner", "commitment__member", "source")
+        .first()
+    )
+    if verdict is None:
+        raise NotUnderstood("that challenge no longer exists")
+    member, partner = verdict.commitment.member, verdict.partner
+    if member.email != ctx.sender:
+        raise NotUnderstood(
+            "that reply address belongs to another member, so nothing was relayed; "
+            "reply from the address our email was sent to"
+        )
+    text = new_text(ctx.message.text)
+    if not text:
+        raise NotUnderstood("your reply was empty, so nothing was passed on")
+    # In the partner's thread: an answer to the message they challenged with.
+    challenged = verdict.source.message_id
+    thread = (challenged,) if challenged else ()
+    ctx.tell(
+        partner.email,
+        "challenge_answer",
+        {
+            "member_name": member.name or "The person you challenged",
+            "number": verdict.commitment.number,
+            "text": verdict.commitment.text,
+            "challenge": verdict.note,
+            "answer": text[:8000],
+            "subject": f"Re: your challenge on #{verdict.commitment.number}",
+        },
+        key=f"challenge-answer:{ctx.inbound.id}",
+        thread=thread,
+    )
+    await ctx.answer(
+        "challenge_relayed",
+        {"subject": ctx.message.subject, "partner_name": partner.name or "your partner"},
+    )
+    return Outcome(InboundStatus.PROCESSED, "challenge answered, relayed to the partner")

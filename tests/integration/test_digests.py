@@ -175,3 +175,40 @@ async def test_stop_by_list_unsubscribe_ends_digests(
     assert partnership.answered_at is not None
     in_two_weeks = at(service, partnership.answered_at + timedelta(days=15))
     assert await digests_job(in_two_weeks) == "0 digest(s)"
+
+
+async def test_the_members_answer_reaches_the_partner_in_their_thread(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    digest = await digest_for_bob(service, capture)
+    challenge_address = LINK.findall(html(digest))[1][0]  # item 1's challenge
+    before = len(capture.messages)
+    await reply(service, challenge_address, "challenge: is Friday still real?", mid="<ch@x>")
+    [notice] = to((await capture.wait_for(before + 2))[before:], "anna@example.com")
+    assert "bob@example.org" not in notice.data.decode()  # the thread stays with us
+    before = len(capture.messages)
+    address = notice.message["Reply-To"]
+    sent = await send(
+        service.smtp_port,
+        "anna@example.com",
+        [address],
+        message(
+            to=address,
+            subject=f"Re: {notice.message['Subject']}",
+            body="Fair point. The draft is half done; Monday is realistic.\n\nAnna\n",
+            message_id="<answer@example.com>",
+        ),
+    )
+    assert sent.code == 250
+    arrived = (await capture.wait_for(before + 2))[before:]
+    [relayed] = to(arrived, "bob@example.org")
+    [receipt] = to(arrived, "anna@example.com")
+    assert relayed.message["In-Reply-To"] == "<ch@x>"
+    text = " ".join(relayed.text().split())
+    assert "Fair point. The draft is half done; Monday is realistic." in text
+    assert "You wrote: is Friday still real?" in text
+    assert "Thank you for challenging them" in text
+    assert "anna@example.com" not in relayed.message["Reply-To"]
+    assert "has gone to Bob Stone" in receipt.text()

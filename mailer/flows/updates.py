@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.commit import sent_at_or_now
-from mailer.models import Commitment, CommitmentState, CommitmentUpdate, InboundStatus, Person
+from mailer.models import (
+    Commitment,
+    CommitmentState,
+    CommitmentUpdate,
+    InboundStatus,
+    Partnership,
+    PartnershipState,
+    Person,
+)
 from mailer.parsing.duedates import read_due
 from mailer.parsing.newtext import new_text
 from mailer.parsing.updates import Action, Command, read_commands
@@ -39,6 +47,8 @@ async def apply_member_updates(ctx: FlowContext, member_id: int) -> Outcome:
 
 async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
     """Apply one command; returns the line that tells the member what happened."""
+    if command.action is Action.END_PARTNER:
+        return await _end_partnership(ctx, member, command.text.strip(".").lower())
     commitment = (
         await Commitment.filter(member=member, number=command.number)
         .using_db(ctx.connection)
@@ -72,3 +82,32 @@ async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
         await commitment.save(using_db=ctx.connection, update_fields=changed)
     await update.save(using_db=ctx.connection)
     return result
+
+
+async def _end_partnership(ctx: FlowContext, member: Person, address: str) -> str:
+    partnership = (
+        await Partnership.filter(
+            member_id=member.id,
+            partner__email=address,
+            state__in=[
+                PartnershipState.ACTIVE.value,
+                PartnershipState.INVITED.value,
+                PartnershipState.PAUSED.value,
+            ],
+        )
+        .using_db(ctx.connection)
+        .select_related("partner")
+        .first()
+    )
+    if partnership is None:
+        return f"{address} is not your partner, so nothing was ended."
+    partnership.state = PartnershipState.ENDED.value
+    partnership.answer = "ended by member"
+    await partnership.save(using_db=ctx.connection, update_fields=["state", "answer"])
+    ctx.tell(
+        address,
+        "partnership_ended",
+        {"member_name": member.name or member.email},
+        key=f"partnership-ended:{partnership.id}:{ctx.inbound.id}",
+    )
+    return f"{address} is no longer your partner; we have thanked them."

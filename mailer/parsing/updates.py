@@ -14,6 +14,7 @@ class Action(StrEnum):
     DROP = "drop"
     NOTE = "note"
     MOVE = "move"
+    END_PARTNER = "end partner"  # text: the partner's address; number unused
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,13 @@ _PATTERNS = [
     (Action.DROP, re.compile(rf"^(?:drop|dropped|cancel|abandon)\s+{_NUMBER}\b\W*$", re.I)),
     (Action.MOVE, re.compile(rf"^(?:move|postpone|push)\s+{_NUMBER}\s+to\s+(?P<text>\S.*)$", re.I)),
     (Action.NOTE, re.compile(rf"^{_NUMBER}\s*[:\-\u2013]\s*(?P<text>\S.*)$", re.I)),
+    (
+        Action.END_PARTNER,
+        re.compile(
+            r"^(?:end|stop|remove)\s+partner(?:ship)?\s+(?:with\s+)?<?(?P<text>[^\s<>@]+@[^\s<>@]+)>?\W*$",
+            re.I,
+        ),
+    ),
 ]
 _BULLET = re.compile(r"^\s*(?:[-*•]\s+)?")
 
@@ -50,7 +58,8 @@ def read_commands(text: str) -> list[Command]:
             match = pattern.match(line)
             if match:
                 found = match.groupdict().get("text") or ""
-                commands.append(Command(action, int(match["number"]), found.strip()[:2000]))
+                number = int(match["number"]) if match.groupdict().get("number") else 0
+                commands.append(Command(action, number, found.strip()[:2000]))
                 break
         if len(commands) >= MAX_COMMANDS:
             break

@@ -269,3 +269,28 @@ async def test_one_reminder_after_three_days_and_expiry_after_fourteen(
 
 def _anna_first(captured: Captured) -> int:
     return 0 if captured.rcpt_tos == ["anna@example.com"] else 1
+
+
+async def test_the_member_ends_a_partnership_by_reply(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    invitation = await invite(service, capture)
+    await answer(service, capture, invitation, "peer")
+    [confirmation] = [
+        m for m in to(capture.messages, "anna@example.com") if "published" in m.text()
+    ]
+    address = confirmation.message["Reply-To"]
+    before = len(capture.messages)
+    await send(
+        service.smtp_port,
+        "anna@example.com",
+        [address],
+        message(to=address, body="end partner bob@example.org\n", message_id="<end@x>"),
+    )
+    arrived = (await capture.wait_for(before + 2))[before:]
+    [thanks] = to(arrived, "bob@example.org")
+    [receipt] = to(arrived, "anna@example.com")
+    assert "you will get no more digests" in " ".join(thanks.text().split())
+    assert "bob@example.org is no longer your partner" in receipt.text()
+    assert (await Partnership.get()).state == "ended"

@@ -61,3 +61,9 @@ def test_our_own_results_quoted_back_are_not_commands() -> None:
         "We could not read a date for #2 in \u201csoonish\u201d.\n"
     )
     assert read_commands(results) == []
+
+
+def test_end_partner_names_the_partner_by_address() -> None:
+    [command] = read_commands("End partnership with <Cleo.Doe@example.net>.")
+    assert (command.action, command.text) == (Action.END_PARTNER, "Cleo.Doe@example.net")
+    assert read_commands("end partner soon") == []  # no address, no command

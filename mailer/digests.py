@@ -32,7 +32,7 @@ from mailer.models import (
 )
 from mailer.outbound import outbound_row
 from mailer.settings import Settings
-from mailer.sql import insert_returning_ids, placeholders, quoted
+from mailer.sql import insert_new, insert_returning_ids
 from mailer.timezones import zone_from_name
 from mailer.tokens import Purpose, make_token
 
@@ -237,28 +237,17 @@ async def _claim(
     connection: BaseDBAsyncClient, drafts: Sequence[_Draft], now: datetime
 ) -> dict[int, int]:
     """Insert the digest rows no one inserted before; partner id -> digest id of those."""
-    meta = Digest._meta
-    columns = ["partner_id", "period", "items", "created_at"]
-    values: list[object] = []
-    groups: list[str] = []
-    created = meta.fields_map["created_at"]
-    items_field = meta.fields_map["items"]
-    for draft in drafts:
-        markers = placeholders(connection, len(columns), len(values) + 1)
-        groups.append("(" + ", ".join(markers) + ")")
-        values += [
-            draft.partner.id,
-            draft.period.key,
-            items_field.to_db_value([c.id for c in draft.items], Digest),
-            created.to_db_value(now, Digest),
-        ]
-    statement = (
-        f"INSERT INTO {quoted(meta.db_table)} ({', '.join(quoted(c) for c in columns)}) "  # noqa: S608
-        f"VALUES {', '.join(groups)} ON CONFLICT ({quoted('partner_id')}, {quoted('period')}) "
-        f"DO NOTHING RETURNING {quoted('id')}, {quoted('partner_id')}"
-    )
-    rows = await connection.execute_query_dict(statement, values)
-    return {int(row["partner_id"]): int(row["id"]) for row in rows}
+    rows = [
+        Digest(
+            partner_id=draft.partner.id,
+            period=draft.period.key,
+            items=[commitment.id for commitment in draft.items],
+            created_at=now,
+        )
+        for draft in drafts
+    ]
+    claimed = await insert_new(connection, rows, ["partner_id", "period"])
+    return {int(partner_id): digest_id for (partner_id, _), digest_id in claimed.items()}
 
 
 def _entry(commitment: Commitment, item: int, period: Period) -> dict[str, object]:

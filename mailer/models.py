@@ -251,6 +251,21 @@ class Digest(Model):
         unique_together = (("partner", "period"),)
 
 
+class Summary(Model):
+    """One weekly summary for one member and week: the unique pair stops a second."""
+
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "pactmail.Person", related_name="summaries", on_delete=fields.CASCADE
+    )
+    period = fields.CharField(max_length=16)  # the Monday the week starts on
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "summary"
+        unique_together = (("member", "period"),)
+
+
 class CoachingNote(Model):
     """A forwarded email from a coach, kept privately for the member."""
 

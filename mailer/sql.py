@@ -127,3 +127,39 @@ async def update_row_if(
     ]
     changed, _ = await connection.execute_query(statement, [*parameters, key])
     return changed
+
+
+async def insert_new(
+    connection: BaseDBAsyncClient, rows: Sequence[Model], unique: Sequence[str]
+) -> dict[tuple[Any, ...], int]:
+    """Insert the rows whose ``unique`` columns match no row yet, in one statement.
+
+    Returns, for the rows this statement inserted only, their ``unique``
+    values (as the database returns them) and new id: a row another
+    transaction inserted first is not in it, which is how concurrent workers
+    agree on who does the work.
+    """
+    if not rows:
+        return {}
+    model = type(rows[0])
+    meta = model._meta
+    executor = connection.executor_class(model=model, db=connection)
+    fields = list(executor.regular_columns)
+    values: list[Any] = []
+    groups: list[str] = []
+    for row in rows:
+        groups.append("(" + ", ".join(placeholders(connection, len(fields), len(values) + 1)) + ")")
+        values.extend(meta.fields_map[name].to_db_value(getattr(row, name), row) for name in fields)
+    columns = ", ".join(quoted(meta.fields_db_projection[name]) for name in fields)
+    keys = [meta.fields_db_projection[name] for name in unique]
+    key_list = ", ".join(quoted(key) for key in keys)
+    # Identifiers come from the model, values are all parameters.
+    statement = (
+        f"INSERT INTO {quoted(meta.db_table)} ({columns}) VALUES {', '.join(groups)} "  # noqa: S608
+        f"ON CONFLICT ({key_list}) DO NOTHING "
+        f"RETURNING {quoted(meta.db_pk_column)}, {key_list}"
+    )
+    returned = await connection.execute_query_dict(statement, values)
+    return {
+        tuple(record[key] for key in keys): int(record[meta.db_pk_column]) for record in returned
+    }

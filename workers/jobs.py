@@ -23,6 +23,7 @@ from mailer.sending import (
     settle_interrupted,
 )
 from mailer.settings import Settings
+from mailer.summaries import send_due_summaries
 from mailer.unanswered import remind_and_expire
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,13 @@ async def invitations_job(ctx: Ctx) -> str:
 async def digests_job(ctx: Ctx) -> str:
     """Queue the digests that are due (the database keeps it to one per partner and period)."""
     return f"{await _queue_sends(ctx, await send_due_digests(_settings(ctx), _now(ctx)))} digest(s)"
+
+
+async def summaries_job(ctx: Ctx) -> str:
+    """Queue this week's member summaries (one per member and week, by the database)."""
+    return (
+        f"{await _queue_sends(ctx, await send_due_summaries(_settings(ctx), _now(ctx)))} summaries"
+    )
 
 
 async def _queue_sends(ctx: Ctx, outbound_ids: list[int]) -> int:

@@ -20,6 +20,7 @@ from workers.jobs import (
     invitations_job,
     process_inbound_job,
     send_email_job,
+    summaries_job,
     sweep_job,
 )
 
@@ -69,6 +70,14 @@ def build_worker(
             cron(
                 digests_job,
                 name="digests",
+                minute=DIGEST_MINUTES,
+                keep_result=0,
+                unique=True,
+                run_at_startup=True,
+            ),
+            cron(
+                summaries_job,
+                name="summaries",
                 minute=DIGEST_MINUTES,
                 keep_result=0,
                 unique=True,

@@ -1,0 +1,133 @@
+"""Weekly member summaries and nudges (SPEC §4.7).
+
+Every member with open commitments gets a summary each week (from Monday
+08:00 in their zone): their open commitments, the on-track verdicts and
+challenges of the week that ended, and, when no partner holds
+them to account, a nudge to invite one (rule 1: everyone should have one).
+Like digests, a summary row per (member, week) is unique and inserted with
+ON CONFLICT DO NOTHING: whichever worker inserts it sends it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import cast
+
+from tortoise.transactions import in_transaction
+
+from mailer.digests import current_period
+from mailer.flows.invitations import describe_stored
+from mailer.models import (
+    Commitment,
+    CommitmentState,
+    DigestCadence,
+    Partnership,
+    PartnershipState,
+    Person,
+    Summary,
+    Verdict,
+    VerdictKind,
+)
+from mailer.outbound import outbound_row
+from mailer.settings import Settings
+from mailer.sql import insert_new, insert_returning_ids
+from mailer.timezones import zone_from_name
+from mailer.tokens import Purpose, make_token
+
+BATCH = 500
+WEEK = timedelta(days=7)
+
+
+async def send_due_summaries(settings: Settings, now: datetime) -> list[int]:
+    """Queue this week's summaries not sent yet; returns the outbound ids."""
+    queued: list[int] = []
+    after = 0
+    while True:
+        members = (
+            await Person.filter(id__gt=after, commitments__state=CommitmentState.OPEN.value)
+            .distinct()
+            .order_by("id")
+            .limit(BATCH)
+        )
+        if not members:
+            return queued
+        after = members[-1].id
+        queued += await _send_batch(members, settings, now)
+        if len(members) < BATCH:
+            return queued
+
+
+async def _send_batch(members: Sequence[Person], settings: Settings, now: datetime) -> list[int]:
+    weeks = {
+        member.id: current_period(DigestCadence.WEEKLY.value, zone_from_name(member.timezone), now)
+        for member in members
+    }
+    # The summary sent as a week starts covers the week before; a member who
+    # joined since gets theirs the week after.
+    members = [member for member in members if member.created_at < weeks[member.id].start]
+    if not members:
+        return []
+    ids = [member.id for member in members]
+    commitments = await Commitment.filter(
+        member_id__in=ids, state=CommitmentState.OPEN.value
+    ).order_by("member_id", "number")
+    earliest = min(week.start - WEEK for week in weeks.values())
+    verdicts = (
+        await Verdict.filter(commitment__member_id__in=ids, created_at__gte=earliest)
+        .select_related("partner", "commitment")
+        .order_by("created_at")
+    )
+    active = await Partnership.filter(
+        member_id__in=ids, state=PartnershipState.ACTIVE.value
+    ).values_list("member_id", flat=True)
+    partnered = {int(cast(int, member_id)) for member_id in active}
+    open_by_member: dict[int, list[Commitment]] = defaultdict(list)
+    for commitment in commitments:
+        open_by_member[commitment.member_id].append(commitment)  # type: ignore[attr-defined]
+    heard: dict[int, list[Verdict]] = defaultdict(list)
+    for verdict in verdicts:
+        heard[verdict.commitment.member_id].append(verdict)  # type: ignore[attr-defined]
+    async with in_transaction() as connection:
+        claimed = await insert_new(
+            connection,
+            [
+                Summary(member_id=member.id, period=weeks[member.id].key, created_at=now)
+                for member in members
+            ],
+            ["member_id", "period"],
+        )
+        rows = [
+            outbound_row(
+                key=f"summary:{summary_id}",
+                template="summary",
+                to=member.email,
+                context={
+                    "name": member.name,
+                    "week": weeks[member.id].key,
+                    "commitments": [describe_stored(c) for c in open_by_member[member.id]],
+                    "heard": [
+                        _describe(v)
+                        for v in heard[member.id]
+                        if weeks[member.id].start - WEEK <= v.created_at < weeks[member.id].start
+                    ],
+                    "partnered": member.id in partnered,
+                },
+                domain=settings.domain,
+                reply_token=make_token(settings.secret_key, Purpose.MEMBER, (member.id,), now=now),
+            )
+            for member in members
+            if (summary_id := claimed.get((member.id, weeks[member.id].key))) is not None
+        ]
+        return await insert_returning_ids(connection, rows)
+
+
+def _describe(verdict: Verdict) -> dict[str, object]:
+    partner = verdict.partner
+    return {
+        "number": verdict.commitment.number,
+        "partner": partner.name or "a partner",
+        "on_track": verdict.kind == VerdictKind.ON_TRACK.value,
+        "note": verdict.note,
+    }

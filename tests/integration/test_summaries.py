@@ -1,0 +1,60 @@
+"""Weekly member summaries: verdicts gathered, and a nudge to members without a partner."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from mailer.models import Summary
+from tests.integration.test_commit_flow import THREE_COMMITMENTS
+from tests.integration.test_digests import LINK, digest_for_bob, partnered, reply
+from tests.integration.test_invitations import html, to
+from tests.support.capture import CaptureHandler
+from tests.support.smtpclient import message, send
+from workers.jobs import summaries_job
+from workers.service import Service
+
+
+def at(service: Service, moment: datetime) -> dict[str, object]:
+    return {"settings": service.settings, "clock": lambda: moment, "redis": service.redis}
+
+
+async def test_a_member_without_a_partner_is_nudged_once_a_week(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await send(
+        service.smtp_port,
+        "anna@example.com",
+        ["commit@pactmail.localhost"],
+        message(body=THREE_COMMITMENTS),
+    )
+    await capture.wait_for(1)
+    monday = datetime.now(UTC) + timedelta(days=7)
+    assert await summaries_job(at(service, monday)) == "1 summaries"
+    assert await summaries_job(at(service, monday + timedelta(hours=2))) == "0 summaries"
+    [summary] = (await capture.wait_for(2))[1:]
+    assert summary.rcpt_tos == ["anna@example.com"]
+    assert summary.message["Subject"] == "Your week: 3 open commitments"
+    text = " ".join(summary.text().split())
+    assert "#3 Go running three times a week" in text
+    assert "Nobody holds you to account yet" in text
+    assert await Summary.all().count() == 1
+
+
+async def test_on_track_verdicts_are_gathered_into_the_summary(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    digest = await digest_for_bob(service, capture)
+    on_track_1 = LINK.findall(html(digest))[0][0]
+    before = len(capture.messages)
+    await reply(service, on_track_1, "on track, nice progress", mid="<ot@x>")
+    await capture.wait_for(before + 1)
+    before = len(capture.messages)
+    assert await summaries_job(at(service, datetime.now(UTC))) == "0 summaries"  # joined this week
+    assert await summaries_job(at(service, datetime.now(UTC) + timedelta(days=7))) == "1 summaries"
+    [summary] = to((await capture.wait_for(before + 1))[before:], "anna@example.com")
+    text = " ".join(summary.text().split())
+    assert "#1: Bob Stone: on track (nice progress)" in text
+    assert "Nobody holds you to account yet" not in text

@@ -33,22 +33,9 @@ async def insert_returning_ids(connection: BaseDBAsyncClient, rows: Sequence[Mod
     """
     if not rows:
         return []
-    model = type(rows[0])
-    meta = model._meta
-    executor = connection.executor_class(model=model, db=connection)
-    fields = list(executor.regular_columns)  # all but the generated key
-    values: list[Any] = []
-    groups: list[str] = []
-    for row in rows:
-        groups.append("(" + ", ".join(placeholders(connection, len(fields), len(values) + 1)) + ")")
-        values.extend(meta.fields_map[name].to_db_value(getattr(row, name), row) for name in fields)
-    columns = ", ".join(quoted(meta.fields_db_projection[name]) for name in fields)
-    key = quoted(meta.db_pk_column)
-    # Identifiers come from the model, values are all parameters.
-    statement = (
-        f"INSERT INTO {quoted(meta.db_table)} ({columns}) VALUES {', '.join(groups)} "  # noqa: S608
-        f"RETURNING {key}"
-    )
+    meta = type(rows[0])._meta
+    statement, values = _insert(connection, rows)
+    statement += f" RETURNING {quoted(meta.db_pk_column)}"
     returned = await connection.execute_query_dict(statement, values)
     # Neither database promises RETURNING order, but one statement takes its
     # keys from the sequence in VALUES order: sorted keys are the rows' keys.
@@ -141,25 +128,31 @@ async def insert_new(
     """
     if not rows:
         return {}
+    meta = type(rows[0])._meta
+    keys = [meta.fields_db_projection[name] for name in unique]
+    key_list = ", ".join(quoted(key) for key in keys)
+    statement, values = _insert(connection, rows)
+    statement += (
+        f" ON CONFLICT ({key_list}) DO NOTHING RETURNING {quoted(meta.db_pk_column)}, {key_list}"
+    )
+    returned = await connection.execute_query_dict(statement, values)
+    return {
+        tuple(record[key] for key in keys): int(record[meta.db_pk_column]) for record in returned
+    }
+
+
+def _insert(connection: BaseDBAsyncClient, rows: Sequence[Model]) -> tuple[str, list[Any]]:
+    """A multi-row INSERT of unsaved instances of one model, and its parameters."""
     model = type(rows[0])
     meta = model._meta
     executor = connection.executor_class(model=model, db=connection)
-    fields = list(executor.regular_columns)
+    fields = list(executor.regular_columns)  # all but the generated key
     values: list[Any] = []
     groups: list[str] = []
     for row in rows:
         groups.append("(" + ", ".join(placeholders(connection, len(fields), len(values) + 1)) + ")")
         values.extend(meta.fields_map[name].to_db_value(getattr(row, name), row) for name in fields)
     columns = ", ".join(quoted(meta.fields_db_projection[name]) for name in fields)
-    keys = [meta.fields_db_projection[name] for name in unique]
-    key_list = ", ".join(quoted(key) for key in keys)
     # Identifiers come from the model, values are all parameters.
-    statement = (
-        f"INSERT INTO {quoted(meta.db_table)} ({columns}) VALUES {', '.join(groups)} "  # noqa: S608
-        f"ON CONFLICT ({key_list}) DO NOTHING "
-        f"RETURNING {quoted(meta.db_pk_column)}, {key_list}"
-    )
-    returned = await connection.execute_query_dict(statement, values)
-    return {
-        tuple(record[key] for key in keys): int(record[meta.db_pk_column]) for record in returned
-    }
+    statement = f"INSERT INTO {quoted(meta.db_table)} ({columns}) VALUES {', '.join(groups)}"  # noqa: S608
+    return statement, values

@@ -13,11 +13,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from mailer.flows.invitations import named
+from mailer.flows.invitations import named, news_context
 from mailer.models import (
     Commitment,
     CommitmentState,
@@ -39,6 +40,9 @@ from mailer.tokens import Purpose, make_token
 BATCH = 500
 DIGEST_HOUR = 8  # local time of the partner
 VERDICT_MEMORY = timedelta(days=60)  # earlier verdicts shown: the last within this
+# After this many digests in a row without an answer, the next one nudges the
+# partner gently and tells their members (once: a fourth is not a third).
+SILENT_DIGESTS = 3
 _SENDING = (DigestCadence.WEEKLY.value, DigestCadence.DAILY.value)
 
 
@@ -163,14 +167,35 @@ async def _send_batch(
     drafts = [draft for draft in drafts if draft.items]
     if not drafts:
         return []
+    silent = await _silent_streaks([draft.partner.id for draft in drafts], verdicts, now)
     async with in_transaction() as connection:
         digest_ids = await _claim(connection, drafts, now)
-        rows = [
-            draft.email(digest_ids[draft.partner.id], settings, now)
-            for draft in drafts
-            if draft.partner.id in digest_ids
-        ]
+        rows: list[OutboundMessage] = []
+        for draft in drafts:
+            if draft.partner.id not in digest_ids:
+                continue  # another worker has this one
+            nudge = silent.get(draft.partner.id) == SILENT_DIGESTS
+            rows.append(draft.email(digest_ids[draft.partner.id], settings, now, nudge=nudge))
+            if nudge:
+                rows += draft.members_told(digest_ids[draft.partner.id], settings, now)
         return await insert_returning_ids(connection, rows)
+
+
+async def _silent_streaks(
+    partner_ids: list[int], verdicts: Sequence[dict[str, Any]], now: datetime
+) -> dict[int, int]:
+    """How many digests in a row each partner has sent no verdict since (one query)."""
+    heard: dict[int, datetime] = {}
+    for verdict in verdicts:  # oldest first: the last one kept is the latest
+        heard[verdict["partner_id"]] = verdict["created_at"]
+    streaks: dict[int, int] = defaultdict(int)
+    for digest in await Digest.filter(
+        partner_id__in=partner_ids, created_at__gte=now - VERDICT_MEMORY
+    ).values("partner_id", "created_at"):
+        last = heard.get(digest["partner_id"])
+        if last is None or digest["created_at"] > last:
+            streaks[digest["partner_id"]] += 1
+    return streaks
 
 
 class _Draft:
@@ -187,6 +212,7 @@ class _Draft:
     ) -> None:
         self.partner = partner
         self.period = period
+        self.partnerships = partnerships
         self.items: list[Commitment] = []  # in digest order: item n is items[n - 1]
         self.members: list[dict[str, object]] = []
         for partnership in partnerships:
@@ -208,7 +234,34 @@ class _Draft:
                     }
                 )
 
-    def email(self, digest_id: int, settings: Settings, now: datetime) -> OutboundMessage:
+    def members_told(
+        self, digest_id: int, settings: Settings, now: datetime
+    ) -> list[OutboundMessage]:
+        """Each member told, kindly, that this partner has been quiet for a while."""
+        told = []
+        for partnership in self.partnerships:
+            member = partnership.member
+            told.append(
+                outbound_row(
+                    key=f"silent-partner:{digest_id}:{member.id}",
+                    template="partner_news",
+                    to=member.email,
+                    context={
+                        **news_context(member, self.partner, "silent"),
+                        "answer": "",
+                        "subject": f"{named(self.partner)} has been quiet",
+                    },
+                    domain=settings.domain,
+                    reply_token=make_token(
+                        settings.secret_key, Purpose.MEMBER, (member.id,), now=now
+                    ),
+                )
+            )
+        return told
+
+    def email(
+        self, digest_id: int, settings: Settings, now: datetime, *, nudge: bool = False
+    ) -> OutboundMessage:
         key = settings.secret_key
         for member in self.members:
             for entry in member["items"]:  # type: ignore[attr-defined]
@@ -227,6 +280,7 @@ class _Draft:
                 "next": self.period.end.date().isoformat(),
                 "count": len(self.items),
                 "unsubscribe": f"reply+{digest_token}@{settings.domain}",
+                "nudge": nudge,
             },
             domain=settings.domain,
             reply_token=digest_token,

@@ -125,7 +125,8 @@ async def invitations_job(ctx: Ctx) -> str:
 
 async def digests_job(ctx: Ctx) -> str:
     """Queue the digests that are due (the database keeps it to one per partner and period)."""
-    return f"{await _queue_sends(ctx, await send_due_digests(_settings(ctx), _now(ctx)))} digest(s)"
+    sent = await _queue_sends(ctx, await send_due_digests(_settings(ctx), _now(ctx)))
+    return f"{sent} email(s) for digests"
 
 
 async def summaries_job(ctx: Ctx) -> str:

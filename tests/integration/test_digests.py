@@ -37,7 +37,7 @@ async def digest_for_bob(service: Service, capture: CaptureHandler) -> Captured:
     assert partnership.answered_at is not None
     next_week = partnership.answered_at + timedelta(days=8)
     before = len(capture.messages)
-    assert await digests_job(at(service, next_week)) == "1 digest(s)"
+    assert await digests_job(at(service, next_week)) == "1 email(s) for digests"
     [digest] = (await capture.wait_for(before + 1))[before:]
     assert digest.rcpt_tos == ["bob@example.org"]
     return digest
@@ -76,7 +76,7 @@ async def test_an_active_partner_gets_one_digest_with_one_click_answers(
     partnership = await Partnership.get()
     assert partnership.answered_at is not None
     again = at(service, partnership.answered_at + timedelta(days=8, hours=1))
-    assert await digests_job(again) == "0 digest(s)"
+    assert await digests_job(again) == "0 email(s) for digests"
     assert await Digest.all().count() == 1
 
 
@@ -174,7 +174,7 @@ async def test_stop_by_list_unsubscribe_ends_digests(
     partnership = await Partnership.get()
     assert partnership.answered_at is not None
     in_two_weeks = at(service, partnership.answered_at + timedelta(days=15))
-    assert await digests_job(in_two_weeks) == "0 digest(s)"
+    assert await digests_job(in_two_weeks) == "0 email(s) for digests"
 
 
 async def test_the_members_answer_reaches_the_partner_in_their_thread(
@@ -212,3 +212,32 @@ async def test_the_members_answer_reaches_the_partner_in_their_thread(
     assert "Thank you for challenging them" in text
     assert "anna@example.com" not in relayed.message["Reply-To"]
     assert "has gone to Bob Stone" in receipt.text()
+
+
+async def test_a_partner_quiet_for_three_digests_is_nudged_and_the_member_told(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    partnership = await Partnership.get()
+    assert partnership.answered_at is not None
+    bob = await Person.get(email="bob@example.org")
+    start = partnership.answered_at
+    for week in range(1, 4):  # three digests, no answer to any
+        await Digest.create(
+            partner=bob, period=f"past-{week}", items=[], created_at=start + timedelta(days=week)
+        )
+    before = len(capture.messages)
+    assert await digests_job(at(service, start + timedelta(days=8))) == "2 email(s) for digests"
+    arrived = (await capture.wait_for(before + 2))[before:]
+    [digest] = to(arrived, "bob@example.org")
+    [told] = to(arrived, "anna@example.com")
+    assert "We have not heard from you for the last three digests" in " ".join(
+        digest.text().split()
+    )
+    assert "has not answered the last three digests" in " ".join(told.text().split())
+    # The next one, a fourth in a row, tells no one again.
+    before = len(capture.messages)
+    assert await digests_job(at(service, start + timedelta(days=15))) == "1 email(s) for digests"
+    [next_digest] = (await capture.wait_for(before + 1))[before:]
+    assert "We have not heard from you" not in next_digest.text()

@@ -21,11 +21,12 @@ from tortoise.transactions import in_transaction
 
 from mailer.addresses import Refusal, Route, RouteKind, parse_recipient
 from mailer.flows import FLOWS, PRIORITY, FlowContext, Outcome
+from mailer.flows.confirm import ask_owner_to_confirm
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus, Person
 from mailer.outbound import queue_email
 from mailer.parsing.mime import ParsedMessage
 from mailer.reading import Reading, read_all, read_one
-from mailer.refusals import Refused
+from mailer.refusals import NotTheOwner, Refused
 from mailer.settings import Settings
 from mailer.sql import insert_returning_ids, update_each
 
@@ -272,6 +273,8 @@ async def _decide(ctx: FlowContext) -> Outcome:
     try:
         return await FLOWS[ctx.route.kind](ctx)
     except Refused as refusal:
+        if isinstance(refusal, NotTheOwner):
+            ask_owner_to_confirm(ctx, refusal.owner)
         await ctx.answer(
             refusal.template, {"reason": refusal.reason, "subject": ctx.message.subject}
         )

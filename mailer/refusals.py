@@ -29,3 +29,16 @@ class NotYetAvailable(Refused):
     """An address whose flow this version does not read yet."""
 
     template = "not_understood"
+
+
+class NotTheOwner(Refused):
+    """A reply address used from another address: its owner is asked to confirm."""
+
+    template = "owner_asked"
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(
+            "that reply address belongs to someone else, so we have asked them to confirm "
+            "your reply; nothing changes until they do"
+        )
+        self.owner = owner

@@ -13,6 +13,7 @@ from mailer.addresses import Route
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, Person
 from mailer.outbound import outbound_row
 from mailer.parsing.mime import ParsedMessage
+from mailer.refusals import NotTheOwner
 from mailer.settings import Settings
 
 
@@ -39,6 +40,11 @@ class FlowContext:
     new_rows: list[Model] = field(default_factory=list)
     # People already read in this transaction, by address (shared by a group).
     people: dict[str, Person] = field(default_factory=dict)
+
+    def require_owner(self, owner: str) -> None:
+        """Go on only if the sender is ``owner``; otherwise the owner is asked to confirm."""
+        if owner != self.sender:
+            raise NotTheOwner(owner)
 
     async def person(self, email: str) -> Person | None:
         """The person with this address, if known."""

@@ -105,11 +105,7 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
     if partnership is None:
         raise NotUnderstood("that invitation no longer exists")
     member, partner = partnership.member, partnership.partner
-    if partner.email != ctx.sender:
-        raise NotUnderstood(
-            f"that invitation was sent to {partner.email}, so only an answer from that "
-            "address counts; nothing was changed"
-        )
+    ctx.require_owner(partner.email)
     answer = read_answer(new_text(ctx.message.text), ctx.message.subject)
     if answer is None:
         raise NotUnderstood(

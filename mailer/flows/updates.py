@@ -27,11 +27,7 @@ async def apply_member_updates(ctx: FlowContext, member_id: int) -> Outcome:
     member = await Person.filter(id=member_id).using_db(ctx.connection).first()
     if member is None:
         raise NotUnderstood("that reply address belongs to no one we know")
-    if member.email != ctx.sender:
-        raise NotUnderstood(
-            "that reply address belongs to another member, so nothing was changed; "
-            "reply from the address our email was sent to"
-        )
+    ctx.require_owner(member.email)
     commands = read_commands(new_text(ctx.message.text))
     if not commands:
         raise NotUnderstood("we could not find a command we know in your reply")

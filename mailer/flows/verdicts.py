@@ -86,11 +86,7 @@ async def _partner(ctx: FlowContext, partner_id: int) -> Person:
     partner = await Person.filter(id=partner_id).using_db(ctx.connection).first()
     if partner is None:
         raise NotUnderstood("that reply address belongs to no one we know")
-    if partner.email != ctx.sender:
-        raise NotUnderstood(
-            f"that reply address belongs to {partner.email}, so only an answer from that "
-            "address counts; nothing was changed"
-        )
+    ctx.require_owner(partner.email)
     return partner
 
 
@@ -163,11 +159,7 @@ async def answer_challenge(ctx: FlowContext, verdict_id: int) -> Outcome:
     if verdict is None:
         raise NotUnderstood("that challenge no longer exists")
     member, partner = verdict.commitment.member, verdict.partner
-    if member.email != ctx.sender:
-        raise NotUnderstood(
-            "that reply address belongs to another member, so nothing was relayed; "
-            "reply from the address our email was sent to"
-        )
+    ctx.require_owner(member.email)
     text = new_text(ctx.message.text)
     if not text:
         raise NotUnderstood("your reply was empty, so nothing was passed on")

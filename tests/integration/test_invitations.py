@@ -213,7 +213,7 @@ async def test_inviting_an_active_partner_again_does_nothing(
     assert (await Partnership.get()).state == "active"
 
 
-async def test_an_answer_from_another_address_changes_nothing(
+async def test_an_answer_from_another_address_waits_for_the_owner_to_confirm(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
@@ -222,14 +222,38 @@ async def test_an_answer_from_another_address_changes_nothing(
     before = len(capture.messages)
     await send(
         service.smtp_port,
-        "mallory@example.com",
+        "bob.stone@home.example",
         [address],
-        message(sender="mallory@example.com", to=address, body="peer", message_id="<m@x>"),
+        message(sender="bob.stone@home.example", to=address, body="peer", message_id="<m@x>"),
     )
-    [reply] = (await capture.wait_for(before + 1))[before:]
-    assert reply.rcpt_tos == ["mallory@example.com"]
-    assert "nothing was changed" in " ".join(reply.text().split())
+    arrived = (await capture.wait_for(before + 2))[before:]
+    [told] = to(arrived, "bob.stone@home.example")
+    [question] = to(arrived, "bob@example.org")
+    assert "Nothing changes until they do" in " ".join(told.text().split())
+    assert "bob@example.org" not in told.data.decode()  # the owner's address stays private
+    assert "came from another address, bob.stone@home.example" in " ".join(question.text().split())
     assert (await Partnership.get()).state == "invited"
+    # The owner confirms: the held answer counts as theirs, once.
+    before = len(capture.messages)
+    confirm_address = question.message["Reply-To"]
+    for number in range(2):
+        await send(
+            service.smtp_port,
+            "bob@example.org",
+            [confirm_address],
+            message(
+                sender="bob@example.org",
+                to=confirm_address,
+                body="Confirm\n",
+                message_id=f"<confirm{number}@x>",
+            ),
+        )
+    arrived = (await capture.wait_for(before + 2))[before:]
+    partnership = await Partnership.get()
+    assert (partnership.state, partnership.relationship) == ("active", "peer")
+    assert len(to(arrived, "anna@example.com")) == 1  # told once that Bob accepted
+    await asyncio.sleep(1)
+    assert len(capture.messages) == before + 2
 
 
 async def test_one_reminder_after_three_days_and_expiry_after_fourteen(

@@ -60,7 +60,7 @@ async def test_done_drop_note_and_move_by_reply(
     assert answer.message["In-Reply-To"] == "<updates@example.com>"
 
 
-async def test_someone_else_using_the_reply_address_changes_nothing(
+async def test_someone_else_using_the_reply_address_changes_nothing_unconfirmed(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
@@ -74,9 +74,12 @@ async def test_someone_else_using_the_reply_address_changes_nothing(
         ),
     )
     await wait_until_settled(2)
-    [_, answer] = await capture.wait_for(2)
-    assert answer.rcpt_tos == ["mallory@example.com"]
-    assert "nothing was changed" in answer.text()
+    _, *answers = await capture.wait_for(3)
+    [answer] = [m for m in answers if m.rcpt_tos == ["mallory@example.com"]]
+    [question] = [m for m in answers if m.rcpt_tos == ["anna@example.com"]]
+    assert "Nothing changes until they do" in " ".join(answer.text().split())
+    assert "anna@example.com" not in answer.data.decode()
+    assert question.message["Subject"].startswith("Was this reply yours?")
     assert {c.state for c in await Commitment.all()} == {"open"}
 
 

@@ -113,6 +113,16 @@ async def _send_batch(
         partner.id: current_period(partner.digest_cadence, zone_from_name(partner.timezone), now)
         for partner in partners
     }
+    # Those sent already are left out first: less to read, and a conflicting
+    # insert would still use up an id (PostgreSQL sequences) on every run.
+    sent = set(
+        await Digest.filter(
+            partner_id__in=list(periods), period__in=sorted({p.key for p in periods.values()})
+        ).values_list("partner_id", "period")
+    )
+    periods = {key: period for key, period in periods.items() if (key, period.key) not in sent}
+    if not periods:
+        return []
     partnerships = [
         partnership
         for partnership in await Partnership.filter(

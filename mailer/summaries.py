@@ -67,6 +67,15 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
     # The summary sent as a week starts covers the week before; a member who
     # joined since gets theirs the week after.
     members = [member for member in members if member.created_at < weeks[member.id].start]
+    if members:
+        # Those sent already are left out first (see the same in digests.py).
+        sent = set(
+            await Summary.filter(
+                member_id__in=[member.id for member in members],
+                period__in=sorted({weeks[member.id].key for member in members}),
+            ).values_list("member_id", "period")
+        )
+        members = [m for m in members if (m.id, weeks[m.id].key) not in sent]
     if not members:
         return []
     ids = [member.id for member in members]

@@ -29,13 +29,17 @@ def zone_from_name(name: str) -> tzinfo:
     datetime.timezone(datetime.timedelta(seconds=3600))
     >>> zone_from_name("Europe/Paris")
     zoneinfo.ZoneInfo(key='Europe/Paris')
+    >>> zone_from_name("Europe"), zone_from_name("+25:99")
+    (datetime.timezone.utc, datetime.timezone.utc)
     """
     match = _OFFSET.match(name)
     if match:
         sign, hours, minutes = match.groups()
         delta = timedelta(hours=int(hours), minutes=int(minutes))
+        if delta >= timedelta(days=1):
+            return UTC  # "+25:99" is no offset
         return timezone(-delta if sign == "-" else delta)
     try:
         return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder
         return UTC

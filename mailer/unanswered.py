@@ -96,7 +96,9 @@ async def _expire(partnership: Partnership, settings: Settings, now: datetime) -
     row = _news_row(partnership, "expired", f"invite-expired:{round_key}", settings, now)
     async with in_transaction() as connection:
         claimed = (
-            await Partnership.filter(id=partnership.id, state=State.INVITED.value)
+            await Partnership.filter(
+                id=partnership.id, state=State.INVITED.value, invited_at=partnership.invited_at
+            )
             .using_db(connection)
             .update(state=State.ENDED.value, answer="expired", answered_at=now)
         )

@@ -97,9 +97,12 @@ async def _end_partnership(ctx: FlowContext, member: Person, address: str) -> st
     )
     if partnership is None:
         return f"{address} is not your partner, so nothing was ended."
+    was_invited = partnership.state == PartnershipState.INVITED.value
     partnership.state = PartnershipState.ENDED.value
     partnership.answer = "ended by member"
     await partnership.save(using_db=ctx.connection, update_fields=["state", "answer"])
+    if was_invited:  # they never got a digest: no goodbye, their invitation just closes
+        return f"Your invitation to {address} is withdrawn."
     ctx.tell(
         address,
         "partnership_ended",

@@ -59,7 +59,10 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
     for verdict in verdicts:
         if not 1 <= verdict.item <= len(digest.items):
             continue
-        commitment = await _held_commitment(ctx, partner, digest.items[verdict.item - 1])
+        try:
+            commitment = await _held_commitment(ctx, partner, digest.items[verdict.item - 1])
+        except NotUnderstood:
+            continue  # gone, or no longer theirs: the others still count
         await _record(ctx, partner, commitment, verdict.kind, verdict.note)
         recorded += 1
     if cadence is not None:

@@ -38,6 +38,8 @@ class Nominee:
     address: str
 
 
+# What a typed partner: line may name: one plain address, no spaces or brackets.
+_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"]{1,64}@[^\s@<>()\[\],;:\"]+\.[^\s@<>()\[\],;:\".]{2,}")
 _PARTNER_LINE = re.compile(r"^\s*(?:[-*•]\s+)?partners?\s*:\s*(?P<who>\S.*)$", re.IGNORECASE)
 # Words a partner may type instead of clicking, each standing for one answer.
 _WORDS = {
@@ -52,7 +54,6 @@ _WORDS = {
     "direct report": Answer.REPORT,
     "competition": Answer.COMPETITOR,
     "declined": Answer.DECLINE,
-    "no": Answer.DECLINE,
     "no thanks": Answer.DECLINE,
 }
 _FIRST_WORDS = re.compile(r"[^\W\d_]+(?:\s+[^\W\d_]+)?")
@@ -85,6 +86,8 @@ def nominees(
     ...     member="anna@example.com", own_domain="pactmail.localhost")
     >>> [n.address for n in found], rest
     (['bob@example.org', 'cleo@example.net'], 'Run 5k')
+    >>> nominees([], "partner: Cleo Doe cleo@example.net", member="a@x.org", own_domain="d")[0]
+    []
     """
     kept: list[str] = []
     named: list[tuple[str, str]] = list(cc)
@@ -97,9 +100,9 @@ def nominees(
     found: dict[str, Nominee] = {}
     for name, address in named:
         address = address.strip().lower()
-        local, _, domain = address.rpartition("@")
-        if not local or "." not in domain or domain == own_domain or address == member:
-            continue
+        domain = address.rpartition("@")[2]
+        if not _ADDRESS.fullmatch(address) or domain == own_domain or address == member:
+            continue  # not an address we could write to, or one of ours
         found.setdefault(address, Nominee(name.strip()[:200], address))
     return list(found.values())[:MAX_NOMINEES], "\n".join(kept)
 

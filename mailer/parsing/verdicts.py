@@ -59,17 +59,19 @@ def read_digest_reply(text: str) -> tuple[list[ItemVerdict], DigestCadence | Non
     >>> verdicts, cadence = read_digest_reply("2 on track\\n3 challenge: moved twice\\nweekly")
     >>> [(v.item, v.kind.value, v.note) for v in verdicts], cadence
     ([(2, 'on_track', ''), (3, 'challenge', 'moved twice')], <DigestCadence.WEEKLY: 'weekly'>)
+    >>> [v.kind.value for v in read_digest_reply("2 on track\\n2 challenge: hmm")[0]]
+    ['challenge']
     """
-    verdicts: list[ItemVerdict] = []
+    verdicts: dict[int, ItemVerdict] = {}  # the last line about an item wins
     cadence: DigestCadence | None = None
     for line in text.splitlines()[:MAX_LINES]:
         item = _ITEM.match(line)
         if item:
             found = read_verdict(item["rest"])
             if found:
-                verdicts.append(ItemVerdict(int(item["item"]), *found))
+                verdicts[int(item["item"])] = ItemVerdict(int(item["item"]), *found)
             continue
         word = line.strip().strip(".!").lower()
         if word in _CADENCE:
             cadence = _CADENCE[word]
-    return verdicts, cadence
+    return list(verdicts.values()), cadence

@@ -241,3 +241,18 @@ async def test_a_partner_quiet_for_three_digests_is_nudged_and_the_member_told(
     assert await digests_job(at(service, start + timedelta(days=15))) == "1 email(s) for digests"
     [next_digest] = (await capture.wait_for(before + 1))[before:]
     assert "We have not heard from you" not in next_digest.text()
+
+
+async def test_two_lines_about_one_item_give_one_verdict_the_last(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    digest = await digest_for_bob(service, capture)
+    before = len(capture.messages)
+    body = "2 on track\n2 challenge: on second thought, no\n"
+    await reply(service, digest.message["Reply-To"], body, mid="<twice@x>")
+    arrived = (await capture.wait_for(before + 2))[before:]
+    assert "1 answer recorded" in to(arrived, "bob@example.org")[0].text()
+    [verdict] = await Verdict.all()
+    assert (verdict.kind, verdict.note) == ("challenge", "on second thought, no")

@@ -282,6 +282,8 @@ class CoachingNote(Model):
     subject = fields.CharField(max_length=998, default="")
     body = fields.TextField(default="")
     member_note = fields.TextField(default="")
+    # The action items found, proposed as commitments: [{"text", "due", "added"}].
+    actions = fields.JSONField[list[dict[str, object]]](default=list, null=True)
     shared = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 

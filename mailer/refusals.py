@@ -25,12 +25,6 @@ class TokenExpired(Refused):
     template = "token_expired"
 
 
-class NotYetAvailable(Refused):
-    """An address whose flow this version does not read yet."""
-
-    template = "not_understood"
-
-
 class NotTheOwner(Refused):
     """A reply address used from another address: its owner is asked to confirm."""
 

@@ -30,6 +30,7 @@ class Purpose(StrEnum):
     DIGEST = "d"  # a partner replying to a digest: ids (digest,)
     VERDICT = "v"  # a partner's one-click verdict: ids (partner, commitment)
     CHALLENGE = "c"  # a member answering a challenge: ids (verdict,)
+    NOTE = "n"  # a member answering about a coaching note: ids (note,)
     CONFIRM = "k"  # an owner confirming a reply sent from another address: ids (inbound,)
 
 

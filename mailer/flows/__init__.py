@@ -7,13 +7,13 @@ from mailer.flows.base import Flow, FlowContext, Outcome
 from mailer.flows.bounce import record_bounce
 from mailer.flows.commit import publish_commitments
 from mailer.flows.help import send_help
+from mailer.flows.notes import keep_coaching_note
 from mailer.flows.postmaster import keep_for_operator
 from mailer.flows.reply import read_reply
-from mailer.flows.unavailable import notes_not_yet_read
 
 FLOWS: dict[RouteKind, Flow] = {
     RouteKind.COMMIT: publish_commitments,
-    RouteKind.NOTES: notes_not_yet_read,
+    RouteKind.NOTES: keep_coaching_note,
     RouteKind.HELP: send_help,
     RouteKind.REPLY: read_reply,
     RouteKind.BOUNCE: record_bounce,

@@ -1,0 +1,153 @@
+"""notes@: a coach's email forwarded by a member, kept privately; its action items proposed.
+
+The note itself is the member's alone (SPEC §4.6). Action items become
+proposed commitments, numbered in the confirmation; the member publishes
+them with ``add all`` or ``add 1 3`` by reply, and only then do they become
+commitments that partners see.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from mailer.flows.base import FlowContext, Outcome
+from mailer.flows.commit import sent_at_or_now
+from mailer.models import CoachingNote, Commitment, InboundStatus, Person
+from mailer.parsing.forwards import action_items, read_forward
+from mailer.parsing.newtext import new_text
+from mailer.refusals import NotUnderstood
+from mailer.sql import placeholders
+from mailer.timezones import offset_name, zone_from_name
+from mailer.tokens import Purpose, make_token
+
+_ADD = re.compile(r"^\s*add\s+(?P<which>all|(?:#?\d{1,3}[\s,]*(?:and\s+)?)+)\s*$", re.IGNORECASE)
+
+
+async def keep_coaching_note(ctx: FlowContext) -> Outcome:
+    forward = read_forward(ctx.message)
+    if forward is None:
+        raise NotUnderstood(
+            "we found no forwarded email in your message: forward your coach's email "
+            "to this address, as an attachment or inline"
+        )
+    member = await ctx.person(ctx.sender)
+    if member is None:
+        member = await Person.create(
+            using_db=ctx.connection,
+            email=ctx.sender,
+            name=ctx.message.from_name[:200],
+            timezone=offset_name(sent_at_or_now(ctx)),
+        )
+        ctx.people[member.email] = member
+    written = forward.date or sent_at_or_now(ctx)
+    items = action_items(forward.body, written, zone_from_name(member.timezone))
+    note = await CoachingNote.create(
+        using_db=ctx.connection,
+        member=member,
+        source=ctx.inbound,
+        coach_name=forward.coach_name[:200],
+        coach_email=forward.coach_address[:320],
+        original_date=forward.date,
+        subject=forward.subject[:998],
+        body=forward.body,
+        member_note=forward.note,
+        actions=[{"text": item.text, "due": item.due, "added": False} for item in items],
+    )
+    await ctx.answer(
+        "note_kept",
+        {
+            "subject": ctx.message.subject,
+            "coach": forward.coach_name or forward.coach_address or "your coach",
+            "original_subject": forward.subject,
+            "date": forward.date.date().isoformat() if forward.date else None,
+            "actions": [
+                {"number": n, "text": i.text, "due": i.due} for n, i in enumerate(items, 1)
+            ],
+        },
+        reply_token=make_token(ctx.settings.secret_key, Purpose.NOTE, (note.id,), now=ctx.now),
+    )
+    return Outcome(InboundStatus.PROCESSED, f"coaching note kept, {len(items)} action item(s)")
+
+
+async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
+    """``add all`` or ``add 1 3``: the chosen action items become commitments."""
+    note = (
+        await CoachingNote.filter(id=note_id)
+        .using_db(ctx.connection)
+        .select_related("member")
+        .first()
+    )
+    if note is None:
+        raise NotUnderstood("that coaching note is no longer kept")
+    member = note.member
+    ctx.require_owner(member.email)
+    actions = list(note.actions or [])
+    chosen = _chosen(new_text(ctx.message.text), len(actions))
+    if chosen is None:
+        raise NotUnderstood(
+            "reply \u201cadd all\u201d or \u201cadd\u201d with the numbers to publish"
+        )
+    new = [n for n in chosen if not actions[n - 1].get("added")]
+    first = await _reserve(ctx, member, len(new))
+    published = []
+    for offset, number in enumerate(new):
+        action = actions[number - 1]
+        action["added"] = True
+        due = action.get("due")
+        ctx.new_rows.append(
+            Commitment(
+                member=member,
+                number=first + offset,
+                text=str(action["text"]),
+                due_date=_date(due),
+                source=ctx.inbound,
+            )
+        )
+        published.append(
+            {"number": first + offset, "text": action["text"], "due": due, "recurrence": None}
+        )
+    await CoachingNote.filter(id=note.id).using_db(ctx.connection).update(actions=actions)
+    await ctx.answer(
+        "confirmation",
+        {
+            "name": member.name,
+            "subject": ctx.message.subject,
+            "commitments": published,
+            "partners": [],
+            "partnered": True,  # the nudge belongs to the weekly summary here
+        },
+        reply_token=make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now),
+    )
+    return Outcome(InboundStatus.PROCESSED, f"{len(published)} action item(s) published")
+
+
+def _chosen(text: str, count: int) -> list[int] | None:
+    """The action numbers asked for, in order, within 1..count; None if no add line.
+
+    >>> _chosen("add 1 3\\n\\nthanks", 4), _chosen("Add all", 2), _chosen("hello", 2)
+    ([1, 3], [1, 2], None)
+    """
+    for line in text.splitlines():
+        match = _ADD.match(line)
+        if match:
+            if match["which"].lower() == "all":
+                return list(range(1, count + 1))
+            numbers = [int(n) for n in re.findall(r"\d+", match["which"])]
+            return [n for n in dict.fromkeys(numbers) if 1 <= n <= count]
+    return None
+
+
+async def _reserve(ctx: FlowContext, member: Person, count: int) -> int:
+    """The first of ``count`` new commitment numbers (the row stays locked till commit)."""
+    count_by, member_id = placeholders(ctx.connection, 2)
+    [row] = await ctx.connection.execute_query_dict(
+        f'UPDATE "person" SET "commitment_count" = "commitment_count" + {count_by} '  # noqa: S608
+        f'WHERE "id" = {member_id} RETURNING "commitment_count"',
+        [count, member.id],
+    )
+    return int(row["commitment_count"]) - count + 1
+
+
+def _date(value: object) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else None

@@ -1,0 +1,112 @@
+"""Reading a forwarded email, and the action items in it (SPEC §4.6).
+
+Attached forwards (``message/rfc822``) are read by the standard library:
+the outermost attached message is the one forwarded. Inline forwards are
+read by email-forward-parser 0.1.x, always with the envelope Subject (without
+it, replies pass for forwards: see DEPENDENCIES.md); its localised dates are
+read by dateparser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+import dateparser
+from emailforwardparser.forward_parser import get_forwarded_metadata
+
+from mailer.parsing.duedates import read_due
+from mailer.parsing.mime import ParsedMessage
+from mailer.parsing.newtext import new_text
+
+MAX_ACTIONS = 30
+
+
+@dataclass(frozen=True)
+class Forward:
+    coach_name: str
+    coach_address: str
+    date: datetime | None
+    subject: str
+    body: str
+    note: str  # what the member wrote above the forward
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    text: str
+    due: str | None  # YYYY-MM-DD
+
+
+def read_forward(message: ParsedMessage) -> Forward | None:
+    """The forwarded email in ``message``, or None when it forwards nothing."""
+    if message.attached_messages:
+        inner = message.attached_messages[0]
+        return Forward(
+            coach_name=inner.from_name,
+            coach_address=inner.from_address or "",
+            date=inner.date,
+            subject=inner.subject,
+            body=inner.text.strip(),
+            note=new_text(message.text),
+        )
+    found = get_forwarded_metadata(message.text, message.subject)
+    if not found.forwarded:
+        return None
+    original = found.email
+    return Forward(
+        coach_name=original.from_.name.strip(),
+        coach_address=original.from_.address.strip().lower(),
+        date=_date(original.date),
+        subject=original.subject.strip(),
+        body=original.body.strip(),
+        note=found.message.strip(),
+    )
+
+
+def _date(text: str) -> datetime | None:
+    if not text.strip():
+        return None
+    try:
+        found: datetime | None = dateparser.parse(
+            text, settings={"RETURN_AS_TIMEZONE_AWARE": True}
+        )
+    except Exception:  # a date we cannot read leaves the note without one
+        return None
+    return found
+
+
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|\[[ xX]?\]|☐|☑)\s+(?P<text>\S.*)$")
+_LABEL = re.compile(
+    r"^\s*(?:action(?: item)?|todo|to do|next steps?)\s*[:\-]\s*(?P<text>\S.*)$", re.IGNORECASE
+)
+_WILL = re.compile(
+    r"(?:^|(?<=[.!?]\s))(?P<text>(?:you|I|we)(?:'ll| will)\s[^.!?\n]{3,200})", re.IGNORECASE
+)
+
+
+def action_items(body: str, written: datetime, zone: tzinfo) -> list[ActionItem]:
+    """Bullets, numbered lines, ``Action:``/``TODO``/``Next step`` lines, checkboxes,
+    and "you will…/I will…" sentences, with due dates read relative to ``written``.
+
+    >>> from datetime import UTC
+    >>> items = action_items(
+    ...     "Great session.\\n- Draft the budget by Friday\\nNext step: call Ana\\n"
+    ...     "You will send the deck by Dec 15.", datetime(2026, 11, 25, tzinfo=UTC), UTC)
+    >>> [(i.text, i.due) for i in items]  # doctest: +NORMALIZE_WHITESPACE
+    [('Draft the budget by Friday', '2026-11-27'), ('call Ana', None),
+     ('You will send the deck by Dec 15', '2026-12-15')]
+    """
+    found: list[str] = []
+    for line in body.replace("\r\n", "\n").split("\n"):
+        match = _LABEL.match(line) or _BULLET.match(line)
+        if match:
+            found.append(match["text"].strip())
+            continue
+        found += [will["text"].strip() for will in _WILL.finditer(line)]
+    items = []
+    for text in dict.fromkeys(found):  # once each, in order
+        reading = read_due(text, written, zone)
+        items.append(ActionItem(text[:500], reading.due.isoformat() if reading.due else None))
+    return items[:MAX_ACTIONS]

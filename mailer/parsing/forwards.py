@@ -69,9 +69,7 @@ def _date(text: str) -> datetime | None:
     if not text.strip():
         return None
     try:
-        found: datetime | None = dateparser.parse(
-            text, settings={"RETURN_AS_TIMEZONE_AWARE": True}
-        )
+        found: datetime | None = dateparser.parse(text, settings={"RETURN_AS_TIMEZONE_AWARE": True})
     except Exception:  # a date we cannot read leaves the note without one
         return None
     return found

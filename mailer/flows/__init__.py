@@ -5,14 +5,13 @@ from __future__ import annotations
 from mailer.addresses import RouteKind
 from mailer.flows.base import Flow, FlowContext, Outcome
 from mailer.flows.bounce import record_bounce
-from mailer.flows.commit import publish_commitments
 from mailer.flows.help import send_help
-from mailer.flows.notes import keep_coaching_note
+from mailer.flows.notes import commit_or_note, keep_coaching_note
 from mailer.flows.postmaster import keep_for_operator
 from mailer.flows.reply import read_reply
 
 FLOWS: dict[RouteKind, Flow] = {
-    RouteKind.COMMIT: publish_commitments,
+    RouteKind.COMMIT: commit_or_note,
     RouteKind.NOTES: keep_coaching_note,
     RouteKind.HELP: send_help,
     RouteKind.REPLY: read_reply,

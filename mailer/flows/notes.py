@@ -12,16 +12,42 @@ import re
 from datetime import date
 
 from mailer.flows.base import FlowContext, Outcome
-from mailer.flows.commit import sent_at_or_now
+from mailer.flows.commit import publish_commitments, sent_at_or_now
+from mailer.flows.invitations import describe_stored, invite_partners, open_commitments
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
 from mailer.parsing.forwards import action_items, read_forward
 from mailer.parsing.newtext import new_text
+from mailer.parsing.partners import Nominee
 from mailer.refusals import NotUnderstood
 from mailer.sql import placeholders
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, make_token
 
 _ADD = re.compile(r"^\s*add\s+(?P<which>all|(?:#?\d{1,3}[\s,]*(?:and\s+)?)+)\s*$", re.IGNORECASE)
+
+
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|fw|wg|tr|rv|i|doorst|vs|vl|enc)\s*:", re.IGNORECASE)
+# Words a forwarded block starts with in the corpus languages: only a hint
+# for running the forward parser at all, which then decides.
+_FORWARD_HINTS = (
+    "forward", "original message", "weitergeleitet", "transféré", "reenviado",
+    "encaminhad", "inoltrat", "doorgestuurd", "videresendt", "vidarebefordrat",
+    "przekazan", "пересылаем", "转发",
+)  # fmt: skip
+
+
+async def commit_or_note(ctx: FlowContext) -> Outcome:
+    """commit@: a forwarded email is a coaching note (SPEC §4.6), anything else commitments."""
+    if _may_be_forward(ctx) and read_forward(ctx.message) is not None:
+        return await keep_coaching_note(ctx)
+    return await publish_commitments(ctx)
+
+
+def _may_be_forward(ctx: FlowContext) -> bool:
+    if ctx.message.attached_messages or _FORWARD_SUBJECT.match(ctx.message.subject):
+        return True
+    text = ctx.message.text[:20000].lower()
+    return any(hint in text for hint in _FORWARD_HINTS)
 
 
 async def keep_coaching_note(ctx: FlowContext) -> Outcome:
@@ -64,24 +90,28 @@ async def keep_coaching_note(ctx: FlowContext) -> Outcome:
             "actions": [
                 {"number": n, "text": i.text, "due": i.due} for n, i in enumerate(items, 1)
             ],
+            "coach_address": forward.coach_address,
         },
         reply_token=make_token(ctx.settings.secret_key, Purpose.NOTE, (note.id,), now=ctx.now),
     )
     return Outcome(InboundStatus.PROCESSED, f"coaching note kept, {len(items)} action item(s)")
 
 
+async def answer_about_note(ctx: FlowContext, note_id: int) -> Outcome:
+    """A reply to a note's confirmation: ``add …``, ``invite coach`` or ``notes``."""
+    text = new_text(ctx.message.text)
+    first_line = (text.splitlines() or [""])[0].strip().lower().rstrip(".!")
+    if first_line in {"invite coach", "invite my coach", "invite"}:
+        return await invite_coach(ctx, note_id)
+    if first_line in {"notes", "my notes", "list notes"}:
+        return await list_notes(ctx, note_id)
+    return await add_actions(ctx, note_id)
+
+
 async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
     """``add all`` or ``add 1 3``: the chosen action items become commitments."""
-    note = (
-        await CoachingNote.filter(id=note_id)
-        .using_db(ctx.connection)
-        .select_related("member")
-        .first()
-    )
-    if note is None:
-        raise NotUnderstood("that coaching note is no longer kept")
+    note = await _owned_note(ctx, note_id)
     member = note.member
-    ctx.require_owner(member.email)
     actions = list(note.actions or [])
     chosen = _chosen(new_text(ctx.message.text), len(actions))
     if chosen is None:
@@ -151,3 +181,66 @@ async def _reserve(ctx: FlowContext, member: Person, count: int) -> int:
 
 def _date(value: object) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+async def invite_coach(ctx: FlowContext, note_id: int) -> Outcome:
+    """The one-click offer in a note's confirmation: invite its coach as a partner."""
+    note = await _owned_note(ctx, note_id)
+    if not note.coach_email:
+        raise NotUnderstood("that note names no coach address to invite")
+    member = note.member
+    invited = await invite_partners(
+        ctx,
+        member,
+        [Nominee(note.coach_name, note.coach_email)],
+        [describe_stored(c) for c in await open_commitments(ctx, member, below=10**9)],
+    )
+    await ctx.answer(
+        "coach_invited",
+        {
+            "subject": ctx.message.subject,
+            "coach": note.coach_name or note.coach_email,
+            "invited": bool(invited),
+        },
+    )
+    return Outcome(InboundStatus.PROCESSED, f"coach invited: {bool(invited)}")
+
+
+async def list_notes(ctx: FlowContext, note_id: int) -> Outcome:
+    """``notes``: the member's last ten notes, with subjects and dates."""
+    note = await _owned_note(ctx, note_id)
+    notes = (
+        await CoachingNote.filter(member_id=note.member.id)
+        .using_db(ctx.connection)
+        .order_by("-id")
+        .limit(10)
+    )
+    await ctx.answer(
+        "notes_list",
+        {
+            "subject": ctx.message.subject,
+            "notes": [
+                {
+                    "coach": n.coach_name or n.coach_email or "your coach",
+                    "subject": n.subject,
+                    "date": (n.original_date or n.created_at).date().isoformat(),
+                }
+                for n in notes
+            ],
+        },
+        reply_token=make_token(ctx.settings.secret_key, Purpose.NOTE, (note.id,), now=ctx.now),
+    )
+    return Outcome(InboundStatus.PROCESSED, f"{len(notes)} note(s) listed")
+
+
+async def _owned_note(ctx: FlowContext, note_id: int) -> CoachingNote:
+    note = (
+        await CoachingNote.filter(id=note_id)
+        .using_db(ctx.connection)
+        .select_related("member")
+        .first()
+    )
+    if note is None:
+        raise NotUnderstood("that coaching note is no longer kept")
+    ctx.require_owner(note.member.email)
+    return note

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.confirm import confirm_reply
 from mailer.flows.invitations import answer_invitation
-from mailer.flows.notes import add_actions
+from mailer.flows.notes import answer_about_note
 from mailer.flows.updates import apply_member_updates
 from mailer.flows.verdicts import answer_challenge, answer_digest, answer_verdict_link
 from mailer.outbound import token_in_message_id
@@ -28,7 +28,7 @@ async def read_reply(ctx: FlowContext) -> Outcome:
     if token is not None and token.purpose is Purpose.CHALLENGE and token.ids:
         return await answer_challenge(ctx, token.ids[0])
     if token is not None and token.purpose is Purpose.NOTE and token.ids:
-        return await add_actions(ctx, token.ids[0])
+        return await answer_about_note(ctx, token.ids[0])
     if token is not None and token.purpose is Purpose.CONFIRM and token.ids:
         return await confirm_reply(ctx, token.ids[0])
     raise NotUnderstood("we could not find a command we know in your reply")

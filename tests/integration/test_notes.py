@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
-from mailer.models import CoachingNote, Commitment
+from mailer.models import CoachingNote, Commitment, Partnership
+from tests.integration.test_invitations import answer, html, to
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import message, send
 from workers.service import Service
@@ -123,3 +125,56 @@ async def test_a_reply_that_is_not_a_forward_is_not_taken_for_one(
     [answer] = await capture.wait_for(1)
     assert "we found no forwarded email" in " ".join(answer.text().split())
     assert await CoachingNote.all().count() == 0
+
+
+async def test_a_forward_to_commit_is_a_coaching_note_not_commitments(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    body = (DATA / "fwd_crisp_apple_mail_fr.txt").read_text()
+    data = message(subject="Fwd: Integer consequat non purus", body=body)
+    commit = "commit@pactmail.localhost"
+    assert (await send(service.smtp_port, "anna@example.com", [commit], data)).code == 250
+    [kept] = await capture.wait_for(1)
+    assert "We have kept the note from John Doe" in " ".join(kept.text().split())
+    assert await Commitment.all().count() == 0
+    note = await CoachingNote.get()
+    assert note.original_date is not None  # "26 octobre 2021 à 14:25:08 UTC+3"
+    assert (note.original_date.year, note.original_date.month, note.original_date.day) == (
+        2021,
+        10,
+        26,
+    )
+
+
+async def test_the_coach_is_invited_by_one_click_and_notes_are_listed(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await send(service.smtp_port, "anna@example.com", [NOTES], attached_forward())
+    [kept] = await capture.wait_for(1)
+    invite = re.search(r'href="mailto:([^"?]+)\?subject=invite%20coach', html(kept))
+    assert invite is not None
+    await send(
+        service.smtp_port,
+        "anna@example.com",
+        [invite[1]],
+        message(to=invite[1], subject="invite coach", body="invite coach", message_id="<ic@x>"),
+    )
+    arrived = (await capture.wait_for(3))[1:]
+    [invitation] = to(arrived, "dana@coach.example")
+    [receipt] = to(arrived, "anna@example.com")
+    assert "We have invited Dana Coach" in " ".join(receipt.text().split())
+    await answer(service, capture, invitation, "coach")
+    partnership = await Partnership.get()
+    assert (partnership.state, partnership.relationship) == ("active", "coach")
+    before = len(capture.messages)
+    address = kept.message["Reply-To"]
+    await send(
+        service.smtp_port,
+        "anna@example.com",
+        [address],
+        message(to=address, subject="Re: notes", body="notes\n", message_id="<list@x>"),
+    )
+    [listing] = (await capture.wait_for(before + 1))[before:]
+    assert "2026-11-24  Dana Coach: Our session on Tuesday" in listing.text()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from email.utils import parseaddr
 
 import dateparser
 from emailforwardparser.forward_parser import get_forwarded_metadata
@@ -51,17 +52,65 @@ def read_forward(message: ParsedMessage) -> Forward | None:
             body=inner.text.strip(),
             note=new_text(message.text),
         )
-    found = get_forwarded_metadata(message.text, message.subject)
-    if not found.forwarded:
-        return None
+    return _read_inline(message.text, message.subject)
+
+
+# Lines that open a forwarded block; two or more of them make a chain.
+_SEPARATOR = re.compile(
+    r"^[ \t>]*(?:-{5,}\s*Forwarded message\s*-{5,}|Begin forwarded message:|"
+    r"-{5,}\s*Original Message\s*-{5,}|-{5,}\s*Weitergeleitete Nachricht\s*-{5,}|"
+    r"-{5,}\s*Message transféré\s*-{5,}|Forwarded message:)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _read_inline(text: str, subject: str) -> Forward | None:
+    separators = list(_SEPARATOR.finditer(text))
+    # The parser returns the innermost hop of a chain; the forwarded email is
+    # the outermost one, so it sees the text up to the second separator, and
+    # the rest of the chain is kept in the body.
+    head, rest = (text, "")
+    if len(separators) > 1:
+        head, rest = text[: separators[1].start()], text[separators[1].start() :]
+    found = get_forwarded_metadata(head, subject)
+    if not found.forwarded or not found.email.from_.address:
+        return _read_quoted_block(text, separators) if separators else None
     original = found.email
     return Forward(
         coach_name=original.from_.name.strip(),
         coach_address=original.from_.address.strip().lower(),
         date=_date(original.date),
         subject=original.subject.strip(),
-        body=original.body.strip(),
+        body=(original.body.strip() + ("\n\n" + rest.strip() if rest.strip() else "")),
         note=found.message.strip(),
+    )
+
+
+def _read_quoted_block(text: str, separators: list[re.Match[str]]) -> Forward | None:
+    """MailMate's "Forwarded message:" and a "> "-quoted header block, which the parser misses."""
+    first = separators[0]
+    lines = [re.sub(r"^> ?", "", line) for line in text[first.end() :].lstrip("\n").split("\n")]
+    headers: dict[str, str] = {}
+    for number, line in enumerate(lines):
+        if not line.strip():
+            body = "\n".join(lines[number + 1 :]).strip()
+            break
+        name, colon, value = line.partition(":")
+        if not colon:
+            return None
+        headers[name.strip().lower()] = value.strip()
+    else:
+        body = ""
+    name, address = parseaddr(headers.get("from", ""))
+    if not address:
+        return None
+    return Forward(
+        coach_name=name.strip(),
+        coach_address=address.strip().lower(),
+        date=_date(headers.get("date", "")),
+        subject=headers.get("subject", ""),
+        body=body,
+        note=text[: first.start()].strip(),
     )
 
 

@@ -4,7 +4,8 @@ Attached forwards (``message/rfc822``) are read by the standard library:
 the outermost attached message is the one forwarded. Inline forwards are
 read by email-forward-parser 0.1.x, always with the envelope Subject (without
 it, replies pass for forwards: see DEPENDENCIES.md); its localised dates are
-read by dateparser.
+read by dateparser. HTML forwards it cannot place are unwrapped by
+quotequail, on the HTML itself (converted to text first, they are lost).
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from datetime import datetime, tzinfo
 from email.utils import parseaddr
 
 import dateparser
+import quotequail
 from emailforwardparser.forward_parser import get_forwarded_metadata
 
 from mailer.parsing.duedates import read_due
-from mailer.parsing.mime import ParsedMessage
+from mailer.parsing.mime import ParsedMessage, html_to_text
 from mailer.parsing.newtext import new_text
 
 MAX_ACTIONS = 30
+MAX_HTML_CHARS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,29 @@ def read_forward(message: ParsedMessage) -> Forward | None:
             body=inner.text.strip(),
             note=new_text(message.text),
         )
-    return _read_inline(message.text, message.subject)
+    inline = _read_inline(message.text, message.subject)
+    if inline is None and message.html:
+        return _read_html(message.html)
+    return inline
+
+
+def _read_html(markup: str) -> Forward | None:
+    """An HTML forward whose text the inline parser cannot place (Outlook's)."""
+    try:
+        found = quotequail.unwrap_html(markup[:MAX_HTML_CHARS])
+    except Exception:  # malformed markup: no forward found, not a failure
+        return None
+    if not found or found.get("type") != "forward":
+        return None
+    name, address = parseaddr(str(found.get("from", "")))
+    return Forward(
+        coach_name=name.strip() or str(found.get("from", "")).strip(),
+        coach_address=address.strip().lower() if "@" in address else "",
+        date=_date(str(found.get("date", ""))),
+        subject=str(found.get("subject", "")).strip(),
+        body=html_to_text(str(found.get("html", ""))).strip(),
+        note=html_to_text(str(found.get("html_top", ""))).strip(),
+    )
 
 
 # Lines that open a forwarded block; two or more of them make a chain.

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mailer.parsing.forwards import read_forward
-from mailer.parsing.mime import ParsedMessage, read_message
+from mailer.parsing.mime import ParsedMessage, html_to_text, read_message
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MSG = "Praesent suscipit egestas hendrerit.\n\nAliquam eget dui dui."
@@ -59,3 +59,19 @@ def test_an_attached_rfc822_forward_is_read_from_the_inner_message() -> None:
     assert (forward.coach_name, forward.coach_address) == ("Dr. Sender", "sender@example.net")
     assert forward.date is not None
     assert forward.date.isoformat() == "2010-02-01T12:18:40+01:00"
+
+
+def test_an_outlook_html_forward_is_unwrapped_from_its_html() -> None:
+    markup = (DATA / "fwd_quotequail_outlook.html.txt").read_text()
+    message = ParsedMessage(subject="FW: The subject!", text=html_to_text(markup), html=markup)
+    forward = read_forward(message)
+    assert forward is not None
+    assert (forward.coach_name, forward.subject) == ("John Doe", "The subject!")
+    assert forward.date is not None
+    assert (forward.date.year, forward.date.month, forward.date.day, forward.date.hour) == (
+        2014,
+        7,
+        9,
+        10,
+    )
+    assert forward.body.startswith("Hi Foo,")

@@ -24,7 +24,6 @@ from mailer.tokens import Purpose, make_token
 
 log = logging.getLogger(__name__)
 
-FINAL_STATES = {OutboundStatus.SENT, OutboundStatus.POSSIBLY_SENT, OutboundStatus.FAILED}
 BOUNCE_TOKEN_LIFETIME = timedelta(days=30)
 MIN_SEND_SECONDS = 5.0
 

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from mailer.flows.invitations import named, news_context
 from mailer.models import (
+    CoachingNote,
     Commitment,
     CommitmentState,
     CommitmentUpdate,
@@ -43,6 +44,7 @@ VERDICT_MEMORY = timedelta(days=60)  # earlier verdicts shown: the last within t
 # After this many digests in a row without an answer, the next one nudges the
 # partner gently and tells their members (once: a fourth is not a third).
 SILENT_DIGESTS = 3
+SHARED_NOTE_CHARS = 3000  # of a shared coaching note's text, in a digest
 _SENDING = (DigestCadence.WEEKLY.value, DigestCadence.DAILY.value)
 
 
@@ -137,7 +139,11 @@ async def _send_batch(
     if not partnerships:
         return []
     member_ids = sorted({partnership.member.id for partnership in partnerships})
-    earliest = min(period.start - (period.end - period.start) for period in periods.values())
+    history = await Digest.filter(
+        partner_id__in=list(periods), created_at__gte=now - VERDICT_MEMORY
+    ).values("partner_id", "created_at")
+    since = _since_last_digest(periods, history)
+    earliest = min(since.values())
     commitments = await Commitment.filter(
         member_id__in=member_ids, state=CommitmentState.OPEN.value
     ).order_by("member_id", "number")
@@ -148,6 +154,14 @@ async def _send_batch(
         .order_by("created_at")
         .values("commitment_id", "kind", "note", "new_due_date", "created_at")
     )
+    shared_notes = (
+        await CoachingNote.filter(member_id__in=member_ids, shared_at__gte=earliest)
+        .order_by("member_id", "number")
+        .values(
+            "member_id", "number", "coach_name", "coach_email", "original_date", "subject",
+            "body", "shared_at",
+        )
+    )  # fmt: skip
     verdicts = (
         await Verdict.filter(
             partner_id__in=list(periods),
@@ -160,24 +174,28 @@ async def _send_batch(
     by_member: dict[int, list[Commitment]] = defaultdict(list)
     for commitment in commitments:
         by_member[commitment.member_id].append(commitment)  # type: ignore[attr-defined]
-    news: dict[int, list[dict[str, object]]] = defaultdict(list)
+    news: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for update in updates:
         news[update["commitment_id"]].append(update)
+    notes: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for note in shared_notes:
+        notes[note["member_id"]].append(note)
     last_verdict: dict[tuple[int, int], dict[str, object]] = {
         (verdict["partner_id"], verdict["commitment_id"]): verdict for verdict in verdicts
     }
     held: dict[int, list[Partnership]] = defaultdict(list)
     for partnership in partnerships:
         held[partnership.partner_id].append(partnership)  # type: ignore[attr-defined]
+    news_of = _News(by_member, news, notes, last_verdict)
     drafts = [
-        _Draft(partner, periods[partner.id], held[partner.id], by_member, news, last_verdict)
+        _Draft(partner, periods[partner.id], since[partner.id], held[partner.id], news_of)
         for partner in partners
         if held.get(partner.id)
     ]
-    drafts = [draft for draft in drafts if draft.items]
+    drafts = [draft for draft in drafts if draft.members]
     if not drafts:
         return []
-    silent = await _silent_streaks([draft.partner.id for draft in drafts], verdicts, now)
+    silent = _silent_streaks(history, verdicts)
     async with in_transaction() as connection:
         digest_ids = await _claim(connection, drafts, now)
         rows: list[OutboundMessage] = []
@@ -191,21 +209,42 @@ async def _send_batch(
         return await insert_returning_ids(connection, rows)
 
 
-async def _silent_streaks(
-    partner_ids: list[int], verdicts: Sequence[dict[str, Any]], now: datetime
+def _since_last_digest(
+    periods: dict[int, Period], history: Sequence[dict[str, Any]]
+) -> dict[int, datetime]:
+    """From when each partner's news runs: their last digest, else one period back."""
+    since = {key: period.start - (period.end - period.start) for key, period in periods.items()}
+    last: dict[int, datetime] = {}
+    for digest in history:
+        partner_id = digest["partner_id"]
+        if partner_id not in last or digest["created_at"] > last[partner_id]:
+            last[partner_id] = digest["created_at"]
+    return {**since, **{key: value for key, value in last.items() if key in since}}
+
+
+def _silent_streaks(
+    history: Sequence[dict[str, Any]], verdicts: Sequence[dict[str, Any]]
 ) -> dict[int, int]:
-    """How many digests in a row each partner has sent no verdict since (one query)."""
+    """How many digests in a row each partner has sent no verdict since."""
     heard: dict[int, datetime] = {}
     for verdict in verdicts:  # oldest first: the last one kept is the latest
         heard[verdict["partner_id"]] = verdict["created_at"]
     streaks: dict[int, int] = defaultdict(int)
-    for digest in await Digest.filter(
-        partner_id__in=partner_ids, created_at__gte=now - VERDICT_MEMORY
-    ).values("partner_id", "created_at"):
+    for digest in history:
         last = heard.get(digest["partner_id"])
         if last is None or digest["created_at"] > last:
             streaks[digest["partner_id"]] += 1
     return streaks
+
+
+@dataclass(frozen=True)
+class _News:
+    """What a batch of digests draws on, read once for all its partners."""
+
+    open_commitments: dict[int, list[Commitment]]  # by member
+    updates: dict[int, list[dict[str, Any]]]  # by commitment, oldest first
+    shared_notes: dict[int, list[dict[str, Any]]]  # by member
+    last_verdict: dict[tuple[int, int], dict[str, object]]  # by (partner, commitment)
 
 
 class _Draft:
@@ -215,10 +254,9 @@ class _Draft:
         self,
         partner: Person,
         period: Period,
+        since: datetime,
         partnerships: list[Partnership],
-        by_member: dict[int, list[Commitment]],
-        news: dict[int, list[dict[str, object]]],
-        last_verdict: dict[tuple[int, int], dict[str, object]],
+        news: _News,
     ) -> None:
         self.partner = partner
         self.period = period
@@ -228,19 +266,30 @@ class _Draft:
         for partnership in partnerships:
             member = partnership.member
             entries = []
-            for commitment in by_member.get(member.id, []):
+            for commitment in news.open_commitments.get(member.id, []):
                 self.items.append(commitment)
                 entry = _entry(commitment, len(self.items), period)
-                entry["news"] = [_describe_update(update) for update in news.get(commitment.id, [])]
-                verdict = last_verdict.get((partner.id, commitment.id))
+                entry["news"] = [
+                    _describe_update(update)
+                    for update in news.updates.get(commitment.id, [])
+                    if update["created_at"] >= since
+                ]
+                verdict = news.last_verdict.get((partner.id, commitment.id))
                 entry["last_verdict"] = _describe_verdict(verdict) if verdict else None
                 entries.append(entry)
-            if entries:
+            # Only notes the member chose to share, and each in one digest.
+            notes = [
+                _shared_note(note)
+                for note in news.shared_notes.get(member.id, [])
+                if note["shared_at"] >= since
+            ]
+            if entries or notes:
                 self.members.append(
                     {
                         "name": named(member),
                         "first_name": member.name or member.email,
                         "items": entries,
+                        "notes": notes,
                     }
                 )
 
@@ -289,6 +338,7 @@ class _Draft:
                 "period": self.period.start.date().isoformat(),
                 "next": self.period.end.date().isoformat(),
                 "count": len(self.items),
+                "first_item": 1 if self.items else None,
                 "unsubscribe": f"reply+{digest_token}@{settings.domain}",
                 "nudge": nudge,
             },
@@ -325,6 +375,19 @@ def _entry(commitment: Commitment, item: int, period: Period) -> dict[str, objec
         "overdue": bool(due and due < period.start.date()),
         "due_soon": bool(due and period.start.date() <= due < period.end.date()),
         "commitment_id": commitment.id,
+    }
+
+
+def _shared_note(note: dict[str, Any]) -> dict[str, object]:
+    body = str(note["body"]).strip()
+    if len(body) > SHARED_NOTE_CHARS:
+        body = body[:SHARED_NOTE_CHARS].rstrip() + " [\u2026]"
+    written = note["original_date"]
+    return {
+        "coach": note["coach_name"] or note["coach_email"] or "their coach",
+        "subject": note["subject"],
+        "date": written.date().isoformat() if isinstance(written, datetime) else None,
+        "body": body,
     }
 
 

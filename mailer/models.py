@@ -77,6 +77,8 @@ class Person(Model):
     # The last commitment number given out; raised in place, so the row lock
     # orders concurrent messages of one member instead of failing one.
     commitment_count = fields.IntField(default=0, db_default=0)
+    # The last coaching-note number given out, raised the same way.
+    note_count = fields.IntField(default=0, db_default=0)
     # As a partner: how often digests come (DigestCadence).
     digest_cadence = fields.CharField(max_length=16, default="weekly", db_default="weekly")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -276,6 +278,8 @@ class CoachingNote(Model):
     source: fields.ForeignKeyRelation[InboundMessage] = fields.ForeignKeyField(
         "pactmail.InboundMessage", related_name="coaching_notes", on_delete=fields.CASCADE
     )
+    # The member's own number for it ("share note 3"), stable and never reused.
+    number = fields.IntField(default=0, db_default=0)
     coach_name = fields.CharField(max_length=200, default="")
     coach_email = fields.CharField(max_length=320, default="")
     original_date = fields.DatetimeField(null=True)
@@ -284,8 +288,11 @@ class CoachingNote(Model):
     member_note = fields.TextField(default="")
     # The action items found, proposed as commitments: [{"text", "due", "added"}].
     actions = fields.JSONField[list[dict[str, object]]](default=list, null=True)
-    shared = fields.BooleanField(default=False)
+    # Set by "share note N": partners see the note in their next digest.
+    # Until then (and after "unshare note N") no partner ever sees its text.
+    shared_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "coaching_note"
+        unique_together = (("member", "number"),)

@@ -67,6 +67,7 @@ def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
         "service": SERVICE_NAME,
         "help_address": f"help@{domain}",
         "commit_address": f"commit@{domain}",
+        "notes_address": f"notes@{domain}",
         "reply_address": _reply_address(row, domain),
     }
     subject = text_env.get_template(f"{row.template}/subject.txt").render(context)

@@ -46,6 +46,25 @@ async def insert_returning_ids(connection: BaseDBAsyncClient, rows: Sequence[Mod
     return ids
 
 
+async def raise_counter(connection: BaseDBAsyncClient, row: Model, column: str, by: int) -> int:
+    """Add ``by`` to an integer column of one row; its new value, in one round trip.
+
+    The row stays locked until the transaction ends, so two messages of one
+    member raising the same counter queue up instead of taking one number twice.
+    """
+    meta = type(row)._meta
+    if column not in meta.fields_db_projection.values():
+        raise ValueError(f"{meta.db_table} has no column {column}")
+    amount, key = placeholders(connection, 2)
+    [record] = await connection.execute_query_dict(
+        # Names come from the model's own fields; the values are parameters.
+        f"UPDATE {quoted(meta.db_table)} SET {quoted(column)} = {quoted(column)} + {amount} "  # noqa: S608
+        f"WHERE {quoted(meta.db_pk_column)} = {key} RETURNING {quoted(column)}",
+        [by, row.pk],
+    )
+    return int(record[column])
+
+
 async def update_each(
     model: type[Model],
     columns: Sequence[str],

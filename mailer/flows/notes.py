@@ -1,9 +1,9 @@
 """notes@: a coach's email forwarded by a member, kept privately; its action items proposed.
 
-The note itself is the member's alone (SPEC §4.6). Action items become
-proposed commitments, numbered in the confirmation; the member publishes
-them with ``add all`` or ``add 1 3`` by reply, and only then do they become
-commitments that partners see.
+The note itself is the member's alone (SPEC §4.6) until they say ``share``.
+Action items become proposed commitments, numbered in the confirmation; the
+member publishes them with ``add all`` or ``add 1 3`` by reply, and only then
+do they become commitments that partners see.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from datetime import date
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.commit import publish_commitments, sent_at_or_now
 from mailer.flows.invitations import describe_stored, invite_partners, open_commitments
+from mailer.flows.updates import apply_member_updates
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
-from mailer.parsing.forwards import action_items, read_forward
+from mailer.parsing.forwards import MAX_ACTIONS, action_items, read_forward
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Nominee
+from mailer.parsing.updates import Action, Command, read_commands
 from mailer.refusals import NotUnderstood
-from mailer.sql import placeholders
+from mailer.sql import raise_counter
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, make_token
 
@@ -64,13 +66,18 @@ async def keep_coaching_note(ctx: FlowContext) -> Outcome:
             email=ctx.sender,
             name=ctx.message.from_name[:200],
             timezone=offset_name(sent_at_or_now(ctx)),
+            note_count=1,
         )
         ctx.people[member.email] = member
+        number = 1
+    else:
+        number = await raise_counter(ctx.connection, member, "note_count", 1)
     written = forward.date or sent_at_or_now(ctx)
     items = action_items(forward.body, written, zone_from_name(member.timezone))
     note = await CoachingNote.create(
         using_db=ctx.connection,
         member=member,
+        number=number,
         source=ctx.inbound,
         coach_name=forward.coach_name[:200],
         coach_email=forward.coach_address[:320],
@@ -84,6 +91,7 @@ async def keep_coaching_note(ctx: FlowContext) -> Outcome:
         "note_kept",
         {
             "subject": ctx.message.subject,
+            "number": number,
             "coach": forward.coach_name or forward.coach_address or "your coach",
             "original_subject": forward.subject,
             "date": forward.date.date().isoformat() if forward.date else None,
@@ -98,14 +106,33 @@ async def keep_coaching_note(ctx: FlowContext) -> Outcome:
 
 
 async def answer_about_note(ctx: FlowContext, note_id: int) -> Outcome:
-    """A reply to a note's confirmation: ``add …``, ``invite coach`` or ``notes``."""
+    """A reply to a note's confirmation: ``add …``, ``invite coach``, ``share``, or any
+    member command (``share note 2``, ``notes``, ``done 3`` …)."""
     text = new_text(ctx.message.text)
     first_line = (text.splitlines() or [""])[0].strip().lower().rstrip(".!")
     if first_line in {"invite coach", "invite my coach", "invite"}:
         return await invite_coach(ctx, note_id)
-    if first_line in {"notes", "my notes", "list notes"}:
-        return await list_notes(ctx, note_id)
+    if first_line in _THIS_NOTE:
+        note = await _owned_note(ctx, note_id)
+        command = Command(_THIS_NOTE[first_line], note.number)
+        return await apply_member_updates(ctx, note.member.id, [command])
+    if _chosen(text, MAX_ACTIONS) is None and read_commands(text):
+        note = await _owned_note(ctx, note_id)
+        return await apply_member_updates(ctx, note.member.id)
     return await add_actions(ctx, note_id)
+
+
+# Said in reply to a note's own confirmation: about that note.
+_THIS_NOTE = {
+    "share": Action.SHARE_NOTE,
+    "share it": Action.SHARE_NOTE,
+    "share this note": Action.SHARE_NOTE,
+    "share note": Action.SHARE_NOTE,
+    "unshare": Action.UNSHARE_NOTE,
+    "unshare it": Action.UNSHARE_NOTE,
+    "unshare this note": Action.UNSHARE_NOTE,
+    "keep it private": Action.UNSHARE_NOTE,
+}
 
 
 async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
@@ -119,7 +146,7 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
             "reply \u201cadd all\u201d or \u201cadd\u201d with the numbers to publish"
         )
     new = [n for n in chosen if not actions[n - 1].get("added")]
-    first = await _reserve(ctx, member, len(new))
+    first = await raise_counter(ctx.connection, member, "commitment_count", len(new)) - len(new) + 1
     published = []
     for offset, number in enumerate(new):
         action = actions[number - 1]
@@ -168,17 +195,6 @@ def _chosen(text: str, count: int) -> list[int] | None:
     return None
 
 
-async def _reserve(ctx: FlowContext, member: Person, count: int) -> int:
-    """The first of ``count`` new commitment numbers (the row stays locked till commit)."""
-    count_by, member_id = placeholders(ctx.connection, 2)
-    [row] = await ctx.connection.execute_query_dict(
-        f'UPDATE "person" SET "commitment_count" = "commitment_count" + {count_by} '  # noqa: S608
-        f'WHERE "id" = {member_id} RETURNING "commitment_count"',
-        [count, member.id],
-    )
-    return int(row["commitment_count"]) - count + 1
-
-
 def _date(value: object) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else None
 
@@ -204,33 +220,6 @@ async def invite_coach(ctx: FlowContext, note_id: int) -> Outcome:
         },
     )
     return Outcome(InboundStatus.PROCESSED, f"coach invited: {bool(invited)}")
-
-
-async def list_notes(ctx: FlowContext, note_id: int) -> Outcome:
-    """``notes``: the member's last ten notes, with subjects and dates."""
-    note = await _owned_note(ctx, note_id)
-    notes = (
-        await CoachingNote.filter(member_id=note.member.id)
-        .using_db(ctx.connection)
-        .order_by("-id")
-        .limit(10)
-    )
-    await ctx.answer(
-        "notes_list",
-        {
-            "subject": ctx.message.subject,
-            "notes": [
-                {
-                    "coach": n.coach_name or n.coach_email or "your coach",
-                    "subject": n.subject,
-                    "date": (n.original_date or n.created_at).date().isoformat(),
-                }
-                for n in notes
-            ],
-        },
-        reply_token=make_token(ctx.settings.secret_key, Purpose.NOTE, (note.id,), now=ctx.now),
-    )
-    return Outcome(InboundStatus.PROCESSED, f"{len(notes)} note(s) listed")
 
 
 async def _owned_note(ctx: FlowContext, note_id: int) -> CoachingNote:

@@ -1,9 +1,10 @@
-"""A member's reply with commands (SPEC §4.5): each applied, each confirmed."""
+"""A member's reply with commands (SPEC §4.5, §4.6): each applied, each confirmed."""
 
 from __future__ import annotations
 
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.commit import sent_at_or_now
+from mailer.flows.note_commands import recent_notes, share_note
 from mailer.models import (
     Commitment,
     CommitmentState,
@@ -23,21 +24,31 @@ from mailer.tokens import Purpose, make_token
 _STATES = {Action.DONE: CommitmentState.DONE, Action.DROP: CommitmentState.DROPPED}
 
 
-async def apply_member_updates(ctx: FlowContext, member_id: int) -> Outcome:
+async def apply_member_updates(
+    ctx: FlowContext, member_id: int, commands: list[Command] | None = None
+) -> Outcome:
+    """Apply the commands in the reply (or ``commands``, read by the caller) and confirm them."""
     member = await Person.filter(id=member_id).using_db(ctx.connection).first()
     if member is None:
         raise NotUnderstood("that reply address belongs to no one we know")
     ctx.require_owner(member.email)
-    commands = read_commands(new_text(ctx.message.text))
+    if commands is None:
+        commands = read_commands(new_text(ctx.message.text))
     if not commands:
         raise NotUnderstood("we could not find a command we know in your reply")
-    results = [await _apply(ctx, member, command) for command in commands]
+    results = [
+        await _apply(ctx, member, command)
+        for command in commands
+        if command.action is not Action.LIST_NOTES
+    ]
     token = make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now)
-    await ctx.answer(
-        "updates_confirmed",
-        {"subject": ctx.message.subject, "results": results},
-        reply_token=token,
-    )
+    if any(command.action is Action.LIST_NOTES for command in commands):
+        notes = await recent_notes(ctx, member)
+        listing: dict[str, object] = {"subject": ctx.message.subject, "results": results}
+        await ctx.answer("notes_list", {**listing, "notes": notes}, reply_token=token)
+    else:
+        confirmed: dict[str, object] = {"subject": ctx.message.subject, "results": results}
+        await ctx.answer("updates_confirmed", confirmed, reply_token=token)
     return Outcome(InboundStatus.PROCESSED, f"{len(commands)} update(s) read")
 
 
@@ -45,6 +56,9 @@ async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
     """Apply one command; returns the line that tells the member what happened."""
     if command.action is Action.END_PARTNER:
         return await _end_partnership(ctx, member, command.text.strip(".").lower())
+    if command.action in (Action.SHARE_NOTE, Action.UNSHARE_NOTE):
+        share = command.action is Action.SHARE_NOTE
+        return await share_note(ctx, member, command.number, share=share)
     commitment = (
         await Commitment.filter(member=member, number=command.number)
         .using_db(ctx.connection)

@@ -1,4 +1,8 @@
-"""Member commands in a reply (SPEC §4.5): done 2, drop 3, 2: a note, move 2 to Friday."""
+"""Member commands in a reply (SPEC §4.5, §4.6).
+
+done 2, drop 3, 2: a note, move 2 to Friday; end partner ADDRESS; and about
+coaching notes: share note 1, unshare note 1, notes.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ class Action(StrEnum):
     NOTE = "note"
     MOVE = "move"
     END_PARTNER = "end partner"  # text: the partner's address; number unused
+    SHARE_NOTE = "share note"  # number: the member's note number
+    UNSHARE_NOTE = "unshare note"
+    LIST_NOTES = "notes"  # number unused
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,13 @@ _PATTERNS = [
             re.I,
         ),
     ),
+    (Action.SHARE_NOTE, re.compile(rf"^share\s+(?:coaching\s+)?note\s+{_NUMBER}\b\W*$", re.I)),
+    (
+        Action.UNSHARE_NOTE,
+        re.compile(rf"^(?:un-?share|stop\s+sharing)\s+note\s+{_NUMBER}\b\W*$", re.I),
+    ),
+    (Action.UNSHARE_NOTE, re.compile(rf"^(?:keep|make)\s+note\s+{_NUMBER}\s+private\b\W*$", re.I)),
+    (Action.LIST_NOTES, re.compile(r"^(?:list\s+)?(?:my\s+)?(?:coaching\s+)?notes\W*$", re.I)),
 ]
 _BULLET = re.compile(r"^\s*(?:[-*•]\s+)?")
 
@@ -50,6 +64,9 @@ def read_commands(text: str) -> list[Command]:
     [Command(action=<Action.DONE: 'done'>, number=2, text=''),
      Command(action=<Action.NOTE: 'note'>, number=3, text='draft sent to legal'),
      Command(action=<Action.MOVE: 'move'>, number=4, text='Friday')]
+    >>> commands = read_commands("share note 2\\nkeep note 1 private\\nnotes")
+    >>> [(c.action.value, c.number) for c in commands]
+    [('share note', 2), ('unshare note', 1), ('notes', 0)]
     """
     commands: list[Command] = []
     for raw_line in text.splitlines():

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate
 
 from mailer.db import close_database, migrate_database, open_database, tortoise_config
-from mailer.models import Commitment, Person
+from mailer.models import CoachingNote, Commitment, Person
 from mailer.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def _forget_sqlite_statements() -> Iterator[None]:
+    """These tests open a SQLite file under the connection name the suite uses.
+
+    Tortoise caches each table's statements by connection name, not dialect:
+    left behind, SQLite's "?" markers would reach PostgreSQL in later tests.
+    """
+    yield
+    EXECUTOR_CACHE.clear()
 
 
 async def test_an_older_schema_is_brought_up_to_date(settings: Settings, tmp_path: Path) -> None:
@@ -33,5 +47,42 @@ async def test_an_older_schema_is_brought_up_to_date(settings: Settings, tmp_pat
         person = await Person.get(email="old@example.com")
         assert person.commitment_count == 7
         assert await Commitment.filter(member=person).count() == 1
+    finally:
+        await close_database()
+
+
+async def test_notes_kept_before_numbering_are_numbered_in_order_per_member(
+    settings: Settings, tmp_path: Path
+) -> None:
+    old = replace(settings, database_url=f"sqlite://{tmp_path / 'old.sqlite3'}")
+    await migrate(
+        config=tortoise_config(old.database_url), target="pactmail.0007_coaching_note_actions"
+    )
+    connection = Tortoise.get_connection("default")
+    when = "'2026-01-01 00:00:00+00:00'"
+    note = (
+        "INSERT INTO coaching_note (member_id, source_id, coach_name, coach_email, subject, "
+        f"body, member_note, shared, created_at) VALUES (%d, 1, '', '', '%s', '', '', 0, {when});"
+    )
+    await connection.execute_script(
+        f"INSERT INTO person (email, name, timezone, timezone_confirmed, created_at) "
+        f"VALUES ('anna@example.com', '', '', 0, {when}), ('carl@example.com', '', '', 0, {when});"
+        "INSERT INTO inbound_message (received_at, peer, mail_from, rcpt_tos, content, size, "
+        f"status, reason, error, attempts) VALUES ({when}, '', 'a@x', '[]', x'00', 1, "
+        "'processed', '', '', 0);"
+        + note % (1, "first")
+        + note % (2, "carls")
+        + note % (1, "second")
+    )
+    await Tortoise.close_connections()
+
+    await migrate_database(old)
+
+    await open_database(old)
+    try:
+        numbered = await CoachingNote.all().order_by("id").values_list("member_id", "number")
+        assert numbered == [(1, 1), (2, 1), (1, 2)]
+        counts = await Person.all().order_by("id").values_list("email", "note_count")
+        assert counts == [("anna@example.com", 2), ("carl@example.com", 1)]
     finally:
         await close_database()

@@ -1,0 +1,74 @@
+"""A member's commands about their coaching notes: share note N, unshare note N, notes.
+
+A note is the member's alone (SPEC §4.6). ``share note N`` puts it, the
+coach's email and not what the member wrote above it, in each partner's next
+digest; ``unshare note N`` takes it back before that digest goes.
+"""
+
+from __future__ import annotations
+
+from mailer.flows.base import FlowContext
+from mailer.models import CoachingNote, Partnership, PartnershipState, Person
+
+RECENT_NOTES = 10
+
+
+async def share_note(ctx: FlowContext, member: Person, number: int, *, share: bool) -> str:
+    """Share or unshare one of the member's notes; the line that tells them what happened."""
+    note = (
+        await CoachingNote.filter(member_id=member.id, number=number)
+        .using_db(ctx.connection)
+        .first()
+    )
+    if note is None:
+        return f"You have no coaching note numbered {number}."
+    title = _title(note)
+    if share:
+        if note.shared_at is not None:
+            return f"Note {number} ({title}) is already shared for your partners' next digest."
+        note.shared_at = ctx.now
+        await note.save(using_db=ctx.connection, update_fields=["shared_at"])
+        partnered = (
+            await Partnership.filter(member_id=member.id, state=PartnershipState.ACTIVE.value)
+            .using_db(ctx.connection)
+            .exists()
+        )
+        if not partnered:
+            return (
+                f"Note {number} ({title}) is shared, but you have no active partner yet: "
+                "it goes into the first digest of one who accepts within a week."
+            )
+        return f"Note {number} ({title}) is shared: your partners see it in their next digest."
+    if note.shared_at is None:
+        return f"Note {number} ({title}) was not shared; it stays yours alone."
+    note.shared_at = None
+    await note.save(using_db=ctx.connection, update_fields=["shared_at"])
+    return (
+        f"Note {number} ({title}) is private again. A digest that already showed it "
+        "cannot be taken back."
+    )
+
+
+async def recent_notes(ctx: FlowContext, member: Person) -> list[dict[str, object]]:
+    """The member's last notes, newest first, as the notes list shows them."""
+    notes = (
+        await CoachingNote.filter(member_id=member.id)
+        .using_db(ctx.connection)
+        .order_by("-number")
+        .limit(RECENT_NOTES)
+    )
+    return [
+        {
+            "number": note.number,
+            "coach": note.coach_name or note.coach_email or "your coach",
+            "subject": note.subject,
+            "date": (note.original_date or note.created_at).date().isoformat(),
+            "shared": note.shared_at is not None,
+        }
+        for note in notes
+    ]
+
+
+def _title(note: CoachingNote) -> str:
+    coach = note.coach_name or note.coach_email or "your coach"
+    return f"{coach}: \u201c{note.subject}\u201d" if note.subject else coach

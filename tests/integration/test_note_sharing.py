@@ -1,0 +1,150 @@
+"""A coaching note stays the member's until "share note N"; shared, it is in one digest.
+
+And what comes out of a note reaches partners like anything else: added
+action items are in the next digest, and a coach invited from a note gets it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from mailer.digests import send_due_digests
+from mailer.models import CoachingNote, Partnership
+from mailer.queue import enqueue_outbound
+from tests.integration.test_invitations import answer, html, invite, to
+from tests.integration.test_notes import NOTES, attached_forward
+from tests.support.capture import Captured, CaptureHandler
+from tests.support.smtpclient import message, send
+from workers.service import Service
+
+NOTE_TEXT = "Good session today"  # in the coach's email
+MEMBER_TEXT = "From my coach, for the record."  # what Anna wrote above it
+
+
+async def digest_at(service: Service, capture: CaptureHandler, moment: datetime) -> Captured:
+    """The one digest this period owes, written as ``pactmail digest --now`` would at ``moment``."""
+    before = len(capture.messages)
+    ids = await send_due_digests(service.settings, moment, now_not_monday=True)
+    assert len(ids) == 1
+    assert service.redis is not None
+    await enqueue_outbound(service.redis, service.settings.queue_name, ids)
+    [digest] = (await capture.wait_for(before + 1))[before:]
+    return digest
+
+
+async def say(
+    service: Service, capture: CaptureHandler, address: str, body: str, mid: str
+) -> Captured:
+    """Anna replies ``body`` to ``address``; returns our answer."""
+    before = len(capture.messages)
+    data = message(to=address, subject="Re: your note", body=body, message_id=mid)
+    assert (await send(service.smtp_port, "anna@example.com", [address], data)).code == 250
+    [answered] = (await capture.wait_for(before + 1))[before:]
+    return answered
+
+
+async def keep_note(service: Service, capture: CaptureHandler, mid: str = "<fwd1@x>") -> Captured:
+    before = len(capture.messages)
+    data = attached_forward().replace(b"<fwd1@example.com>", mid.encode())
+    assert (await send(service.smtp_port, "anna@example.com", [NOTES], data)).code == 250
+    [kept] = (await capture.wait_for(before + 1))[before:]
+    return kept
+
+
+def seen(digest: Captured) -> str:
+    return digest.text() + html(digest)
+
+
+async def test_a_partner_sees_a_note_only_once_it_is_shared_and_in_one_digest(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await answer(service, capture, await invite(service, capture), "peer")
+    kept = await keep_note(service, capture)
+    assert "as your note 1" in " ".join(kept.text().split())
+    now = datetime.now(UTC)
+
+    private = await digest_at(service, capture, now)
+    assert "Finish the quarterly report" in private.text()
+    assert NOTE_TEXT not in seen(private)
+    assert "coaching note" not in seen(private)
+
+    shared = await say(service, capture, kept.message["Reply-To"], "share\n", "<share@x>")
+    assert (
+        "Note 1 (Dana Coach: \u201cOur session on Tuesday\u201d) is shared: "
+        "your partners see it in their next digest." in " ".join(shared.text().split())
+    )
+    assert (await CoachingNote.get()).shared_at is not None
+
+    next_one = await digest_at(service, capture, now + timedelta(days=8))
+    text = next_one.text()
+    assert (
+        "Anna Keller shared a coaching note from Dana Coach, "
+        '"Our session on Tuesday" (2026-11-24):' in text
+    )
+    assert "    Good session today. What we agreed:" in text
+    assert NOTE_TEXT in html(next_one)
+    assert MEMBER_TEXT not in seen(next_one)  # the coach's email, not Anna's words above it
+    assert "1 on track" in text  # the commitments are still there to answer
+
+    after = await digest_at(service, capture, now + timedelta(days=15))
+    assert NOTE_TEXT not in seen(after)
+
+
+async def test_unshared_before_the_digest_it_stays_private_and_numbers_are_the_members_own(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await answer(service, capture, await invite(service, capture), "peer")
+    await keep_note(service, capture, "<fwd1@x>")
+    second = await keep_note(service, capture, "<fwd2@x>")
+    assert "as your note 2" in " ".join(second.text().split())
+    before = len(capture.messages)
+    other = attached_forward().replace(b"anna@example.com", b"carl@example.net")
+    assert (await send(service.smtp_port, "carl@example.net", [NOTES], other)).code == 250
+    [carls] = (await capture.wait_for(before + 1))[before:]
+    assert "as your note 1" in " ".join(carls.text().split())  # Carl's own first
+
+    # Anna asks for her notes from a service email, and works from the list.
+    listing = await say(service, capture, second.message["Reply-To"], "notes\n", "<list@x>")
+    assert "2. 2026-11-24  Dana Coach: Our session on Tuesday" in listing.text()
+    assert "1. 2026-11-24  Dana Coach: Our session on Tuesday" in listing.text()
+    address = listing.message["Reply-To"]
+    answered = await say(service, capture, address, "share note 2\nshare note 7\nnotes\n", "<s2@x>")
+    lines = " ".join(answered.text().split())
+    assert "Note 2 (Dana Coach: \u201cOur session on Tuesday\u201d) is shared" in lines
+    assert "You have no coaching note numbered 7." in lines
+    assert "2. 2026-11-24  Dana Coach: Our session on Tuesday  (shared)" in answered.text()
+    again = await say(service, capture, address, "unshare note 2\n", "<u2@x>")
+    assert "Note 2 (Dana Coach: \u201cOur session on Tuesday\u201d) is private again" in " ".join(
+        again.text().split()
+    )
+    assert await CoachingNote.filter(shared_at__isnull=False).count() == 0
+
+    digest = await digest_at(service, capture, datetime.now(UTC) + timedelta(days=8))
+    assert NOTE_TEXT not in seen(digest)
+
+
+async def test_added_action_items_and_the_coach_from_a_note_reach_the_coachs_digest(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    kept = await keep_note(service, capture)
+    before = len(capture.messages)
+    invite_link = html(kept).split('href="mailto:')[1].split("?")[0]
+    data = message(to=invite_link, subject="invite coach", body="invite coach", message_id="<i@x>")
+    await send(service.smtp_port, "anna@example.com", [invite_link], data)
+    [invitation] = to((await capture.wait_for(before + 2))[before:], "dana@coach.example")
+    await answer(service, capture, invitation, "coach")
+    partnership = await Partnership.get()
+    assert (partnership.state, partnership.relationship) == ("active", "coach")
+
+    added = await say(service, capture, kept.message["Reply-To"], "add all\n", "<all@x>")
+    assert "#1  Draft the budget by Friday" in added.text()
+
+    digest = await digest_at(service, capture, datetime.now(UTC) + timedelta(days=8))
+    assert digest.rcpt_tos == ["dana@coach.example"]
+    text = digest.text()
+    assert "1. Draft the budget by Friday\n   due 2026-11-27 (overdue)" in text
+    assert "2. call the bank by Dec 15\n   due 2026-12-15" in text
+    assert NOTE_TEXT not in seen(digest)  # the coach wrote it, but it was never shared

@@ -16,7 +16,7 @@ from mailer.flows.commit import publish_commitments, sent_at_or_now
 from mailer.flows.invitations import describe_stored, invite_partners, open_commitments
 from mailer.flows.updates import apply_member_updates
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
-from mailer.parsing.forwards import MAX_ACTIONS, action_items, read_forward
+from mailer.parsing.forwards import FORWARD_SUBJECT, MAX_ACTIONS, action_items, read_forward
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Nominee
 from mailer.parsing.updates import Action, Command, read_commands
@@ -28,7 +28,6 @@ from mailer.tokens import Purpose, make_token
 _ADD = re.compile(r"^\s*add\s+(?P<which>all|(?:#?\d{1,3}[\s,]*(?:and\s+)?)+)\s*$", re.IGNORECASE)
 
 
-_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|fw|wg|tr|rv|i|doorst|vs|vl|enc)\s*:", re.IGNORECASE)
 # Words a forwarded block starts with in the corpus languages: only a hint
 # for running the forward parser at all, which then decides.
 _FORWARD_HINTS = (
@@ -46,7 +45,7 @@ async def commit_or_note(ctx: FlowContext) -> Outcome:
 
 
 def _may_be_forward(ctx: FlowContext) -> bool:
-    if ctx.message.attached_messages or _FORWARD_SUBJECT.match(ctx.message.subject):
+    if ctx.message.attached_messages or FORWARD_SUBJECT.match(ctx.message.subject):
         return True
     text = ctx.message.text[:20000].lower()
     return any(hint in text for hint in _FORWARD_HINTS)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timezone, tzinfo
 from email.utils import parseaddr
 
 import dateparser
@@ -20,8 +20,9 @@ import quotequail
 from emailforwardparser.forward_parser import get_forwarded_metadata
 
 from mailer.parsing.duedates import read_due
+from mailer.parsing.headerblock import read_header_block
 from mailer.parsing.mime import ParsedMessage, html_to_text
-from mailer.parsing.newtext import new_text
+from mailer.parsing.newtext import new_text, strip_signature
 
 MAX_ACTIONS = 30
 MAX_HTML_CHARS = 2_000_000
@@ -55,13 +56,18 @@ def read_forward(message: ParsedMessage) -> Forward | None:
             body=inner.text.strip(),
             note=new_text(message.text),
         )
-    inline = _read_inline(message.text, message.subject)
-    if inline is None and message.html:
-        return _read_html(message.html)
+    # A forwarded date with no zone is shown in the forwarding client's own
+    # zone: the offset of the forward's own Date header is the best guess.
+    zone = message.date.tzinfo if message.date and message.date.tzinfo else UTC
+    inline = _read_inline(message.text, message.subject, zone)
+    # quotequail takes an Outlook reply's header block for a forward: only a
+    # forwarding Subject lets the HTML be read as one.
+    if inline is None and message.html and FORWARD_SUBJECT.match(message.subject):
+        return _read_html(message.html, zone)
     return inline
 
 
-def _read_html(markup: str) -> Forward | None:
+def _read_html(markup: str, zone: tzinfo) -> Forward | None:
     """An HTML forward whose text the inline parser cannot place (Outlook's)."""
     try:
         found = quotequail.unwrap_html(markup[:MAX_HTML_CHARS])
@@ -73,13 +79,18 @@ def _read_html(markup: str) -> Forward | None:
     return Forward(
         coach_name=name.strip() or str(found.get("from", "")).strip(),
         coach_address=address.strip().lower() if "@" in address else "",
-        date=_date(str(found.get("date", ""))),
+        date=_date(str(found.get("date", "")), zone),
         subject=str(found.get("subject", "")).strip(),
         body=html_to_text(str(found.get("html", ""))).strip(),
-        note=html_to_text(str(found.get("html_top", ""))).strip(),
+        note=strip_signature(html_to_text(str(found.get("html_top", "")))).strip(),
     )
 
 
+# A forwarding client's Subject prefix, in the corpus languages and a few more.
+FORWARD_SUBJECT = re.compile(
+    r"^\s*(?:fwd?|fw|wg|tr|rv|i|doorst|vs|vb|vl|enc|pd|pl|přeposlat|转发|轉寄|転送|пересл)\s*[:\uff1a]",
+    re.IGNORECASE,
+)
 # Lines that open a forwarded block; two or more of them make a chain.
 _SEPARATOR = re.compile(
     r"^[ \t>]*(?:-{5,}\s*Forwarded message\s*-{5,}|Begin forwarded message:|"
@@ -89,7 +100,7 @@ _SEPARATOR = re.compile(
 )
 
 
-def _read_inline(text: str, subject: str) -> Forward | None:
+def _read_inline(text: str, subject: str, zone: tzinfo) -> Forward | None:
     separators = list(_SEPARATOR.finditer(text))
     # The parser returns the innermost hop of a chain; the forwarded email is
     # the outermost one, so it sees the text up to the second separator, and
@@ -98,55 +109,56 @@ def _read_inline(text: str, subject: str) -> Forward | None:
     if len(separators) > 1:
         head, rest = text[: separators[1].start()], text[separators[1].start() :]
     found = get_forwarded_metadata(head, subject)
+    # "Original Message" opens quoted replies as well as Outlook forwards.
+    looks_forwarded = bool(FORWARD_SUBJECT.match(subject)) or any(
+        "original message" not in separator[0].lower() for separator in separators
+    )
     if not found.forwarded or not found.email.from_.address:
-        return _read_quoted_block(text, separators) if separators else None
+        return _from_header_block(text, zone) if looks_forwarded else None
     original = found.email
+    date = _date(original.date, zone)
+    if date is None:  # a label the parser does not know ("Enviado el", "Wysłano")
+        block = read_header_block(head)
+        date = _date(block.date, zone) if block else None
     return Forward(
         coach_name=original.from_.name.strip(),
         coach_address=original.from_.address.strip().lower(),
-        date=_date(original.date),
+        date=date,
         subject=original.subject.strip(),
         body=(original.body.strip() + ("\n\n" + rest.strip() if rest.strip() else "")),
-        note=found.message.strip(),
+        note=strip_signature(found.message).strip(),
     )
 
 
-def _read_quoted_block(text: str, separators: list[re.Match[str]]) -> Forward | None:
-    """MailMate's "Forwarded message:" and a "> "-quoted header block, which the parser misses."""
-    first = separators[0]
-    lines = [re.sub(r"^> ?", "", line) for line in text[first.end() :].lstrip("\n").split("\n")]
-    headers: dict[str, str] = {}
-    for number, line in enumerate(lines):
-        if not line.strip():
-            body = "\n".join(lines[number + 1 :]).strip()
-            break
-        name, colon, value = line.partition(":")
-        if not colon:
-            return None
-        headers[name.strip().lower()] = value.strip()
-    else:
-        body = ""
-    name, address = parseaddr(headers.get("from", ""))
-    if not address:
+def _from_header_block(text: str, zone: tzinfo) -> Forward | None:
+    """MailMate's quoted block, and layouts the parser does not know (Outlook in Japanese)."""
+    block = read_header_block(text)
+    if block is None:
         return None
     return Forward(
-        coach_name=name.strip(),
-        coach_address=address.strip().lower(),
-        date=_date(headers.get("date", "")),
-        subject=headers.get("subject", ""),
-        body=body,
-        note=text[: first.start()].strip(),
+        coach_name=block.from_name,
+        coach_address=block.from_address,
+        date=_date(block.date, zone),
+        subject=block.subject,
+        body=block.body,
+        note=strip_signature(block.before).strip(),
     )
 
 
-def _date(text: str) -> datetime | None:
+def _date(text: str, zone: tzinfo) -> datetime | None:
+    """A localised date string as an aware datetime with a fixed offset; ``zone`` if it has none."""
     if not text.strip():
         return None
     try:
-        found: datetime | None = dateparser.parse(text, settings={"RETURN_AS_TIMEZONE_AWARE": True})
+        found: datetime | None = dateparser.parse(text.replace("\u202f", " "))
     except Exception:  # a date we cannot read leaves the note without one
         return None
-    return found
+    if found is None:
+        return None
+    offset = found.utcoffset()
+    if offset is None:
+        return found.replace(tzinfo=zone)
+    return found.replace(tzinfo=timezone(offset))
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|\[[ xX]?\]|☐|☑)\s+(?P<text>\S.*)$")

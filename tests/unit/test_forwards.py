@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,63 @@ def test_an_outlook_html_forward_is_unwrapped_from_its_html() -> None:
         10,
     )
     assert forward.body.startswith("Hi Foo,")
+
+
+# Outlook's header block in each corpus language (and a few more): the labels
+# and date format each localised Outlook writes, with its Subject prefix.
+OUTLOOK_LANGUAGES = {
+    "de": ("WG", "Von", "Gesendet", "An", "Betreff", "Dienstag, 24. November 2026 17:02"),
+    "fr": (
+        "TR",
+        "De\u00a0",
+        "Envoyé\u00a0",
+        "À\u00a0",
+        "Objet\u00a0",
+        "mardi 24 novembre 2026 17:02",
+    ),
+    "no": ("VS", "Fra", "Sendt", "Til", "Emne", "tirsdag 24. november 2026 17:02"),
+    "da": ("VS", "Fra", "Sendt", "Til", "Emne", "24. november 2026 17:02"),
+    "sv": ("VB", "Från", "Skickat", "Till", "Ämne", "den 24 november 2026 17:02"),
+    "pt": ("ENC", "De", "Enviado", "Para", "Assunto", "terça-feira, 24 de novembro de 2026 17:02"),
+    "es": ("RV", "De", "Enviado el", "Para", "Asunto", "martes, 24 de noviembre de 2026 17:02"),
+    "it": ("I", "Da", "Inviato", "A", "Oggetto", "martedì 24 novembre 2026 17:02"),
+    "nl": ("FW", "Van", "Verzonden", "Aan", "Onderwerp", "dinsdag 24 november 2026 17:02"),
+    "pl": ("PD", "Od", "Wysłano", "Do", "Temat", "wtorek, 24 listopada 2026 17:02"),
+    "ru": ("FW", "От", "Отправлено", "Кому", "Тема", "вторник, 24 ноября 2026 г. 17:02"),  # noqa: RUF001
+    "ja": ("FW", "差出人", "送信日時", "宛先", "件名", "2026年11月24日 17:02"),
+}
+
+
+@pytest.mark.parametrize("language", OUTLOOK_LANGUAGES)
+def test_outlook_forwards_in_each_language_give_coach_date_subject_and_body(language: str) -> None:
+    prefix, sender, sent, to, subject, date = OUTLOOK_LANGUAGES[language]
+    text = (
+        "Meine Notiz.\n\n________________________________\n"
+        f"{sender}: Dana Coach <dana@coach.example>\n{sent}: {date}\n"
+        f"{to}: Anna Keller <anna@example.com>\n{subject}: Our session\n\nHi Anna,\n\nGood session."
+    )
+    written = datetime(2026, 11, 25, 9, tzinfo=timezone(timedelta(hours=1)))
+    message = ParsedMessage(subject=f"{prefix}: Our session", text=text, date=written)
+    forward = read_forward(message)
+    assert forward is not None
+    assert (forward.coach_name, forward.coach_address) == ("Dana Coach", "dana@coach.example")
+    assert forward.subject == "Our session"
+    # Shown without a zone: read in the offset of the member's own message.
+    assert forward.date == datetime(2026, 11, 24, 17, 2, tzinfo=timezone(timedelta(hours=1)))
+    assert forward.body == "Hi Anna,\n\nGood session."
+    assert forward.note == "Meine Notiz."
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in DATA.glob("reply_*")))
+def test_no_reply_of_the_corpus_is_taken_for_a_forward(name: str) -> None:
+    path = DATA / name
+    if path.suffix == ".eml":
+        read = read_message(path.read_bytes(), own_domain="pactmail.localhost")
+        text, html = read.text, read.html
+    elif name.endswith(".html.txt"):
+        html = path.read_text()
+        text = html_to_text(html)
+    else:
+        text, html = path.read_text(), None
+    for subject in ("Re: Our session", "Our session"):
+        assert read_forward(ParsedMessage(subject=subject, text=text, html=html)) is None

@@ -72,7 +72,10 @@ async def keep_coaching_note(ctx: FlowContext) -> Outcome:
     else:
         number = await raise_counter(ctx.connection, member, "note_count", 1)
     written = forward.date or sent_at_or_now(ctx)
-    items = action_items(forward.body, written, zone_from_name(member.timezone))
+    # The member's own lines above the forward ("I will call Ana by Friday")
+    # are proposed too, before the coach's.
+    proposed_from = f"{forward.note}\n\n{forward.body}" if forward.note else forward.body
+    items = action_items(proposed_from, written, zone_from_name(member.timezone))
     note = await CoachingNote.create(
         using_db=ctx.connection,
         member=member,

@@ -178,3 +178,27 @@ async def test_the_coach_is_invited_by_one_click_and_notes_are_listed(
     )
     [listing] = (await capture.wait_for(before + 1))[before:]
     assert "2026-11-24  Dana Coach: Our session on Tuesday" in listing.text()
+
+
+async def test_the_members_own_i_will_lines_above_a_forward_are_proposed_first(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    body = (
+        "I will book the next session by Dec 4.\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Dana Coach <dana@coach.example>\n"
+        "Date: Tue, Nov 24, 2026 at 5:02 PM\n"
+        "Subject: Our session\n"
+        "To: Anna Keller <anna@example.com>\n\n"
+        "Good session.\n- Draft the budget by Friday\n"
+    )
+    data = message(to=NOTES, subject="Fwd: Our session", body=body)
+    assert (await send(service.smtp_port, "anna@example.com", [NOTES], data)).code == 250
+    [kept] = await capture.wait_for(1)
+    text = " ".join(kept.text().split())
+    assert "1. I will book the next session by Dec 4 due: 2026-12-04" in text
+    assert "2. Draft the budget by Friday due: 2026-11-27" in text
+    note = await CoachingNote.get()
+    assert note.member_note == "I will book the next session by Dec 4."
+    assert note.body == "Good session.\n- Draft the budget by Friday"

@@ -228,6 +228,8 @@ class Verdict(Model):
     source: fields.ForeignKeyRelation[InboundMessage] = fields.ForeignKeyField(
         "pactmail.InboundMessage", related_name="verdicts", on_delete=fields.CASCADE
     )
+    # A challenge the member has answered (the summary lists those still waiting).
+    answered_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -2,8 +2,9 @@
 
 Every member with open commitments gets a summary each week (from Monday
 08:00 in their zone): their open commitments, the on-track verdicts and
-challenges of the week that ended, and, when no partner holds
-them to account, a nudge to invite one (rule 1: everyone should have one).
+challenges of the week that ended, the challenges still waiting for their
+answer, and, when no partner holds them to account, a nudge to invite one
+(rule 1: everyone should have one).
 Like digests, a summary row per (member, week) is unique and inserted with
 ON CONFLICT DO NOTHING: whichever worker inserts it sends it.
 """
@@ -38,6 +39,8 @@ from mailer.tokens import Purpose, make_token
 
 BATCH = 500
 WEEK = timedelta(days=7)
+# A challenge unanswered for longer than this is not listed any more.
+CHALLENGE_MEMORY = timedelta(days=60)
 
 
 async def send_due_summaries(settings: Settings, now: datetime) -> list[int]:
@@ -82,9 +85,8 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
     commitments = await Commitment.filter(
         member_id__in=ids, state=CommitmentState.OPEN.value
     ).order_by("member_id", "number")
-    earliest = min(week.start - WEEK for week in weeks.values())
     verdicts = (
-        await Verdict.filter(commitment__member_id__in=ids, created_at__gte=earliest)
+        await Verdict.filter(commitment__member_id__in=ids, created_at__gte=now - CHALLENGE_MEMORY)
         .select_related("partner", "commitment")
         .order_by("created_at")
     )
@@ -96,8 +98,18 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
     for commitment in commitments:
         open_by_member[commitment.member_id].append(commitment)  # type: ignore[attr-defined]
     heard: dict[int, list[Verdict]] = defaultdict(list)
-    for verdict in verdicts:
+    latest: dict[tuple[int, int], Verdict] = {}  # by (partner, commitment)
+    for verdict in verdicts:  # oldest first
         heard[verdict.commitment.member_id].append(verdict)  # type: ignore[attr-defined]
+        latest[(verdict.partner.id, verdict.commitment.id)] = verdict
+    waiting: dict[int, list[Verdict]] = defaultdict(list)
+    for verdict in latest.values():  # a challenge the partner has not since taken back
+        if (
+            verdict.kind == VerdictKind.CHALLENGE.value
+            and verdict.answered_at is None
+            and verdict.commitment.state == CommitmentState.OPEN.value
+        ):
+            waiting[verdict.commitment.member_id].append(verdict)  # type: ignore[attr-defined]
     async with in_transaction() as connection:
         claimed = await insert_new(
             connection,
@@ -121,6 +133,10 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
                         for v in heard[member.id]
                         if weeks[member.id].start - WEEK <= v.created_at < weeks[member.id].start
                     ],
+                    "waiting": [
+                        _waiting(v, settings, now)
+                        for v in sorted(waiting[member.id], key=lambda v: v.created_at)
+                    ],
                     "partnered": member.id in partnered,
                 },
                 domain=settings.domain,
@@ -139,4 +155,14 @@ def _describe(verdict: Verdict) -> dict[str, object]:
         "partner": partner.name or "a partner",
         "on_track": verdict.kind == VerdictKind.ON_TRACK.value,
         "note": verdict.note,
+    }
+
+
+def _waiting(challenge: Verdict, settings: Settings, now: datetime) -> dict[str, object]:
+    """A challenge still waiting for the member's answer, with the address that answers it."""
+    token = make_token(settings.secret_key, Purpose.CHALLENGE, (challenge.id,), now=now)
+    return {
+        **_describe(challenge),
+        "date": challenge.created_at.date().isoformat(),
+        "answer_address": f"reply+{token}@{settings.domain}",
     }

@@ -166,6 +166,11 @@ async def answer_challenge(ctx: FlowContext, verdict_id: int) -> Outcome:
     text = new_text(ctx.message.text)
     if not text:
         raise NotUnderstood("your reply was empty, so nothing was passed on")
+    await (
+        Verdict.filter(id=verdict.id, answered_at__isnull=True)
+        .using_db(ctx.connection)
+        .update(answered_at=ctx.now)
+    )
     # In the partner's thread: an answer to the message they challenged with.
     challenged = verdict.source.message_id
     thread = (challenged,) if challenged else ()

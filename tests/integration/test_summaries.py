@@ -58,3 +58,36 @@ async def test_on_track_verdicts_are_gathered_into_the_summary(
     text = " ".join(summary.text().split())
     assert "#1: Bob Stone: on track (nice progress)" in text
     assert "Nobody holds you to account yet" not in text
+
+
+async def test_a_challenge_waits_in_the_summary_until_the_member_answers_it(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    digest = await digest_for_bob(service, capture)
+    challenge_2 = LINK.findall(html(digest))[3][0]
+    before = len(capture.messages)
+    await reply(service, challenge_2, "challenge: is Dec 15 realistic?", mid="<ch@x>")
+    await capture.wait_for(before + 2)  # the notice to Anna, the thanks to Bob
+
+    before = len(capture.messages)
+    assert await summaries_job(at(service, datetime.now(UTC) + timedelta(days=7))) == "1 summaries"
+    [summary] = to((await capture.wait_for(before + 1))[before:], "anna@example.com")
+    text = " ".join(summary.text().split())
+    today = datetime.now(UTC).date().isoformat()
+    assert f"Challenges waiting for your answer: #2: Bob Stone, {today}: is Dec 15 realistic?" in (
+        text
+    )
+    [address] = [word for word in text.split() if word.startswith("reply+c-")]
+
+    before = len(capture.messages)
+    answer = message(to=address, subject="Re: challenge", body="Yes: the call is booked.")
+    assert (await send(service.smtp_port, "anna@example.com", [address], answer)).code == 250
+    [relayed] = to((await capture.wait_for(before + 2))[before:], "bob@example.org")
+    assert "Yes: the call is booked." in relayed.text()
+
+    before = len(capture.messages)
+    assert await summaries_job(at(service, datetime.now(UTC) + timedelta(days=14))) == "1 summaries"
+    [later] = to((await capture.wait_for(before + 1))[before:], "anna@example.com")
+    assert "waiting for your answer" not in later.text()

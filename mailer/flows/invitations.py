@@ -15,6 +15,7 @@ from mailer.models import PartnershipState as State
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Answer, Nominee, read_answer, same_organisation
 from mailer.refusals import NotUnderstood
+from mailer.timezones import offset_name
 from mailer.tokens import Purpose, make_token
 
 # A click on an invitation weeks old still finds its partnership (and is told
@@ -124,6 +125,14 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
     else:
         partnership.state = State.DECLINED.value
     await partnership.save(using_db=ctx.connection)
+    if answer.accepts and ctx.message.date is not None:
+        # Digests come at 08:00 in the partner's zone: until they name one,
+        # the offset their own mail carries is the best guess we have.
+        await (
+            Person.filter(id=partner.id, timezone_confirmed=False)
+            .using_db(ctx.connection)
+            .update(timezone=offset_name(ctx.message.date))
+        )
     news = {
         **news_context(member, partner, partnership.state),
         "answer": answer.value,

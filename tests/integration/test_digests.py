@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from mailer.models import Digest, Partnership, Person, Verdict
@@ -75,7 +75,7 @@ async def test_an_active_partner_gets_one_digest_with_one_click_answers(
     # The same period again: nothing more.
     partnership = await Partnership.get()
     assert partnership.answered_at is not None
-    again = at(service, partnership.answered_at + timedelta(days=8, hours=1))
+    again = at(service, partnership.answered_at + timedelta(days=8, seconds=1))
     assert await digests_job(again) == "0 email(s) for digests"
     assert await Digest.all().count() == 1
 
@@ -256,3 +256,31 @@ async def test_two_lines_about_one_item_give_one_verdict_the_last(
     assert "1 answer recorded" in to(arrived, "bob@example.org")[0].text()
     [verdict] = await Verdict.all()
     assert (verdict.kind, verdict.note) == ("challenge", "on second thought, no")
+
+
+async def test_a_partners_digest_comes_at_0800_in_the_zone_their_answer_was_written_in(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    invitation = await invite(service, capture)
+    links = {found[1]: found[0] for found in LINK.findall(html(invitation))}
+    before = len(capture.messages)
+    written_in_new_york = message(
+        sender="bob@example.org",
+        to=links["peer"],
+        subject="peer",
+        body="peer",
+        message_id="<ny@x>",
+        date="Wed, 25 Nov 2026 09:30:00 -0500",
+    )
+    await send(service.smtp_port, "bob@example.org", [links["peer"]], written_in_new_york)
+    await capture.wait_for(before + 2)
+    bob = await Person.get(email="bob@example.org")
+    assert bob.timezone == "-05:00"
+    today = datetime.now(UTC).date()
+    monday = today + timedelta(days=7 - today.weekday())  # the next Monday, never today
+    eight_in_new_york = datetime.combine(monday, time(13), tzinfo=UTC)
+    assert await digests_job(at(service, eight_in_new_york - timedelta(minutes=1))) == (
+        "0 email(s) for digests"
+    )
+    assert await digests_job(at(service, eight_in_new_york)) == "1 email(s) for digests"

@@ -33,6 +33,7 @@ from mailer.models import (
     Verdict,
 )
 from mailer.outbound import outbound_row
+from mailer.parsing.newtext import new_text
 from mailer.settings import Settings
 from mailer.sql import insert_new, insert_returning_ids
 from mailer.timezones import zone_from_name
@@ -45,6 +46,9 @@ VERDICT_MEMORY = timedelta(days=60)  # earlier verdicts shown: the last within t
 # partner gently and tells their members (once: a fourth is not a third).
 SILENT_DIGESTS = 3
 SHARED_NOTE_CHARS = 3000  # of a shared coaching note's text, in a digest
+# A note shared this long ago is no longer news: a partner who accepts later
+# does not get it. Within VERDICT_MEMORY, so the digests read say who had it.
+SHARED_NOTE_MEMORY = timedelta(days=30)
 _SENDING = (DigestCadence.WEEKLY.value, DigestCadence.DAILY.value)
 
 
@@ -141,25 +145,29 @@ async def _send_batch(
     member_ids = sorted({partnership.member.id for partnership in partnerships})
     history = await Digest.filter(
         partner_id__in=list(periods), created_at__gte=now - VERDICT_MEMORY
-    ).values("partner_id", "created_at")
+    ).values("partner_id", "created_at", "items", "notes")
     since = _since_last_digest(periods, history)
     earliest = min(since.values())
     commitments = await Commitment.filter(
         member_id__in=member_ids, state=CommitmentState.OPEN.value
     ).order_by("member_id", "number")
+    # Up to ``now``: the next digest starts there (its ``since``), so what
+    # comes in while this one is written is in that one, and once.
     updates = (
         await CommitmentUpdate.filter(
-            commitment__member_id__in=member_ids, created_at__gte=earliest
+            commitment__member_id__in=member_ids, created_at__gte=earliest, created_at__lt=now
         )
         .order_by("created_at")
         .values("commitment_id", "kind", "note", "new_due_date", "created_at")
     )
     shared_notes = (
-        await CoachingNote.filter(member_id__in=member_ids, shared_at__gte=earliest)
+        await CoachingNote.filter(
+            member_id__in=member_ids, shared_at__gte=now - SHARED_NOTE_MEMORY
+        )
         .order_by("member_id", "number")
         .values(
-            "member_id", "number", "coach_name", "coach_email", "original_date", "subject",
-            "body", "shared_at",
+            "id", "member_id", "number", "coach_name", "coach_email", "original_date",
+            "subject", "body",
         )
     )  # fmt: skip
     verdicts = (
@@ -186,12 +194,18 @@ async def _send_batch(
     held: dict[int, list[Partnership]] = defaultdict(list)
     for partnership in partnerships:
         held[partnership.partner_id].append(partnership)  # type: ignore[attr-defined]
+    shown: dict[int, set[int]] = defaultdict(set)  # note ids each partner has had
+    for digest in history:
+        shown[digest["partner_id"]].update(digest["notes"] or [])
     news_of = _News(by_member, news, notes, last_verdict)
     drafts = [
-        _Draft(partner, periods[partner.id], since[partner.id], held[partner.id], news_of)
+        _Draft(
+            partner, periods[partner.id], since[partner.id], shown[partner.id], held[partner.id],
+            news_of,
+        )
         for partner in partners
         if held.get(partner.id)
-    ]
+    ]  # fmt: skip
     drafts = [draft for draft in drafts if draft.members]
     if not drafts:
         return []
@@ -202,7 +216,7 @@ async def _send_batch(
         for draft in drafts:
             if draft.partner.id not in digest_ids:
                 continue  # another worker has this one
-            nudge = silent.get(draft.partner.id) == SILENT_DIGESTS
+            nudge = bool(draft.items) and silent.get(draft.partner.id) == SILENT_DIGESTS
             rows.append(draft.email(digest_ids[draft.partner.id], settings, now, nudge=nudge))
             if nudge:
                 rows += draft.members_told(digest_ids[draft.partner.id], settings, now)
@@ -225,12 +239,17 @@ def _since_last_digest(
 def _silent_streaks(
     history: Sequence[dict[str, Any]], verdicts: Sequence[dict[str, Any]]
 ) -> dict[int, int]:
-    """How many digests in a row each partner has sent no verdict since."""
+    """How many digests in a row each partner has sent no verdict since.
+
+    Only digests with commitments to answer count: a shared note asks nothing.
+    """
     heard: dict[int, datetime] = {}
     for verdict in verdicts:  # oldest first: the last one kept is the latest
         heard[verdict["partner_id"]] = verdict["created_at"]
     streaks: dict[int, int] = defaultdict(int)
     for digest in history:
+        if not digest["items"]:
+            continue
         last = heard.get(digest["partner_id"])
         if last is None or digest["created_at"] > last:
             streaks[digest["partner_id"]] += 1
@@ -255,6 +274,7 @@ class _Draft:
         partner: Person,
         period: Period,
         since: datetime,
+        notes_shown: set[int],
         partnerships: list[Partnership],
         news: _News,
     ) -> None:
@@ -262,6 +282,7 @@ class _Draft:
         self.period = period
         self.partnerships = partnerships
         self.items: list[Commitment] = []  # in digest order: item n is items[n - 1]
+        self.notes: list[int] = []  # the shared notes it shows
         self.members: list[dict[str, object]] = []
         for partnership in partnerships:
             member = partnership.member
@@ -277,19 +298,20 @@ class _Draft:
                 verdict = news.last_verdict.get((partner.id, commitment.id))
                 entry["last_verdict"] = _describe_verdict(verdict) if verdict else None
                 entries.append(entry)
-            # Only notes the member chose to share, and each in one digest.
+            # Only notes the member chose to share, each once to each partner.
             notes = [
-                _shared_note(note)
+                note
                 for note in news.shared_notes.get(member.id, [])
-                if note["shared_at"] >= since
+                if note["id"] not in notes_shown
             ]
+            self.notes += [note["id"] for note in notes]
             if entries or notes:
                 self.members.append(
                     {
                         "name": named(member),
                         "first_name": member.name or member.email,
                         "items": entries,
-                        "notes": notes,
+                        "notes": [_shared_note(note) for note in notes],
                     }
                 )
 
@@ -338,6 +360,7 @@ class _Draft:
                 "period": self.period.start.date().isoformat(),
                 "next": self.period.end.date().isoformat(),
                 "count": len(self.items),
+                "note_count": len(self.notes),
                 "first_item": 1 if self.items else None,
                 "unsubscribe": f"reply+{digest_token}@{settings.domain}",
                 "nudge": nudge,
@@ -356,6 +379,7 @@ async def _claim(
             partner_id=draft.partner.id,
             period=draft.period.key,
             items=[commitment.id for commitment in draft.items],
+            notes=draft.notes,
             created_at=now,
         )
         for draft in drafts
@@ -379,7 +403,9 @@ def _entry(commitment: Commitment, item: int, period: Period) -> dict[str, objec
 
 
 def _shared_note(note: dict[str, Any]) -> dict[str, object]:
-    body = str(note["body"]).strip()
+    # The coach's own words: the history quoted under them is often the
+    # member's earlier, private mail to the coach.
+    body = new_text(str(note["body"])) or str(note["body"]).strip()
     if len(body) > SHARED_NOTE_CHARS:
         body = body[:SHARED_NOTE_CHARS].rstrip() + " [\u2026]"
     written = note["original_date"]

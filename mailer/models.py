@@ -248,6 +248,8 @@ class Digest(Model):
     # The commitment ids in the order the digest numbers them (item 1 first),
     # for replies such as "2 on track".
     items = fields.JSONField[list[int]]()
+    # The shared coaching notes it showed: each goes to a partner once.
+    notes = fields.JSONField[list[int]](default=list, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

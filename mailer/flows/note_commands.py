@@ -1,8 +1,9 @@
 """A member's commands about their coaching notes: share note N, unshare note N, notes.
 
 A note is the member's alone (SPEC §4.6). ``share note N`` puts it, the
-coach's email and not what the member wrote above it, in each partner's next
-digest; ``unshare note N`` takes it back before that digest goes.
+coach's email and not what the member wrote above it, in the next digest of
+each partner who has not had it (one who accepts within 30 days included);
+``unshare note N`` takes it back from digests not yet sent.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ async def share_note(ctx: FlowContext, member: Person, number: int, *, share: bo
     title = _title(note)
     if share:
         if note.shared_at is not None:
-            return f"Note {number} ({title}) is already shared for your partners' next digest."
+            return f"Note {number} ({title}) is already shared with your partners."
         note.shared_at = ctx.now
         await note.save(using_db=ctx.connection, update_fields=["shared_at"])
         partnered = (
@@ -36,9 +37,12 @@ async def share_note(ctx: FlowContext, member: Person, number: int, *, share: bo
         if not partnered:
             return (
                 f"Note {number} ({title}) is shared, but you have no active partner yet: "
-                "it goes into the first digest of one who accepts within a week."
+                "it goes into the first digest of each partner who accepts within 30 days."
             )
-        return f"Note {number} ({title}) is shared: your partners see it in their next digest."
+        return (
+            f"Note {number} ({title}) is shared: each of your partners sees it in their next "
+            "digest, once."
+        )
     if note.shared_at is None:
         return f"Note {number} ({title}) was not shared; it stays yours alone."
     note.shared_at = None

@@ -25,7 +25,11 @@ from mailer.parsing.mime import ParsedMessage, html_to_text
 from mailer.parsing.newtext import new_text, strip_signature
 
 MAX_ACTIONS = 30
-MAX_HTML_CHARS = 2_000_000
+# Reading a forward is linear but not cheap (the parser takes about 2 s a
+# megabyte): a coach's email fits many times over in these.
+MAX_TEXT_CHARS = 200_000
+MAX_HTML_CHARS = 500_000
+MAX_DATE_CHARS = 120  # dateparser takes seconds over a long line
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ def read_forward(message: ParsedMessage) -> Forward | None:
     # A forwarded date with no zone is shown in the forwarding client's own
     # zone: the offset of the forward's own Date header is the best guess.
     zone = message.date.tzinfo if message.date and message.date.tzinfo else UTC
-    inline = _read_inline(message.text, message.subject, zone)
+    text = message.text[:MAX_TEXT_CHARS]
+    inline = _read_inline(text, message.subject, zone, message.from_address or "")
     # quotequail takes an Outlook reply's header block for a forward: only a
     # forwarding Subject lets the HTML be read as one.
     if inline is None and message.html and FORWARD_SUBJECT.match(message.subject):
@@ -100,7 +105,7 @@ _SEPARATOR = re.compile(
 )
 
 
-def _read_inline(text: str, subject: str, zone: tzinfo) -> Forward | None:
+def _read_inline(text: str, subject: str, zone: tzinfo, forwarder: str) -> Forward | None:
     separators = list(_SEPARATOR.finditer(text))
     # The parser returns the innermost hop of a chain; the forwarded email is
     # the outermost one, so it sees the text up to the second separator, and
@@ -114,7 +119,7 @@ def _read_inline(text: str, subject: str, zone: tzinfo) -> Forward | None:
         "original message" not in separator[0].lower() for separator in separators
     )
     if not found.forwarded or not found.email.from_.address:
-        return _from_header_block(text, zone) if looks_forwarded else None
+        return _from_header_block(text, zone, forwarder) if looks_forwarded else None
     original = found.email
     date = _date(original.date, zone)
     if date is None:  # a label the parser does not know ("Enviado el", "Wysłano")
@@ -130,11 +135,11 @@ def _read_inline(text: str, subject: str, zone: tzinfo) -> Forward | None:
     )
 
 
-def _from_header_block(text: str, zone: tzinfo) -> Forward | None:
+def _from_header_block(text: str, zone: tzinfo, forwarder: str) -> Forward | None:
     """MailMate's quoted block, and layouts the parser does not know (Outlook in Japanese)."""
     block = read_header_block(text)
-    if block is None:
-        return None
+    if block is None or (block.from_address and block.from_address == forwarder.lower()):
+        return None  # the member's own mail, quoted: not a coach's
     return Forward(
         coach_name=block.from_name,
         coach_address=block.from_address,
@@ -147,7 +152,8 @@ def _from_header_block(text: str, zone: tzinfo) -> Forward | None:
 
 def _date(text: str, zone: tzinfo) -> datetime | None:
     """A localised date string as an aware datetime with a fixed offset; ``zone`` if it has none."""
-    if not text.strip():
+    text = text.strip()
+    if not text or len(text) > MAX_DATE_CHARS:
         return None
     try:
         found: datetime | None = dateparser.parse(text.replace("\u202f", " "))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 
 MAX_BLOCK_LINES = 12  # From, Sent, To, Cc, Subject … with room for wrapped values
+MAX_SCAN_LINES = 2000  # the outermost forward's block is near the top
 
 _FROM = {
     "from",
@@ -86,7 +87,7 @@ _INTRO = re.compile(rf"^\s*(?:[-_=*]{{3,}}.*|[^:\uff1a]{{1,50}}{_COLON})\s*$")
 @dataclass(frozen=True)
 class HeaderBlock:
     from_name: str
-    from_address: str
+    from_address: str  # empty when the block shows a name alone
     date: str  # as shown, often localised
     subject: str
     before: str  # what the forwarder wrote above the block
@@ -96,6 +97,10 @@ class HeaderBlock:
 def read_header_block(text: str) -> HeaderBlock | None:
     """The first forwarded header block in ``text``, or None.
 
+    The first line labelled as a sender decides, even when it shows a name
+    alone (Outlook can): deeper blocks are older mail in the thread, often
+    the forwarder's own, not the email forwarded.
+
     >>> block = read_header_block(
     ...     "Memo\\n\\n-----\\n差出人: Dana <dana@x.example>\\n送信日時: 2026年11月24日 17:02\\n"
     ...     "宛先: Anna <anna@x.example>\\n件名: Session\\n\\nHi Anna")
@@ -103,21 +108,22 @@ def read_header_block(text: str) -> HeaderBlock | None:
     ('dana@x.example', '2026年11月24日 17:02', 'Session', 'Memo', 'Hi Anna')
     """
     lines = text.replace("\r\n", "\n").split("\n")
-    for start, line in enumerate(lines):
+    for start, line in enumerate(lines[:MAX_SCAN_LINES]):
         if not _is_from(_QUOTE.sub("", line)):
             continue
         first = _block_start(lines, start)
         fields, end = _fields(lines, first)
         name, address = _sender(fields.get("from", ""))
-        if address and "subject" in fields:
-            return HeaderBlock(
-                from_name=name,
-                from_address=address,
-                date=fields.get("date", ""),
-                subject=fields["subject"],
-                before=_before(lines[:first]),
-                body="\n".join(_QUOTE.sub("", body_line) for body_line in lines[end:]).strip(),
-            )
+        if not (name or address) or "subject" not in fields:
+            return None
+        return HeaderBlock(
+            from_name=name,
+            from_address=address,
+            date=fields.get("date", ""),
+            subject=fields["subject"],
+            before=_before(lines[:first]),
+            body="\n".join(_QUOTE.sub("", body_line) for body_line in lines[end:]).strip(),
+        )
     return None
 
 
@@ -134,7 +140,7 @@ def _label(line: str) -> tuple[str, str] | None:
 
 def _is_from(line: str) -> bool:
     found = _label(line)
-    return found is not None and found[0] == "from" and "@" in found[1]
+    return found is not None and found[0] == "from" and bool(found[1])
 
 
 def _block_start(lines: list[str], from_line: int) -> int:
@@ -172,7 +178,7 @@ def _sender(value: str) -> tuple[str, str]:
     value = re.sub(r"\[mailto:([^\]\s]+)\]", r"<\1>", value).replace("*", "")
     name, address = parseaddr(value)
     if "@" not in address:
-        return "", ""
+        return value.strip().strip('"'), ""  # a name alone
     return name.strip().strip('"'), address.strip().lower()
 
 

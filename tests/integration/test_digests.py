@@ -225,7 +225,7 @@ async def test_a_partner_quiet_for_three_digests_is_nudged_and_the_member_told(
     start = partnership.answered_at
     for week in range(1, 4):  # three digests, no answer to any
         await Digest.create(
-            partner=bob, period=f"past-{week}", items=[], created_at=start + timedelta(days=week)
+            partner=bob, period=f"past-{week}", items=[1], created_at=start + timedelta(days=week)
         )
     before = len(capture.messages)
     assert await digests_job(at(service, start + timedelta(days=8))) == "2 email(s) for digests"

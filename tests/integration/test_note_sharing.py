@@ -72,7 +72,8 @@ async def test_a_partner_sees_a_note_only_once_it_is_shared_and_in_one_digest(
     shared = await say(service, capture, kept.message["Reply-To"], "share\n", "<share@x>")
     assert (
         "Note 1 (Dana Coach: \u201cOur session on Tuesday\u201d) is shared: "
-        "your partners see it in their next digest." in " ".join(shared.text().split())
+        "each of your partners sees it in their next digest, once."
+        in " ".join(shared.text().split())
     )
     assert (await CoachingNote.get()).shared_at is not None
 
@@ -148,3 +149,32 @@ async def test_added_action_items_and_the_coach_from_a_note_reach_the_coachs_dig
     assert "1. Draft the budget by Friday\n   due 2026-11-27 (overdue)" in text
     assert "2. call the bank by Dec 15\n   due 2026-12-15" in text
     assert NOTE_TEXT not in seen(digest)  # the coach wrote it, but it was never shared
+
+
+async def test_a_note_shared_before_any_partner_accepts_is_in_the_first_ones_digest(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    kept = await keep_note(service, capture)
+    shared = await say(service, capture, kept.message["Reply-To"], "share\n", "<early@x>")
+    assert "you have no active partner yet" in " ".join(shared.text().split())
+    await answer(service, capture, await invite(service, capture), "peer")
+
+    # Their first digest, though not in the week the note was shared.
+    first = await digest_at(service, capture, datetime.now(UTC) + timedelta(days=15))
+    assert NOTE_TEXT in first.text()
+
+
+async def test_a_note_shared_while_a_digest_is_being_written_is_shown_once(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await answer(service, capture, await invite(service, capture), "peer")
+    kept = await keep_note(service, capture)
+    started = datetime.now(UTC)  # the run began before the share came in
+    await say(service, capture, kept.message["Reply-To"], "share\n", "<during@x>")
+
+    during = await digest_at(service, capture, started)
+    assert NOTE_TEXT in during.text()
+    after = await digest_at(service, capture, started + timedelta(days=8))
+    assert NOTE_TEXT not in seen(after)

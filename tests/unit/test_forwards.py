@@ -136,3 +136,43 @@ def test_no_reply_of_the_corpus_is_taken_for_a_forward(name: str) -> None:
         text, html = path.read_text(), None
     for subject in ("Re: Our session", "Our session"):
         assert read_forward(ParsedMessage(subject=subject, text=text, html=html)) is None
+
+
+def test_a_sender_shown_by_name_alone_is_the_coach_not_a_deeper_quoted_block() -> None:
+    text = (
+        "See below.\n\n"
+        "From: Dana Coach\nSent: Tuesday, November 24, 2026 5:02 PM\nTo: Anna Keller\n"
+        "Subject: Our session\n\nGood session.\n\n"
+        "> From: Anna Keller <anna@example.com>\n> Sent: Monday, November 23, 2026 9:00 AM\n"
+        "> To: Dana Coach <dana@coach.example>\n> Subject: Our session\n>\n> My private worries.\n"
+    )
+    message = ParsedMessage(subject="FW: Our session", text=text, from_address="anna@example.com")
+    forward = read_forward(message)
+    assert forward is not None
+    assert (forward.coach_name, forward.coach_address) == ("Dana Coach", "")
+    assert forward.subject == "Our session"
+    assert forward.body.startswith("Good session.")
+    assert forward.note == "See below."
+
+
+def test_the_members_own_quoted_mail_is_not_taken_for_the_coachs() -> None:
+    text = (
+        "Fyi\n\n> From: Anna Keller <anna@example.com>\n> Date: Mon, 23 Nov 2026 09:00 +0100\n"
+        "> Subject: My worries\n>\n> Private.\n"
+    )
+    message = ParsedMessage(subject="Fwd: My worries", text=text, from_address="anna@example.com")
+    assert read_forward(message) is None
+
+
+def test_a_date_line_too_long_to_be_a_date_leaves_the_note_without_one() -> None:
+    text = (
+        "---------- Forwarded message ---------\nFrom: Dana Coach <dana@coach.example>\n"
+        f"Date: {'Tuesday ' * 5000}\nSubject: Our session\nTo: Anna <anna@example.com>\n\nHi"
+    )
+    forward = read_forward(ParsedMessage(subject="Fwd: Our session", text=text))
+    assert forward is not None
+    assert (forward.coach_address, forward.subject, forward.date) == (
+        "dana@coach.example",
+        "Our session",
+        None,
+    )

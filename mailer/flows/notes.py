@@ -108,20 +108,23 @@ async def keep_coaching_note(ctx: FlowContext) -> Outcome:
 
 
 async def answer_about_note(ctx: FlowContext, note_id: int) -> Outcome:
-    """A reply to a note's confirmation: ``add …``, ``invite coach``, ``share``, or any
-    member command (``share note 2``, ``notes``, ``done 3`` …)."""
+    """A reply to a note's confirmation: ``invite coach``; ``add …``, ``share`` and any
+    member command (``share note 2``, ``notes``, ``done 3`` …), together if need be."""
     text = new_text(ctx.message.text)
-    first_line = (text.splitlines() or [""])[0].strip().lower().rstrip(".!")
-    if first_line in {"invite coach", "invite my coach", "invite"}:
+    lines = [line.strip().lower().rstrip(".!") for line in text.splitlines()]
+    if lines and lines[0] in {"invite coach", "invite my coach", "invite"}:
         return await invite_coach(ctx, note_id)
-    if first_line in _THIS_NOTE:
-        note = await _owned_note(ctx, note_id)
-        command = Command(_THIS_NOTE[first_line], note.number)
-        return await apply_member_updates(ctx, note.member.id, [command])
-    if _chosen(text, MAX_ACTIONS) is None and read_commands(text):
-        note = await _owned_note(ctx, note_id)
-        return await apply_member_updates(ctx, note.member.id)
-    return await add_actions(ctx, note_id)
+    note = await _owned_note(ctx, note_id)
+    commands = [Command(_THIS_NOTE[line], note.number) for line in lines if line in _THIS_NOTE]
+    commands += read_commands(text)
+    if not commands:
+        return await add_actions(ctx, note_id)
+    if _chosen(text, MAX_ACTIONS) is None:
+        return await apply_member_updates(ctx, note.member.id, commands)
+    # "add all" and "share" in one reply: both done, each confirmed.
+    added = await add_actions(ctx, note_id)
+    updated = await apply_member_updates(ctx, note.member.id, commands)
+    return Outcome(InboundStatus.PROCESSED, f"{added.reason}; {updated.reason}")
 
 
 # Said in reply to a note's own confirmation: about that note.

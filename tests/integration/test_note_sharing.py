@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from mailer.digests import send_due_digests
-from mailer.models import CoachingNote, Partnership
+from mailer.models import CoachingNote, Commitment, Partnership
 from mailer.queue import enqueue_outbound
 from tests.integration.test_invitations import answer, html, invite, to
 from tests.integration.test_notes import NOTES, attached_forward
@@ -178,3 +178,19 @@ async def test_a_note_shared_while_a_digest_is_being_written_is_shown_once(
     assert NOTE_TEXT in during.text()
     after = await digest_at(service, capture, started + timedelta(days=8))
     assert NOTE_TEXT not in seen(after)
+
+
+async def test_add_and_share_in_one_reply_are_both_done(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    kept = await keep_note(service, capture)
+    before = len(capture.messages)
+    address = kept.message["Reply-To"]
+    data = message(to=address, subject="Re: note", body="add all\nshare\n", message_id="<as@x>")
+    assert (await send(service.smtp_port, "anna@example.com", [address], data)).code == 250
+    answers = [" ".join(a.text().split()) for a in (await capture.wait_for(before + 2))[before:]]
+    assert any("Your 2 commitments are published" in text for text in answers)
+    assert any("Note 1 (Dana Coach" in text and "is shared" in text for text in answers)
+    assert await Commitment.all().count() == 2
+    assert (await CoachingNote.get()).shared_at is not None

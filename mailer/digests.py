@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -201,7 +201,7 @@ async def _send_batch(
     drafts = [
         _Draft(
             partner, periods[partner.id], since[partner.id], shown[partner.id], held[partner.id],
-            news_of,
+            news_of, today=now.astimezone(zone_from_name(partner.timezone)).date(),
         )
         for partner in partners
         if held.get(partner.id)
@@ -277,6 +277,8 @@ class _Draft:
         notes_shown: set[int],
         partnerships: list[Partnership],
         news: _News,
+        *,
+        today: date,  # the partner's, as the digest is written
     ) -> None:
         self.partner = partner
         self.period = period
@@ -289,7 +291,7 @@ class _Draft:
             entries = []
             for commitment in news.open_commitments.get(member.id, []):
                 self.items.append(commitment)
-                entry = _entry(commitment, len(self.items), period)
+                entry = _entry(commitment, len(self.items), today, period)
                 entry["news"] = [
                     _describe_update(update)
                     for update in news.updates.get(commitment.id, [])
@@ -388,7 +390,9 @@ async def _claim(
     return {int(partner_id): digest_id for (partner_id, _), digest_id in claimed.items()}
 
 
-def _entry(commitment: Commitment, item: int, period: Period) -> dict[str, object]:
+def _entry(commitment: Commitment, item: int, today: date, period: Period) -> dict[str, object]:
+    """One commitment as a digest item: overdue and due-soon as of the day it is written
+    (a digest sent late in its period, by ``digest --now``, is not behind the times)."""
     due = commitment.due_date
     return {
         "item": item,
@@ -396,8 +400,8 @@ def _entry(commitment: Commitment, item: int, period: Period) -> dict[str, objec
         "text": commitment.text,
         "due": due.isoformat() if due else None,
         "recurrence": commitment.recurrence_label,
-        "overdue": bool(due and due < period.start.date()),
-        "due_soon": bool(due and period.start.date() <= due < period.end.date()),
+        "overdue": bool(due and due < today),
+        "due_soon": bool(due and today <= due < period.end.date()),
         "commitment_id": commitment.id,
     }
 

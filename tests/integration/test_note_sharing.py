@@ -65,7 +65,8 @@ async def test_a_partner_sees_a_note_only_once_it_is_shared_and_in_one_digest(
     now = datetime.now(UTC)
 
     private = await digest_at(service, capture, now)
-    assert "Finish the quarterly report" in private.text()
+    # Due dates as of the day it is written, even late in its period:
+    assert "1. Finish the quarterly report by Friday\n   due 2026-11-27 (overdue)" in private.text()
     assert NOTE_TEXT not in seen(private)
     assert "coaching note" not in seen(private)
 

@@ -18,7 +18,7 @@ from mailer.flows.updates import apply_member_updates
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
 from mailer.parsing.forwards import FORWARD_SUBJECT, MAX_ACTIONS, action_items, read_forward
 from mailer.parsing.newtext import new_text
-from mailer.parsing.partners import Nominee
+from mailer.parsing.partners import Nominee, nominees
 from mailer.parsing.updates import Action, Command, read_commands
 from mailer.refusals import NotUnderstood
 from mailer.sql import raise_counter
@@ -100,7 +100,9 @@ async def keep_coaching_note(ctx: FlowContext) -> Outcome:
             "actions": [
                 {"number": n, "text": i.text, "due": i.due} for n, i in enumerate(items, 1)
             ],
-            "coach_address": forward.coach_address,
+            "coach_invitable": bool(
+                _invitable(ctx, member.email, forward.coach_name, forward.coach_address)
+            ),
         },
         reply_token=make_token(ctx.settings.secret_key, Purpose.NOTE, (note.id,), now=ctx.now),
     )
@@ -207,13 +209,14 @@ def _date(value: object) -> date | None:
 async def invite_coach(ctx: FlowContext, note_id: int) -> Outcome:
     """The one-click offer in a note's confirmation: invite its coach as a partner."""
     note = await _owned_note(ctx, note_id)
-    if not note.coach_email:
-        raise NotUnderstood("that note names no coach address to invite")
     member = note.member
+    coach = _invitable(ctx, member.email, note.coach_name, note.coach_email)
+    if coach is None:
+        raise NotUnderstood("that note names no coach address we could invite")
     invited = await invite_partners(
         ctx,
         member,
-        [Nominee(note.coach_name, note.coach_email)],
+        [coach],
         [describe_stored(c) for c in await open_commitments(ctx, member, below=10**9)],
     )
     await ctx.answer(
@@ -225,6 +228,16 @@ async def invite_coach(ctx: FlowContext, note_id: int) -> Outcome:
         },
     )
     return Outcome(InboundStatus.PROCESSED, f"coach invited: {bool(invited)}")
+
+
+def _invitable(ctx: FlowContext, member: str, name: str, address: str) -> Nominee | None:
+    """The note's coach as a partner to invite: a real address, not the member's, not ours.
+
+    Read from forwarded text, the address is only what the text claims; the
+    same checks as for a Cc apply.
+    """
+    found, _ = nominees([(name, address)], "", member=member, own_domain=ctx.settings.domain)
+    return found[0] if found else None
 
 
 async def _owned_note(ctx: FlowContext, note_id: int) -> CoachingNote:

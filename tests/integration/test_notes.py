@@ -202,3 +202,19 @@ async def test_the_members_own_i_will_lines_above_a_forward_are_proposed_first(
     note = await CoachingNote.get()
     assert note.member_note == "I will book the next session by Dec 4."
     assert note.body == "Good session.\n- Draft the budget by Friday"
+
+
+async def test_a_note_from_the_members_own_address_offers_no_coach_to_invite(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    own = attached_forward().replace(b"Dana Coach <dana@coach.example>", b"Anna <anna@example.com>")
+    assert (await send(service.smtp_port, "anna@example.com", [NOTES], own)).code == 250
+    [kept] = await capture.wait_for(1)
+    assert "invite coach" not in kept.text()
+    address = kept.message["Reply-To"]
+    data = message(to=address, subject="invite coach", body="invite coach", message_id="<ic@x>")
+    await send(service.smtp_port, "anna@example.com", [address], data)
+    [refused] = (await capture.wait_for(2))[1:]
+    assert "that note names no coach address we could invite" in " ".join(refused.text().split())
+    assert await Partnership.all().count() == 0

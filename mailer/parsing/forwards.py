@@ -3,8 +3,8 @@
 Attached forwards (``message/rfc822``) are read by the standard library:
 the outermost attached message is the one forwarded. Inline forwards are
 read by email-forward-parser 0.1.x, always with the envelope Subject (without
-it, replies pass for forwards: see DEPENDENCIES.md); its localised dates are
-read by dateparser. HTML forwards it cannot place are unwrapped by
+it, replies pass for forwards: see DEPENDENCIES.md); the dates clients show
+are read by mailer/parsing/shown_dates.py. HTML forwards it cannot place are unwrapped by
 quotequail, on the HTML itself (converted to text first, they are lost).
 """
 
@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from email.utils import parseaddr
 
-import dateparser
 import quotequail
 from emailforwardparser.forward_parser import get_forwarded_metadata
 
@@ -23,13 +22,13 @@ from mailer.parsing.duedates import read_due
 from mailer.parsing.headerblock import read_header_block
 from mailer.parsing.mime import ParsedMessage, html_to_text
 from mailer.parsing.newtext import new_text, strip_signature
+from mailer.parsing.shown_dates import read_shown_date
 
 MAX_ACTIONS = 30
 # Reading a forward is linear but not cheap (the parser takes about 2 s a
 # megabyte): a coach's email fits many times over in these.
 MAX_TEXT_CHARS = 200_000
 MAX_HTML_CHARS = 500_000
-MAX_DATE_CHARS = 120  # dateparser takes seconds over a long line
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ def _read_html(markup: str, zone: tzinfo) -> Forward | None:
     return Forward(
         coach_name=name.strip() or str(found.get("from", "")).strip(),
         coach_address=address.strip().lower() if "@" in address else "",
-        date=_date(str(found.get("date", "")), zone),
+        date=read_shown_date(str(found.get("date", "")), zone),
         subject=str(found.get("subject", "")).strip(),
         body=html_to_text(str(found.get("html", ""))).strip(),
         note=strip_signature(html_to_text(str(found.get("html_top", "")))).strip(),
@@ -100,9 +99,12 @@ FORWARD_SUBJECT = re.compile(
 _SEPARATOR = re.compile(
     r"^[ \t>]*(?:-{5,}\s*Forwarded message\s*-{5,}|Begin forwarded message:|"
     r"-{5,}\s*Original Message\s*-{5,}|-{5,}\s*Weitergeleitete Nachricht\s*-{5,}|"
-    r"-{5,}\s*Message transféré\s*-{5,}|Forwarded message:)\s*$",
+    r"-{5,}\s*Message transféré\s*-{5,}|Forwarded message:|_{20,})\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+# Outlook opens quoted replies with "Original Message" or a rule of
+# underscores as well as forwards: only the others say "forwarded".
+_SAYS_REPLY_TOO = re.compile(r"original message|_{20,}", re.IGNORECASE)
 
 
 def _read_inline(text: str, subject: str, zone: tzinfo, forwarder: str) -> Forward | None:
@@ -114,17 +116,16 @@ def _read_inline(text: str, subject: str, zone: tzinfo, forwarder: str) -> Forwa
     if len(separators) > 1:
         head, rest = text[: separators[1].start()], text[separators[1].start() :]
     found = get_forwarded_metadata(head, subject)
-    # "Original Message" opens quoted replies as well as Outlook forwards.
     looks_forwarded = bool(FORWARD_SUBJECT.match(subject)) or any(
-        "original message" not in separator[0].lower() for separator in separators
+        not _SAYS_REPLY_TOO.search(separator[0]) for separator in separators
     )
     if not found.forwarded or not found.email.from_.address:
         return _from_header_block(text, zone, forwarder) if looks_forwarded else None
     original = found.email
-    date = _date(original.date, zone)
+    date = read_shown_date(original.date, zone)
     if date is None:  # a label the parser does not know ("Enviado el", "Wysłano")
         block = read_header_block(head)
-        date = _date(block.date, zone) if block else None
+        date = read_shown_date(block.date, zone) if block else None
     return Forward(
         coach_name=original.from_.name.strip(),
         coach_address=original.from_.address.strip().lower(),
@@ -143,28 +144,11 @@ def _from_header_block(text: str, zone: tzinfo, forwarder: str) -> Forward | Non
     return Forward(
         coach_name=block.from_name,
         coach_address=block.from_address,
-        date=_date(block.date, zone),
+        date=read_shown_date(block.date, zone),
         subject=block.subject,
         body=block.body,
         note=strip_signature(block.before).strip(),
     )
-
-
-def _date(text: str, zone: tzinfo) -> datetime | None:
-    """A localised date string as an aware datetime with a fixed offset; ``zone`` if it has none."""
-    text = text.strip()
-    if not text or len(text) > MAX_DATE_CHARS:
-        return None
-    try:
-        found: datetime | None = dateparser.parse(text.replace("\u202f", " "))
-    except Exception:  # a date we cannot read leaves the note without one
-        return None
-    if found is None:
-        return None
-    offset = found.utcoffset()
-    if offset is None:
-        return found.replace(tzinfo=zone)
-    return found.replace(tzinfo=timezone(offset))
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|\[[ xX]?\]|☐|☑)\s+(?P<text>\S.*)$")

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import cast
 
 from tortoise.transactions import in_transaction
 
@@ -92,8 +91,9 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
     )
     active = await Partnership.filter(
         member_id__in=ids, state=PartnershipState.ACTIVE.value
-    ).values_list("member_id", flat=True)
-    partnered = {int(cast(int, member_id)) for member_id in active}
+    ).values_list("member_id", "partner_id")
+    pairs = {(int(member_id), int(partner_id)) for member_id, partner_id in active}
+    partnered = {member_id for member_id, _ in pairs}
     open_by_member: dict[int, list[Commitment]] = defaultdict(list)
     for commitment in commitments:
         open_by_member[commitment.member_id].append(commitment)  # type: ignore[attr-defined]
@@ -104,12 +104,14 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
         latest[(verdict.partner.id, verdict.commitment.id)] = verdict
     waiting: dict[int, list[Verdict]] = defaultdict(list)
     for verdict in latest.values():  # a challenge the partner has not since taken back
+        member_id: int = verdict.commitment.member_id  # type: ignore[attr-defined]
         if (
-            verdict.kind == VerdictKind.CHALLENGE.value
+            (member_id, verdict.partner.id) in pairs  # an answer would reach a partner still
+            and verdict.kind == VerdictKind.CHALLENGE.value
             and verdict.answered_at is None
             and verdict.commitment.state == CommitmentState.OPEN.value
         ):
-            waiting[verdict.commitment.member_id].append(verdict)  # type: ignore[attr-defined]
+            waiting[member_id].append(verdict)
     async with in_transaction() as connection:
         claimed = await insert_new(
             connection,

@@ -110,25 +110,31 @@ async def keep_coaching_note(ctx: FlowContext) -> Outcome:
 
 
 async def answer_about_note(ctx: FlowContext, note_id: int) -> Outcome:
-    """A reply to a note's confirmation: ``invite coach``; ``add …``, ``share`` and any
-    member command (``share note 2``, ``notes``, ``done 3`` …), together if need be."""
+    """A reply to a note's confirmation: ``invite coach``, ``add …``, ``share``, and any
+    member command (``share note 2``, ``notes``, ``done 3`` …); together if need be."""
     text = new_text(ctx.message.text)
     lines = [line.strip().lower().rstrip(".!") for line in text.splitlines()]
-    if lines and lines[0] in {"invite coach", "invite my coach", "invite"}:
-        return await invite_coach(ctx, note_id)
     note = await _owned_note(ctx, note_id)
     commands = [Command(_THIS_NOTE[line], note.number) for line in lines if line in _THIS_NOTE]
-    commands += read_commands(text)
-    if not commands:
-        return await add_actions(ctx, note_id)
-    if _chosen(text, MAX_ACTIONS) is None:
-        return await apply_member_updates(ctx, note.member.id, commands)
-    # "add all" and "share" in one reply: both done, each confirmed.
-    added = await add_actions(ctx, note_id)
-    updated = await apply_member_updates(ctx, note.member.id, commands)
-    return Outcome(InboundStatus.PROCESSED, f"{added.reason}; {updated.reason}")
+    adding = _chosen(text, MAX_ACTIONS) is not None
+    # Beside an add line, "2: not yet" is about action item 2, not commitment
+    # #2: only the commands about notes are read then.
+    commands += [
+        command for command in read_commands(text) if not adding or command.action in _ABOUT_NOTES
+    ]
+    inviting = any(line in _INVITE for line in lines)
+    done: list[Outcome] = []
+    if inviting:
+        done.append(await invite_coach(ctx, note_id))
+    if adding or not (commands or inviting):
+        done.append(await add_actions(ctx, note_id))  # refuses a reply with nothing to do
+    if commands:
+        done.append(await apply_member_updates(ctx, note.member.id, commands))
+    return Outcome(InboundStatus.PROCESSED, "; ".join(outcome.reason for outcome in done))
 
 
+_INVITE = {"invite coach", "invite my coach", "invite"}
+_ABOUT_NOTES = {Action.SHARE_NOTE, Action.UNSHARE_NOTE, Action.LIST_NOTES}
 # Said in reply to a note's own confirmation: about that note.
 _THIS_NOTE = {
     "share": Action.SHARE_NOTE,

@@ -19,7 +19,7 @@ import quotequail
 from emailforwardparser.forward_parser import get_forwarded_metadata
 
 from mailer.parsing.duedates import read_due
-from mailer.parsing.headerblock import read_header_block
+from mailer.parsing.headerblock import opens_header_block, read_header_block
 from mailer.parsing.mime import ParsedMessage, html_to_text
 from mailer.parsing.newtext import new_text, strip_signature
 from mailer.parsing.shown_dates import read_shown_date
@@ -108,7 +108,13 @@ _SAYS_REPLY_TOO = re.compile(r"original message|_{20,}", re.IGNORECASE)
 
 
 def _read_inline(text: str, subject: str, zone: tzinfo, forwarder: str) -> Forward | None:
-    separators = list(_SEPARATOR.finditer(text))
+    # Only those a header block follows: the same rule of underscores can be
+    # a banner ("CAUTION: external sender") inside the forwarded email.
+    separators = [
+        found
+        for found in _SEPARATOR.finditer(text)
+        if opens_header_block(text[found.end() : found.end() + 2000])
+    ]
     # The parser returns the innermost hop of a chain; the forwarded email is
     # the outermost one, so it sees the text up to the second separator, and
     # the rest of the chain is kept in the body.
@@ -116,22 +122,29 @@ def _read_inline(text: str, subject: str, zone: tzinfo, forwarder: str) -> Forwa
     if len(separators) > 1:
         head, rest = text[: separators[1].start()], text[separators[1].start() :]
     found = get_forwarded_metadata(head, subject)
-    looks_forwarded = bool(FORWARD_SUBJECT.match(subject)) or any(
-        not _SAYS_REPLY_TOO.search(separator[0]) for separator in separators
+    # Decided by the first separator: a reply can quote an older forward.
+    looks_forwarded = bool(FORWARD_SUBJECT.match(subject)) or bool(
+        separators and not _SAYS_REPLY_TOO.search(separators[0][0])
     )
     if not found.forwarded or not found.email.from_.address:
         return _from_header_block(text, zone, forwarder) if looks_forwarded else None
     original = found.email
+    address = original.from_.address.strip().lower()
+    block = read_header_block(head)
+    if block is not None and block.from_address != address:
+        block = None  # not the block the parser read
     date = read_shown_date(original.date, zone)
-    if date is None:  # a label the parser does not know ("Enviado el", "Wysłano")
-        block = read_header_block(head)
-        date = read_shown_date(block.date, zone) if block else None
+    if date is None and block is not None:  # a label the parser does not know ("Wysłano")
+        date = read_shown_date(block.date, zone)
+    # Everything under the header block: the parser can start the body after
+    # a rule lower down (an Outlook signature's), losing the coach's words.
+    body = block.body if block is not None and block.body else original.body.strip()
     return Forward(
         coach_name=original.from_.name.strip(),
-        coach_address=original.from_.address.strip().lower(),
+        coach_address=address,
         date=date,
         subject=original.subject.strip(),
-        body=(original.body.strip() + ("\n\n" + rest.strip() if rest.strip() else "")),
+        body=body + ("\n\n" + rest.strip() if rest.strip() else ""),
         note=strip_signature(found.message).strip(),
     )
 

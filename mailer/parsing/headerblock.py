@@ -144,6 +144,20 @@ def read_header_block(text: str) -> HeaderBlock | None:
     return None
 
 
+def opens_header_block(following: str) -> bool:
+    """Whether the text right after a separator line starts with a sender, date or subject.
+
+    Tells a forward's separator from the same rule used as a banner or a
+    signature line inside the forwarded email.
+    """
+    for line in following.lstrip("\r\n").split("\n", 3)[:3]:
+        line = _QUOTE.sub("", line)
+        if line.strip():
+            found = _label(line)
+            return found is not None and found[0] in {"from", "date", "subject"}
+    return False
+
+
 def _label(line: str) -> tuple[str, str] | None:
     match = _LINE.match(line.replace("\u00a0", " "))
     if match is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from mailer.digests import send_due_digests
-from mailer.models import CoachingNote, Commitment, Partnership
+from mailer.models import CoachingNote, Commitment, CommitmentUpdate, Partnership
 from mailer.queue import enqueue_outbound
 from tests.integration.test_invitations import answer, html, invite, to
 from tests.integration.test_notes import NOTES, attached_forward
@@ -195,3 +195,54 @@ async def test_add_and_share_in_one_reply_are_both_done(
     assert any("Note 1 (Dana Coach" in text and "is shared" in text for text in answers)
     assert await Commitment.all().count() == 2
     assert (await CoachingNote.get()).shared_at is not None
+
+
+async def test_add_and_invite_coach_in_one_reply_are_both_done(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    kept = await keep_note(service, capture)
+    before = len(capture.messages)
+    address = kept.message["Reply-To"]
+    body = "add all\ninvite coach\n"
+    data = message(to=address, subject="Re: note", body=body, message_id="<ai@x>")
+    assert (await send(service.smtp_port, "anna@example.com", [address], data)).code == 250
+    arrived = (await capture.wait_for(before + 3))[before:]
+    assert len(to(arrived, "dana@coach.example")) == 1  # the invitation
+    assert await Commitment.all().count() == 2
+    assert (await Partnership.get()).state == "invited"
+
+
+async def test_beside_an_add_line_a_numbered_line_is_not_a_note_on_a_commitment(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    data = message(body="- Run 5k\n- Book the dentist\n", message_id="<c@x>")
+    commit = "commit@pactmail.localhost"
+    assert (await send(service.smtp_port, "anna@example.com", [commit], data)).code == 250
+    await capture.wait_for(1)
+    kept = await keep_note(service, capture)
+    # "2" here is the note's action item 2, not the commitment numbered 2.
+    added = await say(
+        service, capture, kept.message["Reply-To"], "add 1\n2: not yet, after the budget\n", "<a@x>"
+    )
+    assert "#3  Draft the budget by Friday" in added.text()
+    assert await Commitment.all().count() == 3
+    assert await CommitmentUpdate.all().count() == 0
+
+
+async def test_a_shown_date_with_an_impossible_offset_keeps_the_note(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    body = (
+        "---------- Forwarded message ---------\nFrom: Dana Coach <dana@coach.example>\n"
+        "Date: 24.11.2026 17:02 +2400\nSubject: Our session\nTo: Anna <anna@example.com>\n\nHi"
+    )
+    data = message(to=NOTES, subject="Fwd: Our session", body=body, message_id="<d@x>")
+    assert (await send(service.smtp_port, "anna@example.com", [NOTES], data)).code == 250
+    [kept] = await capture.wait_for(1)
+    assert "We have kept the note from Dana Coach" in " ".join(kept.text().split())
+    written = (await CoachingNote.get()).original_date
+    assert written is not None
+    assert written.isoformat() == "2026-11-24T16:02:00+00:00"  # in the member's +01:00

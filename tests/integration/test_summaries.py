@@ -91,3 +91,26 @@ async def test_a_challenge_waits_in_the_summary_until_the_member_answers_it(
     assert await summaries_job(at(service, datetime.now(UTC) + timedelta(days=14))) == "1 summaries"
     [later] = to((await capture.wait_for(before + 1))[before:], "anna@example.com")
     assert "waiting for your answer" not in later.text()
+
+
+async def test_a_challenge_from_a_partnership_since_ended_is_not_waiting(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    [confirmation] = to(capture.messages, "anna@example.com")[:1]  # of her commitments
+    digest = await digest_for_bob(service, capture)
+    before = len(capture.messages)
+    await reply(service, LINK.findall(html(digest))[3][0], "challenge: really?", mid="<c2@x>")
+    await capture.wait_for(before + 2)
+    before = len(capture.messages)
+    member_address = confirmation.message["Reply-To"]
+    ending = message(to=member_address, subject="Re: x", body="end partner bob@example.org")
+    assert (await send(service.smtp_port, "anna@example.com", [member_address], ending)).code == 250
+    await capture.wait_for(before + 2)  # Anna's receipt, Bob's thanks
+
+    before = len(capture.messages)
+    assert await summaries_job(at(service, datetime.now(UTC) + timedelta(days=7))) == "1 summaries"
+    [summary] = to((await capture.wait_for(before + 1))[before:], "anna@example.com")
+    assert "#2: Bob Stone: challenge (really?)" in " ".join(summary.text().split())
+    assert "waiting for your answer" not in summary.text()

@@ -176,3 +176,40 @@ def test_a_date_line_too_long_to_be_a_date_leaves_the_note_without_one() -> None
         "Our session",
         None,
     )
+
+
+RULE = "_" * 40
+BANNER = f"{RULE}\nCAUTION: This email originated from outside the organization.\n{RULE}\n\n"
+
+
+@pytest.mark.parametrize(
+    ("subject", "block"),
+    [
+        ("FW: Our session", "_" * 32 + "\nFrom: Dana Coach <dana@coach.example>\n"
+         "Sent: Tuesday, November 24, 2026 5:02 PM\nTo: Anna <anna@example.com>\n"
+         "Subject: Our session\n\n"),
+        ("Fwd: Our session", "---------- Forwarded message ---------\n"
+         "From: Dana Coach <dana@coach.example>\nDate: Tue, Nov 24, 2026 at 5:02 PM\n"
+         "Subject: Our session\nTo: Anna <anna@example.com>\n\n"),
+    ],
+)  # fmt: skip
+def test_an_external_sender_banner_in_the_coachs_email_is_not_a_hop(
+    subject: str, block: str
+) -> None:
+    text = "Keeping this.\n\n" + block + BANNER + "Hi Anna,\n- Draft the budget by Friday\n"
+    message = ParsedMessage(subject=subject, text=text, from_address="anna@example.com")
+    forward = read_forward(message)
+    assert forward is not None
+    assert forward.coach_address == "dana@coach.example"
+    assert "To: Anna" not in forward.body
+    assert forward.body.endswith("Hi Anna,\n- Draft the budget by Friday")
+
+
+def test_a_reply_quoting_an_older_forward_is_not_a_forward() -> None:
+    text = (
+        "Run 5k on Saturday\n\n-----Original Message-----\nFrom: Bob <bob@example.org>\n"
+        "Sent: Monday, November 23, 2026 9:00 AM\nSubject: RE: plans\n\nSure.\n\n"
+        "---------- Forwarded message ---------\nFrom: Cleo <cleo@example.net>\n"
+        "Date: Sun, Nov 22, 2026 at 8:00 PM\nSubject: plans\nTo: Bob <bob@example.org>\n\nHi\n"
+    )
+    assert read_forward(ParsedMessage(subject="RE: plans", text=text)) is None

@@ -32,14 +32,21 @@ async def digest_at(service: Service, capture: CaptureHandler, moment: datetime)
     return digest
 
 
+async def say_all(
+    service: Service, capture: CaptureHandler, address: str, body: str, mid: str, count: int
+) -> list[Captured]:
+    """Anna replies ``body`` to ``address``; returns the ``count`` emails that follow."""
+    before = len(capture.messages)
+    data = message(to=address, subject="Re: your note", body=body, message_id=mid)
+    assert (await send(service.smtp_port, "anna@example.com", [address], data)).code == 250
+    return (await capture.wait_for(before + count))[before:]
+
+
 async def say(
     service: Service, capture: CaptureHandler, address: str, body: str, mid: str
 ) -> Captured:
     """Anna replies ``body`` to ``address``; returns our answer."""
-    before = len(capture.messages)
-    data = message(to=address, subject="Re: your note", body=body, message_id=mid)
-    assert (await send(service.smtp_port, "anna@example.com", [address], data)).code == 250
-    [answered] = (await capture.wait_for(before + 1))[before:]
+    [answered] = await say_all(service, capture, address, body, mid, 1)
     return answered
 
 
@@ -186,11 +193,9 @@ async def test_add_and_share_in_one_reply_are_both_done(
 ) -> None:
     capture, _ = relay
     kept = await keep_note(service, capture)
-    before = len(capture.messages)
     address = kept.message["Reply-To"]
-    data = message(to=address, subject="Re: note", body="add all\nshare\n", message_id="<as@x>")
-    assert (await send(service.smtp_port, "anna@example.com", [address], data)).code == 250
-    answers = [" ".join(a.text().split()) for a in (await capture.wait_for(before + 2))[before:]]
+    arrived = await say_all(service, capture, address, "add all\nshare\n", "<as@x>", 2)
+    answers = [" ".join(answer.text().split()) for answer in arrived]
     assert any("Your 2 commitments are published" in text for text in answers)
     assert any("Note 1 (Dana Coach" in text and "is shared" in text for text in answers)
     assert await Commitment.all().count() == 2
@@ -202,12 +207,8 @@ async def test_add_and_invite_coach_in_one_reply_are_both_done(
 ) -> None:
     capture, _ = relay
     kept = await keep_note(service, capture)
-    before = len(capture.messages)
     address = kept.message["Reply-To"]
-    body = "add all\ninvite coach\n"
-    data = message(to=address, subject="Re: note", body=body, message_id="<ai@x>")
-    assert (await send(service.smtp_port, "anna@example.com", [address], data)).code == 250
-    arrived = (await capture.wait_for(before + 3))[before:]
+    arrived = await say_all(service, capture, address, "add all\ninvite coach\n", "<ai@x>", 3)
     assert len(to(arrived, "dana@coach.example")) == 1  # the invitation
     assert await Commitment.all().count() == 2
     assert (await Partnership.get()).state == "invited"

@@ -55,6 +55,22 @@ async def reply(
     assert sent.code == 250
 
 
+async def bob_says(
+    service: Service,
+    capture: CaptureHandler,
+    address: str,
+    body: str,
+    *,
+    mid: str,
+    count: int = 2,
+    subject: str = "Re: digest",
+) -> list[Captured]:
+    """Bob writes ``body`` to ``address``; returns the ``count`` emails that follow."""
+    before = len(capture.messages)
+    await reply(service, address, body, subject=subject, mid=mid)
+    return (await capture.wait_for(before + count))[before:]
+
+
 async def test_an_active_partner_gets_one_digest_with_one_click_answers(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
@@ -146,10 +162,8 @@ async def test_a_reply_to_the_digest_answers_several_at_once(
     capture, _ = relay
     await partnered(service, capture)
     digest = await digest_for_bob(service, capture)
-    before = len(capture.messages)
     body = "1 on track\n3 challenge: not started yet\n\nBob\n"
-    await reply(service, digest.message["Reply-To"], body, mid="<several@x>")
-    arrived = (await capture.wait_for(before + 2))[before:]
+    arrived = await bob_says(service, capture, digest.message["Reply-To"], body, mid="<several@x>")
     assert len(to(arrived, "anna@example.com")) == 1  # the one challenge
     verdicts = await Verdict.all().order_by("id").prefetch_related("commitment")
     assert [(v.commitment.number, v.kind, v.note) for v in verdicts] == [
@@ -166,9 +180,9 @@ async def test_stop_by_list_unsubscribe_ends_digests(
     digest = await digest_for_bob(service, capture)
     header = str(digest.message["List-Unsubscribe"]).strip()
     unsubscribe = header.strip("<>").split("?")[0].removeprefix("mailto:")
-    before = len(capture.messages)
-    await reply(service, unsubscribe, "", subject="stop", mid="<stop@x>")
-    [confirmation] = (await capture.wait_for(before + 1))[before:]
+    [confirmation] = await bob_says(
+        service, capture, unsubscribe, "", subject="stop", mid="<stop@x>", count=1
+    )
     assert "no more digests" in confirmation.text()
     assert (await Person.get(email="bob@example.org")).digest_cadence == "stopped"
     partnership = await Partnership.get()
@@ -184,9 +198,10 @@ async def test_the_members_answer_reaches_the_partner_in_their_thread(
     await partnered(service, capture)
     digest = await digest_for_bob(service, capture)
     challenge_address = LINK.findall(html(digest))[1][0]  # item 1's challenge
-    before = len(capture.messages)
-    await reply(service, challenge_address, "challenge: is Friday still real?", mid="<ch@x>")
-    [notice] = to((await capture.wait_for(before + 2))[before:], "anna@example.com")
+    challenged = await bob_says(
+        service, capture, challenge_address, "challenge: is Friday still real?", mid="<ch@x>"
+    )
+    [notice] = to(challenged, "anna@example.com")
     assert "bob@example.org" not in notice.data.decode()  # the thread stays with us
     before = len(capture.messages)
     address = notice.message["Reply-To"]
@@ -249,10 +264,8 @@ async def test_two_lines_about_one_item_give_one_verdict_the_last(
     capture, _ = relay
     await partnered(service, capture)
     digest = await digest_for_bob(service, capture)
-    before = len(capture.messages)
     body = "2 on track\n2 challenge: on second thought, no\n"
-    await reply(service, digest.message["Reply-To"], body, mid="<twice@x>")
-    arrived = (await capture.wait_for(before + 2))[before:]
+    arrived = await bob_says(service, capture, digest.message["Reply-To"], body, mid="<twice@x>")
     assert "1 answer recorded" in to(arrived, "bob@example.org")[0].text()
     [verdict] = await Verdict.all()
     assert (verdict.kind, verdict.note) == ("challenge", "on second thought, no")

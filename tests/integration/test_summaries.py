@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from mailer.models import Summary
 from tests.integration.test_commit_flow import THREE_COMMITMENTS
-from tests.integration.test_digests import LINK, digest_for_bob, partnered, reply
+from tests.integration.test_digests import LINK, bob_says, digest_for_bob, partnered
 from tests.integration.test_invitations import html, to
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import message, send
@@ -48,9 +48,7 @@ async def test_on_track_verdicts_are_gathered_into_the_summary(
     await partnered(service, capture)
     digest = await digest_for_bob(service, capture)
     on_track_1 = LINK.findall(html(digest))[0][0]
-    before = len(capture.messages)
-    await reply(service, on_track_1, "on track, nice progress", mid="<ot@x>")
-    await capture.wait_for(before + 1)
+    await bob_says(service, capture, on_track_1, "on track, nice progress", mid="<ot@x>", count=1)
     before = len(capture.messages)
     assert await summaries_job(at(service, datetime.now(UTC))) == "0 summaries"  # joined this week
     assert await summaries_job(at(service, datetime.now(UTC) + timedelta(days=7))) == "1 summaries"
@@ -67,9 +65,7 @@ async def test_a_challenge_waits_in_the_summary_until_the_member_answers_it(
     await partnered(service, capture)
     digest = await digest_for_bob(service, capture)
     challenge_2 = LINK.findall(html(digest))[3][0]
-    before = len(capture.messages)
-    await reply(service, challenge_2, "challenge: is Dec 15 realistic?", mid="<ch@x>")
-    await capture.wait_for(before + 2)  # the notice to Anna, the thanks to Bob
+    await bob_says(service, capture, challenge_2, "challenge: is Dec 15 realistic?", mid="<ch@x>")
 
     before = len(capture.messages)
     assert await summaries_job(at(service, datetime.now(UTC) + timedelta(days=7))) == "1 summaries"
@@ -100,9 +96,9 @@ async def test_a_challenge_from_a_partnership_since_ended_is_not_waiting(
     await partnered(service, capture)
     [confirmation] = to(capture.messages, "anna@example.com")[:1]  # of her commitments
     digest = await digest_for_bob(service, capture)
-    before = len(capture.messages)
-    await reply(service, LINK.findall(html(digest))[3][0], "challenge: really?", mid="<c2@x>")
-    await capture.wait_for(before + 2)
+    await bob_says(
+        service, capture, LINK.findall(html(digest))[3][0], "challenge: really?", mid="<c2@x>"
+    )
     before = len(capture.messages)
     member_address = confirmation.message["Reply-To"]
     ending = message(to=member_address, subject="Re: x", body="end partner bob@example.org")

@@ -1,4 +1,4 @@
-"""A member's commands about their coaching notes: share note N, unshare note N, notes.
+"""A member's commands about their coaching notes: share, unshare, delete note N; notes.
 
 A note is the member's alone (SPEC §4.6). ``share note N`` puts it, the
 coach's email and not what the member wrote above it, in the next digest of
@@ -50,6 +50,26 @@ async def share_note(ctx: FlowContext, member: Person, number: int, *, share: bo
     return (
         f"Note {number} ({title}) is private again. A digest that already showed it "
         "cannot be taken back."
+    )
+
+
+async def delete_note(ctx: FlowContext, member: Person, number: int) -> str:
+    """Delete one of the member's notes; the line that tells them what happened.
+
+    Its number is not given out again, and commitments added from it stay.
+    """
+    note = (
+        await CoachingNote.filter(member_id=member.id, number=number)
+        .using_db(ctx.connection)
+        .first()
+    )
+    if note is None:
+        return f"You have no coaching note numbered {number}."
+    await note.delete(using_db=ctx.connection)
+    shown = " A digest that already showed it cannot be taken back." if note.shared_at else ""
+    return (
+        f"Note {number} ({_title(note)}) is deleted: it is no longer in your notes and no "
+        f"partner will see it. Commitments you added from it stay.{shown}"
     )
 
 

@@ -134,7 +134,7 @@ async def answer_about_note(ctx: FlowContext, note_id: int) -> Outcome:
 
 
 _INVITE = {"invite coach", "invite my coach", "invite"}
-_ABOUT_NOTES = {Action.SHARE_NOTE, Action.UNSHARE_NOTE, Action.LIST_NOTES}
+_ABOUT_NOTES = {Action.SHARE_NOTE, Action.UNSHARE_NOTE, Action.DELETE_NOTE, Action.LIST_NOTES}
 # Said in reply to a note's own confirmation: about that note.
 _THIS_NOTE = {
     "share": Action.SHARE_NOTE,
@@ -145,6 +145,10 @@ _THIS_NOTE = {
     "unshare it": Action.UNSHARE_NOTE,
     "unshare this note": Action.UNSHARE_NOTE,
     "keep it private": Action.UNSHARE_NOTE,
+    "delete": Action.DELETE_NOTE,
+    "delete it": Action.DELETE_NOTE,
+    "delete this note": Action.DELETE_NOTE,
+    "delete note": Action.DELETE_NOTE,
 }
 
 

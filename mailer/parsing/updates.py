@@ -1,7 +1,7 @@
 """Member commands in a reply (SPEC §4.5, §4.6).
 
 done 2, drop 3, 2: a note, move 2 to Friday; end partner ADDRESS; and about
-coaching notes: share note 1, unshare note 1, notes.
+coaching notes: share note 1, unshare note 1, delete note 1, notes.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class Action(StrEnum):
     END_PARTNER = "end partner"  # text: the partner's address; number unused
     SHARE_NOTE = "share note"  # number: the member's note number
     UNSHARE_NOTE = "unshare note"
+    DELETE_NOTE = "delete note"
     LIST_NOTES = "notes"  # number unused
 
 
@@ -51,6 +52,10 @@ _PATTERNS = [
         re.compile(rf"^(?:un-?share|stop\s+sharing)\s+note\s+{_NUMBER}\b\W*$", re.I),
     ),
     (Action.UNSHARE_NOTE, re.compile(rf"^(?:keep|make)\s+note\s+{_NUMBER}\s+private\b\W*$", re.I)),
+    (
+        Action.DELETE_NOTE,
+        re.compile(rf"^(?:delete|forget|remove)\s+(?:coaching\s+)?note\s+{_NUMBER}\b\W*$", re.I),
+    ),
     (Action.LIST_NOTES, re.compile(r"^(?:list\s+)?(?:my\s+)?(?:coaching\s+)?notes\W*$", re.I)),
 ]
 _BULLET = re.compile(r"^\s*(?:[-*•]\s+)?")

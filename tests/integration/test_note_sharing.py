@@ -247,3 +247,22 @@ async def test_a_shown_date_with_an_impossible_offset_keeps_the_note(
     written = (await CoachingNote.get()).original_date
     assert written is not None
     assert written.isoformat() == "2026-11-24T16:02:00+00:00"  # in the member's +01:00
+
+
+async def test_a_deleted_note_is_gone_from_the_list_and_from_digests(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await answer(service, capture, await invite(service, capture), "peer")
+    kept = await keep_note(service, capture)
+    address = kept.message["Reply-To"]
+    await say(service, capture, address, "share\n", "<sh@x>")
+    deleted = await say(service, capture, address, "delete note 1\nnotes\n", "<del@x>")
+    text = " ".join(deleted.text().split())
+    assert "Note 1 (Dana Coach: \u201cOur session on Tuesday\u201d) is deleted" in text
+    assert "You have no coaching notes yet" in text
+    assert await CoachingNote.all().count() == 0
+    digest = await digest_at(service, capture, datetime.now(UTC) + timedelta(days=8))
+    assert NOTE_TEXT not in seen(digest)
+    again = await say(service, capture, address, "add all\n", "<late@x>")
+    assert "that coaching note is no longer kept" in " ".join(again.text().split())

@@ -16,8 +16,10 @@ from typing import Any
 
 from mailer.db import close_database, migrate_database, open_database
 from mailer.digests import send_due_digests
+from mailer.models import OutboundMessage
 from mailer.sending import send_batch
 from mailer.settings import Settings, SettingsError
+from mailer.unsettled import mark_delivered, release_for_resend, unsettled
 from workers.service import Service, serve
 
 
@@ -47,6 +49,35 @@ async def send_digests_now(settings: Settings, partner: str | None) -> int:
         await close_database()
 
 
+async def settle_outbound(settings: Settings, resend: list[int], delivered: list[int]) -> str:
+    """``pactmail outbound``: list unsettled mail, or send some again, or mark some delivered."""
+    await migrate_database(settings)
+    await open_database(settings)
+    try:
+        now = datetime.now(UTC)
+        if delivered:
+            return f"{await mark_delivered(delivered, now)} marked delivered"
+        if resend:
+            released = await release_for_resend(resend)
+            result = await send_batch(released, settings, now, seconds=max(60.0, 2.0 * len(resend)))
+            ends = await OutboundMessage.filter(id__in=released).values_list("id", "status")
+            report = [f"{row_id}: {status}" for row_id, status in sorted(ends)]
+            report += [
+                f"{row_id}: not ours to send again" for row_id in set(resend) - set(released)
+            ]
+            # Left pending: the running service's sweep sends those when the relay will take them.
+            return "\n".join(report + result.errors)
+        rows = await unsettled()
+        lines = [
+            f"{row.id:>8}  {row.status:<13}  {row.created_at:%Y-%m-%d %H:%M}  "
+            f"{row.template:<16}  {row.to_address}  {row.last_error[:80]}"
+            for row in rows
+        ]
+        return "\n".join(lines) if lines else "no outbound mail waits for an operator"
+    finally:
+        await close_database()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pactmail", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
@@ -58,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     digest = commands.add_parser("digest", help="send digests (cron sends them on schedule)")
     digest.add_argument("--now", action="store_true", required=True, help="this period's, at once")
     digest.add_argument("--partner", metavar="EMAIL", help="only this partner's")
+    outbound = commands.add_parser(
+        "outbound", help="mail possibly sent or failed: list it, send it again, or mark it sent"
+    )
+    choice = outbound.add_mutually_exclusive_group()
+    choice.add_argument("--resend", metavar="ID", type=int, nargs="+", default=[])
+    choice.add_argument("--mark-sent", metavar="ID", type=int, nargs="+", default=[])
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -80,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         asyncio.run(migrate_database(settings))
         print("database schema is up to date")
+        return 0
+    if args.command == "outbound":
+        print(asyncio.run(settle_outbound(settings, args.resend, args.mark_sent)))
         return 0
     if args.command == "digest":
         sent = asyncio.run(send_digests_now(settings, args.partner))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +21,8 @@ from mailer.settings import Settings
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import message, send
 from workers.service import Service
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def wait_for_status(status: str, timeout: float = 20.0) -> OutboundMessage:
@@ -108,3 +114,58 @@ async def test_a_failed_attempt_never_reverts_a_row_another_job_has_at_the_relay
     after = await OutboundMessage.get(id=row.id)
     assert after.status == "data_sent"  # not pending: a retry would send it again
     assert after.last_error == ""
+
+
+async def operator(settings: Settings, relay_port: int, *args: str) -> str:
+    """``pactmail outbound ARGS`` as an operator runs it, beside the service."""
+    env = {
+        **os.environ,
+        "PACTMAIL_DOMAIN": settings.domain,
+        "PACTMAIL_DATA_DIR": str(settings.data_dir),
+        "PACTMAIL_DATABASE_URL": settings.database_url,
+        "PACTMAIL_SECRET_KEY": settings.secret_key.decode(),
+        "PACTMAIL_RELAY": f"127.0.0.1:{relay_port}",
+    }
+    command = [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "outbound", *args]
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, cwd=ROOT, stdout=subprocess.PIPE
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0
+    return output.decode()
+
+
+async def test_an_operator_lists_unsettled_mail_and_sends_or_settles_each_once(
+    db: None, relay: tuple[CaptureHandler, int], settings: Settings
+) -> None:
+    capture, relay_port = relay
+    rows = {}
+    for status in ("possibly_sent", "failed", "sent"):
+        rows[status] = await queue_email(
+            key=f"help:{status}", template="help", to=f"{status}@example.com",
+            context={"subject": "help"}, domain=settings.domain,
+        )  # fmt: skip
+        await OutboundMessage.filter(id=rows[status].id).update(
+            status=status, last_error=f"was {status}"
+        )
+    listing = await operator(settings, relay_port)
+    assert f"{rows['possibly_sent'].id}  possibly_sent" in listing
+    assert f"{rows['failed'].id}  failed" in listing
+    assert " sent@example.com" not in listing
+
+    maybe, sent = rows["possibly_sent"].id, rows["sent"].id
+    resent = await operator(settings, relay_port, "--resend", str(maybe), str(sent))
+    assert f"{maybe}: sent" in resent
+    assert f"{sent}: not ours to send again" in resent  # delivered already: never twice
+    [delivered] = await capture.wait_for(1)
+    assert delivered.rcpt_tos == ["possibly_sent@example.com"]
+
+    failed = rows["failed"].id
+    assert (
+        await operator(settings, relay_port, "--mark-sent", str(failed)) == "1 marked delivered\n"
+    )
+    assert (await OutboundMessage.get(id=failed)).status == "sent"
+    again = await operator(settings, relay_port, "--resend", str(maybe))
+    assert f"{maybe}: not ours to send again" in again
+    assert await operator(settings, relay_port) == "no outbound mail waits for an operator\n"
+    assert len(capture.messages) == 1

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import subprocess
-import sys
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
 from mailer.models import Digest, Partnership, Person, Verdict
 from mailer.settings import Settings
 from tests.integration.test_invitations import answer, html, invite, to
 from tests.support.capture import Captured, CaptureHandler
+from tests.support.cli import ROOT, cli_command, cli_env
 from tests.support.smtpclient import message, send
 from workers.jobs import digests_job
 from workers.service import Service
 
-ROOT = Path(__file__).resolve().parents[2]
 LINK = re.compile(r'href="mailto:([^"?]+)\?subject=([^&"]+)&amp;body=([^"]*)"')
 
 
@@ -104,15 +101,8 @@ async def test_two_processes_sending_digests_at_once_send_one_per_partner(
     carl = await invite(service, capture, partner="carl@example.net")
     await answer(service, capture, carl, "coach")
     before = len(capture.messages)
-    env = {
-        **os.environ,
-        "PACTMAIL_DOMAIN": settings.domain,
-        "PACTMAIL_DATA_DIR": str(settings.data_dir),
-        "PACTMAIL_DATABASE_URL": settings.database_url,
-        "PACTMAIL_SECRET_KEY": settings.secret_key.decode(),
-        "PACTMAIL_RELAY": f"127.0.0.1:{relay_port}",
-    }
-    command = [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "digest", "--now"]
+    env = cli_env(settings, relay_port)
+    command = cli_command("digest", "--now")
     processes = [
         await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT, stdout=subprocess.PIPE)
         for _ in range(2)

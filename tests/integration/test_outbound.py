@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -19,10 +16,9 @@ from mailer.queue import enqueue_outbound
 from mailer.sending import _send_one
 from mailer.settings import Settings
 from tests.support.capture import CaptureHandler
+from tests.support.cli import ROOT, cli_command, cli_env
 from tests.support.smtpclient import message, send
 from workers.service import Service
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def wait_for_status(status: str, timeout: float = 20.0) -> OutboundMessage:
@@ -118,17 +114,11 @@ async def test_a_failed_attempt_never_reverts_a_row_another_job_has_at_the_relay
 
 async def operator(settings: Settings, relay_port: int, *args: str) -> str:
     """``pactmail outbound ARGS`` as an operator runs it, beside the service."""
-    env = {
-        **os.environ,
-        "PACTMAIL_DOMAIN": settings.domain,
-        "PACTMAIL_DATA_DIR": str(settings.data_dir),
-        "PACTMAIL_DATABASE_URL": settings.database_url,
-        "PACTMAIL_SECRET_KEY": settings.secret_key.decode(),
-        "PACTMAIL_RELAY": f"127.0.0.1:{relay_port}",
-    }
-    command = [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "outbound", *args]
     process = await asyncio.create_subprocess_exec(
-        *command, env=env, cwd=ROOT, stdout=subprocess.PIPE
+        *cli_command("outbound", *args),
+        env=cli_env(settings, relay_port),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
     )
     output, _ = await process.communicate()
     assert process.returncode == 0

@@ -34,7 +34,7 @@ def ask_owner_to_confirm(ctx: FlowContext, owner: str) -> None:
         {
             "sender": ctx.sender,
             "subject": ctx.message.subject,
-            "excerpt": new_text(ctx.message.text)[:1000],
+            "excerpt": _excerpt(new_text(ctx.message.text)),
         },
         key=f"confirm:{ctx.inbound.id}",
         reply_token=make_token(
@@ -45,6 +45,15 @@ def ask_owner_to_confirm(ctx: FlowContext, owner: str) -> None:
             lifetime=CONFIRM_LIFETIME,
         ),
     )
+
+
+def _excerpt(text: str, limit: int = 1000) -> str:
+    """The start of the reply, marked as cut when it is.
+
+    >>> _excerpt("a" * 5, limit=3), _excerpt("abc", limit=3)
+    ('aaa […]', 'abc')
+    """
+    return text if len(text) <= limit else text[:limit].rstrip() + " [\u2026]"
 
 
 async def confirm_reply(ctx: FlowContext, inbound_id: int) -> Outcome:

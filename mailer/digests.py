@@ -414,6 +414,7 @@ def _shared_note(note: dict[str, Any]) -> dict[str, object]:
         body = body[:SHARED_NOTE_CHARS].rstrip() + " [\u2026]"
     written = note["original_date"]
     return {
+        "note_id": note["id"],  # to take it out again before sending (note_commands.py)
         "coach": note["coach_name"] or note["coach_email"] or "their coach",
         "subject": note["subject"],
         "date": written.date().isoformat() if isinstance(written, datetime) else None,

@@ -31,7 +31,6 @@ async def release_for_resend(outbound_ids: Sequence[int]) -> list[int]:
     await OutboundMessage.filter(id__in=released, status__in=UNSETTLED).update(
         status=OutboundStatus.PENDING.value,
         final_dot_at=None,
-        attempts=0,
         last_error="sent again by an operator",
     )
     return released

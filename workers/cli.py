@@ -16,10 +16,10 @@ from typing import Any
 
 from mailer.db import close_database, migrate_database, open_database
 from mailer.digests import send_due_digests
-from mailer.models import OutboundMessage
+from mailer.models import OutboundMessage, OutboundStatus
 from mailer.sending import send_batch
 from mailer.settings import Settings, SettingsError
-from mailer.unsettled import mark_delivered, release_for_resend, unsettled
+from mailer.unsettled import LISTED, mark_delivered, release_for_resend, unsettled
 from workers.service import Service, serve
 
 
@@ -49,33 +49,54 @@ async def send_digests_now(settings: Settings, partner: str | None) -> int:
         await close_database()
 
 
-async def settle_outbound(settings: Settings, resend: list[int], delivered: list[int]) -> str:
-    """``pactmail outbound``: list unsettled mail, or send some again, or mark some delivered."""
+async def settle_outbound(
+    settings: Settings, resend: list[int], delivered: list[int]
+) -> tuple[str, bool]:
+    """``pactmail outbound``: list unsettled mail, or send some again, or mark some delivered.
+
+    Returns the report and whether everything asked for was done.
+    """
     await migrate_database(settings)
     await open_database(settings)
     try:
         now = datetime.now(UTC)
         if delivered:
-            return f"{await mark_delivered(delivered, now)} marked delivered"
+            marked = await mark_delivered(delivered, now)
+            return f"{marked} marked delivered", marked == len(set(delivered))
         if resend:
-            released = await release_for_resend(resend)
-            result = await send_batch(released, settings, now, seconds=max(60.0, 2.0 * len(resend)))
-            ends = await OutboundMessage.filter(id__in=released).values_list("id", "status")
-            report = [f"{row_id}: {status}" for row_id, status in sorted(ends)]
-            report += [
-                f"{row_id}: not ours to send again" for row_id in set(resend) - set(released)
-            ]
-            # Left pending: the running service's sweep sends those when the relay will take them.
-            return "\n".join(report + result.errors)
+            return await _resend(settings, resend, now)
         rows = await unsettled()
         lines = [
             f"{row.id:>8}  {row.status:<13}  {row.created_at:%Y-%m-%d %H:%M}  "
             f"{row.template:<16}  {row.to_address}  {row.last_error[:80]}"
             for row in rows
         ]
-        return "\n".join(lines) if lines else "no outbound mail waits for an operator"
+        if len(rows) == LISTED:
+            lines.append(f"(the newest {LISTED} only)")
+        return ("\n".join(lines) if lines else "no outbound mail waits for an operator"), True
     finally:
         await close_database()
+
+
+async def _resend(settings: Settings, resend: list[int], now: datetime) -> tuple[str, bool]:
+    released = await release_for_resend(resend)
+    # Half a send job's time: every final dot and its answer then fall well
+    # within the time after which the service takes a send for cut off.
+    await send_batch(released, settings, now, seconds=settings.job_timeout_seconds / 2)
+    ends = dict(await OutboundMessage.filter(id__in=released).values_list("id", "status"))
+    report = [f"{row_id}: {_resent(settings, ends.get(row_id))}" for row_id in sorted(released)]
+    refused = sorted(set(resend) - set(released))
+    report += [f"{row_id}: not possibly sent or failed; left alone" for row_id in refused]
+    done = all(ends.get(row_id) == OutboundStatus.SENT.value for row_id in set(resend))
+    return "\n".join(report), done
+
+
+def _resent(settings: Settings, status: object) -> str:
+    if status == OutboundStatus.SENT.value:
+        return "sent to the relay" if settings.relay else f"written to {settings.outbox_dir}"
+    if status == OutboundStatus.PENDING.value:
+        return "pending (the running service sends it once the relay takes it)"
+    return str(status)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,8 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         print("database schema is up to date")
         return 0
     if args.command == "outbound":
-        print(asyncio.run(settle_outbound(settings, args.resend, args.mark_sent)))
-        return 0
+        report, done = asyncio.run(settle_outbound(settings, args.resend, args.mark_sent))
+        print(report)
+        return 0 if done else 1
     if args.command == "digest":
         sent = asyncio.run(send_digests_now(settings, args.partner))
         print(f"{sent} digest(s) sent")

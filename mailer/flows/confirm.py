@@ -48,12 +48,18 @@ def ask_owner_to_confirm(ctx: FlowContext, owner: str) -> None:
 
 
 def _excerpt(text: str, limit: int = 1000) -> str:
-    """The start of the reply, marked as cut when it is.
+    """The start of the reply, cut between lines and marked as cut when it is.
 
-    >>> _excerpt("a" * 5, limit=3), _excerpt("abc", limit=3)
-    ('aaa […]', 'abc')
+    Never inside a line: "drop 12" cut to "drop 1" would ask the owner to
+    confirm a different command from the one "confirm" applies.
+
+    >>> _excerpt("done 2\\ndrop 12", limit=10), _excerpt("abc", limit=3)
+    ('done 2\\n[\u2026]', 'abc')
     """
-    return text if len(text) <= limit else text[:limit].rstrip() + " [\u2026]"
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit + 1)
+    return (text[:cut].rstrip() if cut > 0 else "") + "\n[\u2026]"
 
 
 async def confirm_reply(ctx: FlowContext, inbound_id: int) -> Outcome:

@@ -8,10 +8,22 @@ each partner who has not had it (one who accepts within 30 days included);
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from mailer.flows.base import FlowContext
-from mailer.models import CoachingNote, Partnership, PartnershipState, Person
+from mailer.models import (
+    CoachingNote,
+    Digest,
+    OutboundMessage,
+    OutboundStatus,
+    Partnership,
+    PartnershipState,
+    Person,
+)
 
 RECENT_NOTES = 10
+# Digests still unsent are young: retries give up within hours, not days.
+UNSENT_DIGEST_AGE = timedelta(days=7)
 
 
 async def share_note(ctx: FlowContext, member: Person, number: int, *, share: bool) -> str:
@@ -47,8 +59,9 @@ async def share_note(ctx: FlowContext, member: Person, number: int, *, share: bo
         return f"Note {number} ({title}) was not shared; it stays yours alone."
     note.shared_at = None
     await note.save(using_db=ctx.connection, update_fields=["shared_at"])
+    await _withdraw_from_unsent_digests(ctx, member, note.id)
     return (
-        f"Note {number} ({title}) is private again. A digest that already showed it "
+        f"Note {number} ({title}) is private again. A digest that already went out with it "
         "cannot be taken back."
     )
 
@@ -66,11 +79,53 @@ async def delete_note(ctx: FlowContext, member: Person, number: int) -> str:
     if note is None:
         return f"You have no coaching note numbered {number}."
     await note.delete(using_db=ctx.connection)
-    shown = " A digest that already showed it cannot be taken back." if note.shared_at else ""
+    await _withdraw_from_unsent_digests(ctx, member, note.id)
+    shown = (
+        " A digest that already went out with it cannot be taken back." if note.shared_at else ""
+    )
     return (
         f"Note {number} ({_title(note)}) is deleted: it is no longer in your notes and no "
         f"partner will see it. Commitments you added from it stay.{shown}"
     )
+
+
+async def _withdraw_from_unsent_digests(ctx: FlowContext, member: Person, note_id: int) -> None:
+    """Take the note out of digests written with it but not sent yet (a slow relay)."""
+    partner_ids = (
+        await Partnership.filter(member_id=member.id)
+        .using_db(ctx.connection)
+        .values_list("partner_id", flat=True)
+    )
+    digests = (
+        await Digest.filter(partner_id__in=partner_ids, created_at__gte=ctx.now - UNSENT_DIGEST_AGE)
+        .using_db(ctx.connection)
+        .values("id", "notes")
+    )
+    keys = [f"digest:{digest['id']}" for digest in digests if note_id in (digest["notes"] or [])]
+    pending = OutboundStatus.PENDING.value
+    for row in await OutboundMessage.filter(idempotency_key__in=keys, status=pending).using_db(
+        ctx.connection
+    ):
+        members = [
+            {**entry, "notes": [n for n in entry["notes"] if n.get("note_id") != note_id]}
+            for entry in row.context["members"]  # type: ignore[attr-defined]
+        ]
+        members = [entry for entry in members if entry["items"] or entry["notes"]]
+        note_count = sum(len(entry["notes"]) for entry in members)
+        change: dict[str, object] = {
+            "context": {**row.context, "members": members, "note_count": note_count}
+        }
+        if not members:  # the note was all it had to say
+            change = {"status": OutboundStatus.FAILED.value, "last_error": "withdrawn: " + _GONE}
+        # Only while still unsent: a send that has begun goes out as written.
+        await (
+            OutboundMessage.filter(id=row.id, status=pending)
+            .using_db(ctx.connection)
+            .update(**change)
+        )
+
+
+_GONE = "the only coaching note in it was unshared or deleted"
 
 
 async def recent_notes(ctx: FlowContext, member: Person) -> list[dict[str, object]]:

@@ -266,3 +266,26 @@ async def test_a_deleted_note_is_gone_from_the_list_and_from_digests(
     assert NOTE_TEXT not in seen(digest)
     again = await say(service, capture, address, "add all\n", "<late@x>")
     assert "that coaching note is no longer kept" in " ".join(again.text().split())
+
+
+async def test_a_note_deleted_before_its_digest_goes_out_is_taken_out_of_it(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await answer(service, capture, await invite(service, capture), "peer")
+    kept = await keep_note(service, capture)
+    address = kept.message["Reply-To"]
+    await say(service, capture, address, "share\n", "<sh@x>")
+    # Written with the note, not yet sent (a slow relay, a send waiting to retry):
+    moment = datetime.now(UTC) + timedelta(days=8)
+    [written] = await send_due_digests(service.settings, moment, now_not_monday=True)
+    deleted = await say(service, capture, address, "delete note 1\n", "<del@x>")
+    assert "went out with it cannot be taken back" in " ".join(deleted.text().split())
+
+    before = len(capture.messages)
+    assert service.redis is not None
+    await enqueue_outbound(service.redis, service.settings.queue_name, [written])
+    [digest] = (await capture.wait_for(before + 1))[before:]
+    assert digest.rcpt_tos == ["bob@example.org"]
+    assert "Finish the quarterly report" in digest.text()
+    assert NOTE_TEXT not in seen(digest)

@@ -58,6 +58,15 @@ async def keep_note(service: Service, capture: CaptureHandler, mid: str = "<fwd1
     return kept
 
 
+async def shared_with_bob(service: Service, capture: CaptureHandler) -> str:
+    """Bob partners Anna, who keeps a note and shares it; the note's reply address."""
+    await answer(service, capture, await invite(service, capture), "peer")
+    kept = await keep_note(service, capture)
+    address: str = kept.message["Reply-To"]
+    await say(service, capture, address, "share\n", "<sh@x>")
+    return address
+
+
 def seen(digest: Captured) -> str:
     return digest.text() + html(digest)
 
@@ -253,10 +262,7 @@ async def test_a_deleted_note_is_gone_from_the_list_and_from_digests(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
-    await answer(service, capture, await invite(service, capture), "peer")
-    kept = await keep_note(service, capture)
-    address = kept.message["Reply-To"]
-    await say(service, capture, address, "share\n", "<sh@x>")
+    address = await shared_with_bob(service, capture)
     deleted = await say(service, capture, address, "delete note 1\nnotes\n", "<del@x>")
     text = " ".join(deleted.text().split())
     assert "Note 1 (Dana Coach: \u201cOur session on Tuesday\u201d) is deleted" in text
@@ -272,10 +278,7 @@ async def test_a_note_deleted_before_its_digest_goes_out_is_taken_out_of_it(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
-    await answer(service, capture, await invite(service, capture), "peer")
-    kept = await keep_note(service, capture)
-    address = kept.message["Reply-To"]
-    await say(service, capture, address, "share\n", "<sh@x>")
+    address = await shared_with_bob(service, capture)
     # Written with the note, not yet sent (a slow relay, a send waiting to retry):
     moment = datetime.now(UTC) + timedelta(days=8)
     [written] = await send_due_digests(service.settings, moment, now_not_monday=True)

@@ -19,6 +19,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from mailer.flows.invitations import named, news_context
+from mailer.flows.note_commands import SHARED_NOTE_MEMORY
 from mailer.models import (
     CoachingNote,
     Commitment,
@@ -46,9 +47,7 @@ VERDICT_MEMORY = timedelta(days=60)  # earlier verdicts shown: the last within t
 # partner gently and tells their members (once: a fourth is not a third).
 SILENT_DIGESTS = 3
 SHARED_NOTE_CHARS = 3000  # of a shared coaching note's text, in a digest
-# A note shared this long ago is no longer news: a partner who accepts later
-# does not get it. Within VERDICT_MEMORY, so the digests read say who had it.
-SHARED_NOTE_MEMORY = timedelta(days=30)
+# SHARED_NOTE_MEMORY is within VERDICT_MEMORY: the digests read say who had a note.
 _SENDING = (DigestCadence.WEEKLY.value, DigestCadence.DAILY.value)
 
 

@@ -22,17 +22,16 @@ from mailer.models import (
 )
 
 RECENT_NOTES = 10
+# A note shared this long ago is no longer news: a partner who accepts later
+# does not get it in their first digest.
+SHARED_NOTE_MEMORY = timedelta(days=30)
 # Digests still unsent are young: retries give up within hours, not days.
 UNSENT_DIGEST_AGE = timedelta(days=7)
 
 
 async def share_note(ctx: FlowContext, member: Person, number: int, *, share: bool) -> str:
     """Share or unshare one of the member's notes; the line that tells them what happened."""
-    note = (
-        await CoachingNote.filter(member_id=member.id, number=number)
-        .using_db(ctx.connection)
-        .first()
-    )
+    note = await _numbered_note(ctx, member, number)
     if note is None:
         return f"You have no coaching note numbered {number}."
     title = _title(note)
@@ -49,7 +48,8 @@ async def share_note(ctx: FlowContext, member: Person, number: int, *, share: bo
         if not partnered:
             return (
                 f"Note {number} ({title}) is shared, but you have no active partner yet: "
-                "it goes into the first digest of each partner who accepts within 30 days."
+                "it goes into the first digest of each partner who accepts within "
+                f"{SHARED_NOTE_MEMORY.days} days."
             )
         return (
             f"Note {number} ({title}) is shared: each of your partners sees it in their next "
@@ -71,11 +71,7 @@ async def delete_note(ctx: FlowContext, member: Person, number: int) -> str:
 
     Its number is not given out again, and commitments added from it stay.
     """
-    note = (
-        await CoachingNote.filter(member_id=member.id, number=number)
-        .using_db(ctx.connection)
-        .first()
-    )
+    note = await _numbered_note(ctx, member, number)
     if note is None:
         return f"You have no coaching note numbered {number}."
     await note.delete(using_db=ctx.connection)
@@ -146,6 +142,14 @@ async def recent_notes(ctx: FlowContext, member: Person) -> list[dict[str, objec
         }
         for note in notes
     ]
+
+
+async def _numbered_note(ctx: FlowContext, member: Person, number: int) -> CoachingNote | None:
+    return (
+        await CoachingNote.filter(member_id=member.id, number=number)
+        .using_db(ctx.connection)
+        .first()
+    )
 
 
 def _title(note: CoachingNote) -> str:

@@ -16,7 +16,13 @@ from mailer.flows.commit import publish_commitments, sent_at_or_now
 from mailer.flows.invitations import describe_stored, invite_partners, open_commitments
 from mailer.flows.updates import apply_member_updates
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
-from mailer.parsing.forwards import FORWARD_SUBJECT, MAX_ACTIONS, action_items, read_forward
+from mailer.parsing.forwards import (
+    FORWARD_SUBJECT,
+    MAX_ACTIONS,
+    Forward,
+    action_items,
+    read_forward,
+)
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Nominee, nominees
 from mailer.parsing.updates import Action, Command, read_commands
@@ -39,8 +45,9 @@ _FORWARD_HINTS = (
 
 async def commit_or_note(ctx: FlowContext) -> Outcome:
     """commit@: a forwarded email is a coaching note (SPEC §4.6), anything else commitments."""
-    if _may_be_forward(ctx) and read_forward(ctx.message) is not None:
-        return await keep_coaching_note(ctx)
+    forward = read_forward(ctx.message) if _may_be_forward(ctx) else None
+    if forward is not None:
+        return await _keep(ctx, forward)
     return await publish_commitments(ctx)
 
 
@@ -52,12 +59,17 @@ def _may_be_forward(ctx: FlowContext) -> bool:
 
 
 async def keep_coaching_note(ctx: FlowContext) -> Outcome:
+    """notes@: the forwarded email kept as a note, or the member told none was found."""
     forward = read_forward(ctx.message)
     if forward is None:
         raise NotUnderstood(
             "we found no forwarded email in your message: forward your coach's email "
             "to this address, as an attachment or inline"
         )
+    return await _keep(ctx, forward)
+
+
+async def _keep(ctx: FlowContext, forward: Forward) -> Outcome:
     member = await ctx.person(ctx.sender)
     if member is None:
         member = await Person.create(

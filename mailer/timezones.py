@@ -1,10 +1,11 @@
-"""Members' time zones: an IANA name once known, a Date-header offset until then."""
+"""People's time zones: an IANA name once they name one, a Date-header offset until then."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
@@ -43,3 +44,36 @@ def zone_from_name(name: str) -> tzinfo:
         return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder
         return UTC
+
+
+# "time zone: Europe/Berlin", "timezone America/New_York", "tz UTC": a command
+# by reply (also in mailer/parsing/updates.py), on a line of its own.
+ZONE_COMMAND = r"(?:time\s*zone|tz)\s*[:=]?\s*(?P<text>[A-Za-z][\w/+-]{1,40})"
+_ZONE_LINE = re.compile(rf"^\s*(?:[-*]\s+)?{ZONE_COMMAND}\W*$", re.IGNORECASE)
+
+
+def zone_line(text: str) -> str | None:
+    """What a ``time zone NAME`` line names, as written, if the text has one.
+
+    >>> zone_line("thanks!\\ntime zone: europe/berlin"), zone_line("my timezone is odd")
+    ('europe/berlin', None)
+    """
+    for line in text.splitlines():
+        match = _ZONE_LINE.match(line)
+        if match:
+            return match["text"]
+    return None
+
+
+def known_zone(name: str) -> str | None:
+    """The IANA name for ``name`` in any letter case (``UTC`` too), or None.
+
+    >>> known_zone("europe/berlin"), known_zone("Europe/Atlantis"), known_zone("utc")
+    ('Europe/Berlin', None, 'UTC')
+    """
+    return _zones_by_lower_name().get(name.strip().lower())
+
+
+@cache
+def _zones_by_lower_name() -> dict[str, str]:
+    return {zone.lower(): zone for zone in available_timezones() if "/" in zone or zone == "UTC"}

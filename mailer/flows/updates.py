@@ -5,6 +5,7 @@ from __future__ import annotations
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.commit import sent_at_or_now
 from mailer.flows.note_commands import delete_note, recent_notes, share_note
+from mailer.flows.zones import name_zone
 from mailer.models import (
     Commitment,
     CommitmentState,
@@ -56,6 +57,8 @@ async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
     """Apply one command; returns the line that tells the member what happened."""
     if command.action is Action.END_PARTNER:
         return await _end_partnership(ctx, member, command.text.strip(".").lower())
+    if command.action is Action.TIME_ZONE:
+        return await name_zone(ctx, member, command.text)
     if command.action is Action.DELETE_NOTE:
         return await delete_note(ctx, member, command.number)
     if command.action in (Action.SHARE_NOTE, Action.UNSHARE_NOTE):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.invitations import named
+from mailer.flows.zones import name_zone
 from mailer.models import (
     Commitment,
     Digest,
@@ -23,6 +24,7 @@ from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
 from mailer.parsing.verdicts import read_digest_reply, read_verdict
 from mailer.refusals import NotUnderstood
+from mailer.timezones import zone_line
 from mailer.tokens import Purpose, make_token
 
 
@@ -37,20 +39,23 @@ async def answer_verdict_link(ctx: FlowContext, partner_id: int, commitment_id: 
     kind, note = found
     await _record(ctx, partner, commitment, kind, note)
     await ctx.answer(
-        "verdict_thanks", {"subject": ctx.message.subject, "verdicts": 1, "cadence": None}
+        "verdict_thanks",
+        {"subject": ctx.message.subject, "verdicts": 1, "cadence": None, "zone": None},
     )
     return Outcome(InboundStatus.PROCESSED, f"verdict: {kind.value}")
 
 
 async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
-    """A reply to a digest: ``2 on track``, ``3 challenge: …``, and daily/weekly/pause/stop."""
+    """A reply to a digest: ``2 on track``, ``3 challenge: …``, daily/weekly/pause/stop,
+    and ``time zone NAME``."""
     digest = await Digest.filter(id=digest_id).using_db(ctx.connection).first()
     if digest is None:
         raise NotUnderstood("that digest no longer exists")
     partner = await _partner(ctx, digest.partner_id)  # type: ignore[attr-defined]
     text = new_text(ctx.message.text)
     verdicts, cadence = read_digest_reply(text or strip_reply_prefix(ctx.message.subject))
-    if not verdicts and cadence is None:
+    zone = zone_line(text)
+    if not verdicts and cadence is None and zone is None:
         raise NotUnderstood(
             'we could not find an answer we know: write lines such as "2 on track" or '
             '"3 challenge: what worries you", or "daily", "weekly", "pause" or "stop"'
@@ -77,6 +82,7 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
             "subject": ctx.message.subject,
             "verdicts": recorded,
             "cadence": cadence.value if cadence else None,
+            "zone": await name_zone(ctx, partner, zone) if zone else None,
         },
     )
     return Outcome(

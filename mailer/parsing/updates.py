@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mailer.timezones import ZONE_COMMAND
+
 MAX_COMMANDS = 50
 
 
@@ -22,6 +24,7 @@ class Action(StrEnum):
     SHARE_NOTE = "share note"  # number: the member's note number
     UNSHARE_NOTE = "unshare note"
     DELETE_NOTE = "delete note"
+    TIME_ZONE = "time zone"  # text: the zone as written; number unused
     LIST_NOTES = "notes"  # number unused
 
 
@@ -56,6 +59,7 @@ _PATTERNS = [
         Action.DELETE_NOTE,
         re.compile(rf"^(?:delete|forget|remove)\s+(?:coaching\s+)?note\s+{_NUMBER}\b\W*$", re.I),
     ),
+    (Action.TIME_ZONE, re.compile(rf"^{ZONE_COMMAND}\W*$", re.I)),
     (Action.LIST_NOTES, re.compile(r"^(?:list\s+)?(?:my\s+)?(?:coaching\s+)?notes\W*$", re.I)),
 ]
 _BULLET = re.compile(r"^\s*(?:[-*•]\s+)?")

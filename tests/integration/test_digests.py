@@ -287,3 +287,27 @@ async def test_a_partners_digest_comes_at_0800_in_the_zone_their_answer_was_writ
         "0 email(s) for digests"
     )
     assert await digests_job(at(service, eight_in_new_york)) == "1 email(s) for digests"
+
+
+async def test_a_partner_names_a_time_zone_by_replying_to_a_digest(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    await partnered(service, capture)
+    digest = await digest_for_bob(service, capture)
+    [thanks] = await bob_says(
+        service, capture, digest.message["Reply-To"], "timezone: asia/tokyo", mid="<tz@x>", count=1
+    )
+    assert "Your time zone is now Asia/Tokyo" in " ".join(thanks.text().split())
+    bob = await Person.get(email="bob@example.org")
+    assert (bob.timezone, bob.timezone_confirmed) == ("Asia/Tokyo", True)
+    # The next digest comes at 08:00 in Tokyo: Sunday 23:00 UTC.
+    partnership = await Partnership.get()
+    assert partnership.answered_at is not None
+    day = partnership.answered_at.date() + timedelta(days=8)
+    sunday = day + timedelta(days=6 - day.weekday())
+    eight_in_tokyo = datetime.combine(sunday, time(23), tzinfo=UTC)
+    assert await digests_job(at(service, eight_in_tokyo - timedelta(minutes=1))) == (
+        "0 email(s) for digests"
+    )
+    assert await digests_job(at(service, eight_in_tokyo)) == "1 email(s) for digests"

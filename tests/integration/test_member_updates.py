@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from mailer.models import Commitment, CommitmentUpdate
+from mailer.models import Commitment, CommitmentUpdate, Person
 from tests.integration.test_commit_flow import THREE_COMMITMENTS, wait_until_settled
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import message, send
@@ -103,3 +103,31 @@ async def test_a_reply_whose_plus_address_was_rewritten_is_still_read(
     assert reply.code == 250
     await capture.wait_for(2)
     assert (await Commitment.get(number=2)).state == "done"
+
+
+async def test_a_member_names_a_time_zone_and_later_mail_keeps_it(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    address = await _confirmation_reply_address(service, capture)
+    body = "time zone america/new_york\ntz Atlantis/Nowhere\n"
+    data = message(to=address, subject="Re: My week", body=body, message_id="<tz@x>")
+    await send(service.smtp_port, "anna@example.com", [address], data)
+    [answer] = (await capture.wait_for(2))[1:]
+    text = " ".join(answer.text().split())
+    assert "Your time zone is now America/New_York" in text
+    assert "We do not know the time zone \u201cAtlantis/Nowhere\u201d" in text
+    anna = await Person.get(email="anna@example.com")
+    assert (anna.timezone, anna.timezone_confirmed) == ("America/New_York", True)
+    # Mail from a +01:00 clock does not move a named zone: early on Saturday in
+    # Berlin is still Friday in New York, where "tomorrow" is Saturday.
+    later = message(
+        body="Call the bank tomorrow\n",
+        message_id="<later@x>",
+        date="Sat, 28 Nov 2026 01:30:00 +0100",
+    )
+    await send(service.smtp_port, "anna@example.com", ["commit@pactmail.localhost"], later)
+    await capture.wait_for(3)
+    assert (await Person.get(email="anna@example.com")).timezone == "America/New_York"
+    call = await Commitment.get(text="Call the bank tomorrow")
+    assert call.due_date == date(2026, 11, 28)

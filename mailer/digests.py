@@ -335,7 +335,7 @@ class _Draft:
                     },
                     domain=settings.domain,
                     reply_token=make_token(
-                        settings.secret_key, Purpose.MEMBER, (member.id,), now=now
+                        settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=now
                     ),
                 )
             )
@@ -348,9 +348,13 @@ class _Draft:
         for member in self.members:
             for entry in member["items"]:  # type: ignore[attr-defined]
                 entry["token"] = make_token(
-                    key, Purpose.VERDICT, (self.partner.id, entry["commitment_id"]), now=now
+                    key,
+                    Purpose.VERDICT,
+                    (self.partner.id, entry["commitment_id"]),
+                    to=self.partner.email,
+                    now=now,
                 )
-        digest_token = make_token(key, Purpose.DIGEST, (digest_id,), now=now)
+        digest_token = make_token(key, Purpose.DIGEST, (digest_id,), to=self.partner.email, now=now)
         return outbound_row(
             key=f"digest:{digest_id}",
             template="digest",

@@ -54,6 +54,7 @@ class InboundStatus(StrEnum):
     PROCESSED = "processed"
     IGNORED = "ignored"  # stored on purpose and not answered (RFC 3834, postmaster, ...)
     DUPLICATE = "duplicate"  # the same message was already processed
+    HELD = "held"  # from a sender not proven: waits for "Was this you?" to be confirmed
     FAILED = "failed"  # processing raised; the error is kept
 
 
@@ -135,6 +136,10 @@ class InboundMessage(Model):
     dedup_key = fields.CharField(max_length=64, null=True, unique=True)
     attempts = fields.IntField(default=0)
     processed_at = fields.DatetimeField(null=True)
+    # Who sent it (SPEC §7): "authenticated" or "unauthenticated", and what
+    # decided it (the border's results, or our own DKIM check).
+    sender_auth = fields.CharField(max_length=16, null=True)
+    sender_evidence = fields.CharField(max_length=300, default="", db_default="")
 
     class Meta:
         table = "inbound_message"
@@ -300,3 +305,17 @@ class CoachingNote(Model):
     class Meta:
         table = "coaching_note"
         unique_together = (("member", "number"),)
+
+
+class NeverInvite(Model):
+    """An address whose owner answered an invitation "never": nobody invites it again.
+
+    Kept as a keyed hash (HMAC of the address), not the address itself.
+    """
+
+    id = fields.IntField(primary_key=True)
+    address_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "never_invite"

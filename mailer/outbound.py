@@ -67,7 +67,7 @@ def outbound_row(
         template=template,
         to_address=header_safe(to),
         context=context,
-        message_id=new_message_id(domain, reply_token),
+        message_id=new_message_id(domain),
         in_reply_to=answering_message_id,
         # RFC 5322 keeps References growing; the last few are plenty to thread.
         references=" ".join(f"<{ref}>" for ref in references[-10:]),
@@ -76,27 +76,11 @@ def outbound_row(
     )
 
 
-def new_message_id(domain: str, reply_token: str | None = None) -> str:
-    """A fresh Message-ID (without angle brackets) at our domain.
+def new_message_id(domain: str) -> str:
+    """A fresh, random Message-ID (without angle brackets) at our domain.
 
-    It carries the reply token, if any: a reply that reaches us without the
-    ``+TOKEN`` (some systems rewrite plus addresses) still names it in its
-    In-Reply-To or References.
+    It carries nothing else: a Message-ID travels in every reply, Cc and
+    forward, so a credential in it would reach anyone those reach. A reply
+    is matched to what it answers by looking the ID up (mailer/flows/thread.py).
     """
-    middle = f"{reply_token}." if reply_token else ""
-    return f"pm.{middle}{secrets.token_hex(12)}@{domain}"
-
-
-def token_in_message_id(message_id: str, domain: str) -> str | None:
-    """The reply token a Message-ID of ours carries, if any.
-
-    >>> token_in_message_id("pm.m-1-2-abc.0f3a@d.example", "d.example")
-    'm-1-2-abc'
-    >>> token_in_message_id("pm.0f3a@d.example", "d.example") is None
-    True
-    """
-    local, _, at = message_id.strip().strip("<>").lower().rpartition("@")
-    parts = local.split(".")
-    if at != domain or len(parts) != 3 or parts[0] != "pm":
-        return None
-    return parts[1]
+    return f"pm.{secrets.token_hex(16)}@{domain}"

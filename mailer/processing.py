@@ -21,14 +21,16 @@ from tortoise.transactions import in_transaction
 
 from mailer.addresses import Refusal, Route, RouteKind, parse_recipient
 from mailer.flows import FLOWS, PRIORITY, FlowContext, Outcome
-from mailer.flows.confirm import ask_owner_to_confirm
+from mailer.flows.base import Proof
+from mailer.flows.confirm import ask_owner_to_confirm, ask_sender_to_confirm
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus, Person
 from mailer.outbound import queue_email
 from mailer.parsing.mime import ParsedMessage
 from mailer.reading import Reading, read_all, read_one
-from mailer.refusals import NotTheOwner, Refused
+from mailer.refusals import NotTheOwner, Refused, Unproven
 from mailer.settings import Settings
 from mailer.sql import insert_returning_ids, update_each
+from mailer.trust.judge import SenderJudge, SenderVerdict
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,11 @@ class BatchResult:
 
 
 async def process_batch(
-    inbound_ids: Sequence[int], settings: Settings, now: datetime, attempt: int = 1
+    inbound_ids: Sequence[int],
+    settings: Settings,
+    now: datetime,
+    judge: SenderJudge,
+    attempt: int = 1,
 ) -> BatchResult:
     """Process several stored messages, several per transaction where all goes well.
 
@@ -65,28 +71,43 @@ async def process_batch(
     """
     result = BatchResult()
     rows = await InboundMessage.filter(id__in=list(inbound_ids)).order_by("id")
-    alone: list[tuple[InboundMessage, Reading | None]] = [
-        (inbound, None)  # done before: only its mail may wait
+    alone: list[tuple[InboundMessage, Reading | None, SenderVerdict | None]] = [
+        (inbound, None, None)  # done before: only its mail may wait
         for inbound in rows
         if inbound.status != InboundStatus.RECEIVED.value
     ]
     waiting = [inbound for inbound in rows if inbound.status == InboundStatus.RECEIVED.value]
+    readings = await read_all(waiting, settings.domain)
+    read = [
+        (inbound, message)
+        for inbound, message in zip(waiting, readings, strict=True)
+        if isinstance(message, ParsedMessage)
+    ]
+    verdicts = dict(
+        zip(
+            [inbound.id for inbound, _ in read],
+            await judge.judge_all([bytes(inbound.content) for inbound, _ in read]),
+            strict=True,
+        )
+    )
     ready: list[_Ready] = []
-    for inbound, message in zip(waiting, await read_all(waiting, settings.domain), strict=True):
+    for inbound, message in zip(waiting, readings, strict=True):
         if message is None:  # not read in this run's time: the next run reads it
             result.to_retry.append(inbound.id)
             continue
         if isinstance(message, Exception):
-            alone.append((inbound, message))  # its failure is recorded alone
+            alone.append((inbound, message, None))  # its failure is recorded alone
             continue
         route = _main_route(inbound, settings, now)
         sender = message.from_address or _bare(inbound.mail_from)
-        if route is None or not sender or route.kind is not RouteKind.COMMIT:
+        verdict = verdicts[inbound.id]
+        if route is None or not sender or route.kind is not RouteKind.COMMIT or _invites(message):
             # Only new commitments share transactions: their flow reads
-            # nothing that another message of the group writes.
-            alone.append((inbound, message))
+            # nothing that another message of the group writes. Invitations
+            # do: the limits count the invitations already sent.
+            alone.append((inbound, message, verdict))
         else:
-            ready.append(_Ready(inbound, message, route, sender))
+            ready.append(_Ready(inbound, message, route, sender, verdict))
     # By sender, so that two transactions lock members' rows in the same order.
     ready.sort(key=lambda item: (item.sender, item.inbound.id))
     for start in range(0, len(ready), MESSAGES_PER_TRANSACTION):
@@ -95,14 +116,21 @@ async def process_batch(
             result.to_send += await _process_together(group, settings, now, attempt)
         except Exception as exc:
             log.info("%d message(s) go one by one after: %r", len(group), exc)
-            alone += [(item.inbound, item.message) for item in group]
-    for inbound, parsed in sorted(alone, key=lambda pair: pair[0].id):
+            alone += [(item.inbound, item.message, item.verdict) for item in group]
+    for inbound, parsed, verdict in sorted(alone, key=lambda each: each[0].id):
         try:
-            result.to_send += await process_inbound(inbound, settings, now, attempt, parsed)
+            result.to_send += await process_inbound(
+                inbound, settings, now, judge, attempt, parsed, verdict
+            )
         except (TransientProcessingError, OperationalError, ConnectionError, OSError) as exc:
             result.to_retry.append(inbound.id)
             result.errors.append(f"inbound {inbound.id}: {exc}")
     return result
+
+
+def _invites(message: ParsedMessage) -> bool:
+    """Whether a message to commit@ may nominate partners (by Cc or a partner: line)."""
+    return bool(message.cc) or "partner" in message.text.lower()
 
 
 @dataclass(frozen=True)
@@ -113,6 +141,7 @@ class _Ready:
     message: ParsedMessage
     route: Route
     sender: str
+    verdict: SenderVerdict
 
 
 async def _process_together(
@@ -154,12 +183,13 @@ async def _process_together(
                 now,
                 connection,
                 people=people,
+                proof=Proof.AUTHENTICATED if item.verdict.authenticated else Proof.NONE,
             )
             outcome = await _decide(ctx)
             outbox += ctx.outbox
             for row in ctx.new_rows:
                 new_rows.setdefault(type(row), []).append(row)
-            outcomes.append((item.inbound.id, _claim_values(ctx, outcome)))
+            outcomes.append((item.inbound.id, _claim_values(ctx, outcome, item.verdict)))
         for rows in new_rows.values():
             await insert_returning_ids(connection, rows)
         queued = await insert_returning_ids(connection, outbox)
@@ -169,16 +199,26 @@ async def _process_together(
     return queued
 
 
-_CLAIM_COLUMNS = ("dedup_key", "message_id", "status", "reason", "processed_at")
+_CLAIM_COLUMNS = (
+    "dedup_key",
+    "message_id",
+    "status",
+    "reason",
+    "processed_at",
+    "sender_auth",
+    "sender_evidence",
+)
 
 
-def _claim_values(ctx: FlowContext, outcome: Outcome) -> Sequence[object]:
+def _claim_values(ctx: FlowContext, outcome: Outcome, verdict: SenderVerdict) -> Sequence[object]:
     return (
         dedup_key(ctx.message, ctx.inbound),
         (ctx.message.message_id or "")[:998] or None,
         outcome.status.value,
         outcome.reason[:200],
         ctx.now,
+        verdict.label,
+        verdict.evidence[:300],
     )
 
 
@@ -186,12 +226,15 @@ async def process_inbound(
     inbound: InboundMessage,
     settings: Settings,
     now: datetime,
+    judge: SenderJudge,
     attempt: int = 1,
     reading: Reading | None = None,
+    verdict: SenderVerdict | None = None,
 ) -> list[int]:
     """Process one message in its own transaction; returns outbound ids waiting to be sent.
 
-    ``reading`` is what parsing the message gave, if it was parsed already.
+    ``reading`` is what parsing the message gave, and ``verdict`` who sent
+    it, if they are known already.
     """
     if inbound.status == InboundStatus.RECEIVED.value:
         message: ParsedMessage | None = None
@@ -199,7 +242,9 @@ async def process_inbound(
             if isinstance(reading, Exception):
                 raise reading
             message = reading if reading is not None else await read_one(inbound, settings.domain)
-            return await _process(inbound, message, settings, now, attempt)
+            if verdict is None:
+                [verdict] = await judge.judge_all([bytes(inbound.content)])
+            return await _process(inbound, message, verdict, settings, now, attempt)
         except (OperationalError, ConnectionError, OSError) as exc:
             raise TransientProcessingError(str(exc)) from exc
         except IntegrityError as exc:
@@ -227,6 +272,7 @@ class _AlreadyDone(Exception):
 async def _process(
     inbound: InboundMessage,
     message: ParsedMessage,
+    verdict: SenderVerdict,
     settings: Settings,
     now: datetime,
     attempt: int,
@@ -237,7 +283,7 @@ async def _process(
     sender = message.from_address or _bare(inbound.mail_from)
     try:
         return await _process_together(
-            [_Ready(inbound, message, route, sender)], settings, now, attempt
+            [_Ready(inbound, message, route, sender, verdict)], settings, now, attempt
         )
     except _AlreadyDone:
         return []  # another run finished it meanwhile; its sends are its own
@@ -272,9 +318,14 @@ async def _decide(ctx: FlowContext) -> Outcome:
         return Outcome(InboundStatus.IGNORED, "no address to answer")
     try:
         return await FLOWS[ctx.route.kind](ctx)
+    except Unproven as held:
+        await ask_sender_to_confirm(ctx, held)
+        return Outcome(InboundStatus.HELD, "held: the sender is not proven; asked them to confirm")
+    except NotTheOwner as refusal:
+        ask_owner_to_confirm(ctx, refusal.owner)
+        await ctx.answer(refusal.template, {"subject": ctx.message.subject})
+        return Outcome(InboundStatus.HELD, "held: sent from another address; asked its owner")
     except Refused as refusal:
-        if isinstance(refusal, NotTheOwner):
-            ask_owner_to_confirm(ctx, refusal.owner)
         await ctx.answer(
             refusal.template, {"reason": refusal.reason, "subject": ctx.message.subject}
         )

@@ -25,6 +25,20 @@ class TokenExpired(Refused):
     template = "token_expired"
 
 
+class Unproven(Refused):
+    """The sender is not proven to be who the From: line says (SPEC §7).
+
+    Nothing happens yet: the address gets one "Was this you?" email listing
+    what the message ``would`` do, and a confirmation applies it once.
+    """
+
+    template = "was_this_you"
+
+    def __init__(self, would: list[str]) -> None:
+        super().__init__("we could not tell that the message came from you")
+        self.would = would
+
+
 class NotTheOwner(Refused):
     """A reply address used from another address: its owner is asked to confirm."""
 

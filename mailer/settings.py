@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ DEFAULT_DOMAIN = "pactmail.localhost"
 DEFAULT_LISTEN = "127.0.0.1:2525"
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 MIN_SECRET_LENGTH = 16
+_AUTHSERV_ID = re.compile(r"[a-z0-9](?:[a-z0-9.\-_]{0,252}[a-z0-9])?")
 
 
 class SettingsError(ValueError):
@@ -34,6 +36,13 @@ class Settings:
     queue_name: str = "pactmail"  # several deployments can share one Redis
     # A killed worker's job runs again after this plus 10 s (arq #343).
     job_timeout_seconds: int = 60
+    # authserv-ids of the border MTA whose Authentication-Results count
+    # (SPEC §7); empty: no border is trusted and pactmail checks DKIM itself.
+    trusted_authserv_ids: frozenset[str] = frozenset()
+    # Protecting people who never signed up (SPEC §7): invitations one member
+    # may send a day, and one address may receive from everyone in 30 days.
+    invitations_per_member_day: int = 10
+    invitations_per_address_month: int = 3
 
     @property
     def outbox_dir(self) -> Path:
@@ -65,6 +74,9 @@ class Settings:
             max_message_bytes=_int(env, "PACTMAIL_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES),
             queue_name=env.get("PACTMAIL_QUEUE") or "pactmail",
             job_timeout_seconds=_int(env, "PACTMAIL_JOB_TIMEOUT", 60),
+            trusted_authserv_ids=parse_authserv_ids(env.get("PACTMAIL_TRUSTED_AUTHSERV_ID", "")),
+            invitations_per_member_day=_int(env, "PACTMAIL_INVITATIONS_PER_DAY", 10),
+            invitations_per_address_month=_int(env, "PACTMAIL_INVITATIONS_PER_ADDRESS", 3),
         )
 
 
@@ -80,6 +92,26 @@ def parse_host_port(text: str, name: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not host:
         raise SettingsError(f"PACTMAIL_{name} must be host:port, not {text!r}")
     return host.strip("[]"), int(port)
+
+
+def parse_authserv_ids(text: str) -> frozenset[str]:
+    """One or more authserv-ids, separated by commas or spaces, compared in lower case.
+
+    >>> sorted(parse_authserv_ids("mx1.example.org, MX2.example.org"))
+    ['mx1.example.org', 'mx2.example.org']
+    >>> parse_authserv_ids("mx.example.org;")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mailer.settings.SettingsError: PACTMAIL_TRUSTED_AUTHSERV_ID: 'mx.example.org;' is not ...
+    """
+    ids = frozenset(part.lower() for part in text.replace(",", " ").split())
+    for given in sorted(ids):
+        if not _AUTHSERV_ID.fullmatch(given):
+            raise SettingsError(
+                f"PACTMAIL_TRUSTED_AUTHSERV_ID: {given!r} is not an authserv-id "
+                "(a host name such as mx.example.org)"
+            )
+    return ids
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

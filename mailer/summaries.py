@@ -136,13 +136,15 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
                         if weeks[member.id].start - WEEK <= v.created_at < weeks[member.id].start
                     ],
                     "waiting": [
-                        _waiting(v, settings, now)
+                        _waiting(v, member.email, settings, now)
                         for v in sorted(waiting[member.id], key=lambda v: v.created_at)
                     ],
                     "partnered": member.id in partnered,
                 },
                 domain=settings.domain,
-                reply_token=make_token(settings.secret_key, Purpose.MEMBER, (member.id,), now=now),
+                reply_token=make_token(
+                    settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=now
+                ),
             )
             for member in members
             if (summary_id := claimed.get((member.id, weeks[member.id].key))) is not None
@@ -160,9 +162,17 @@ def _describe(verdict: Verdict) -> dict[str, object]:
     }
 
 
-def _waiting(challenge: Verdict, settings: Settings, now: datetime) -> dict[str, object]:
+def _waiting(
+    challenge: Verdict, member: str, settings: Settings, now: datetime
+) -> dict[str, object]:
     """A challenge still waiting for the member's answer, with the address that answers it."""
-    token = make_token(settings.secret_key, Purpose.CHALLENGE, (challenge.id,), now=now)
+    token = make_token(
+        settings.secret_key,
+        Purpose.CHALLENGE,
+        (challenge.id,),
+        to=member,
+        now=now,
+    )
     return {
         **_describe(challenge),
         "date": challenge.created_at.date().isoformat(),

@@ -3,6 +3,12 @@
 A token travels in a local part (``reply+TOKEN@D``), where mail systems may
 change its case, so it is made only of lowercase letters, digits and dashes
 and is verified after lowercasing.
+
+It carries two MACs. The first signs what the token is for; the SMTP server
+checks it at RCPT, before anything is stored. The second also signs the
+address the token was sent to: only that mailbox received it, so a reply
+from that address with that token is proof enough of who wrote it (SPEC §7),
+while the same token used from any other address proves nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-_TOKEN_TEXT = re.compile(r"[a-z](?:-[0-9a-z]+){2,}")
+_TOKEN_TEXT = re.compile(r"[a-z](?:-[0-9a-z]+){3,}")
 _MAC_BYTES = 10  # 80 bits: forging one by guessing is out of reach
+_BINDING_BYTES = 8  # 64 bits, and the first MAC must hold as well
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 DEFAULT_LIFETIME = timedelta(days=90)
 
@@ -59,10 +66,25 @@ class Token:
     purpose: Purpose
     ids: tuple[int, ...]
     expires_hours: int  # hours since _EPOCH
+    signed: str = ""  # what the binding MAC covers, with the address
+    binding: str = ""
 
     @property
     def expires_at(self) -> datetime:
         return _EPOCH + timedelta(hours=self.expires_hours)
+
+    def is_bound_to(self, key: bytes, address: str) -> bool:
+        """Whether this token was sent to ``address`` (compared in lower case).
+
+        >>> from datetime import datetime, UTC
+        >>> now = datetime(2026, 11, 29, tzinfo=UTC)
+        >>> text = make_token(b"k", Purpose.MEMBER, (42,), to="Anna@Example.com", now=now)
+        >>> token = read_token(b"k", text, now=now)
+        >>> token.is_bound_to(b"k", "anna@example.com"), token.is_bound_to(b"k", "eve@example.com")
+        (True, False)
+        """
+        expected = _binding(key, self.signed, address)
+        return bool(self.signed) and hmac.compare_digest(self.binding, expected)
 
 
 def make_token(
@@ -70,13 +92,15 @@ def make_token(
     purpose: Purpose,
     ids: tuple[int, ...],
     *,
+    to: str,
     now: datetime,
     lifetime: timedelta = DEFAULT_LIFETIME,
 ) -> str:
-    """A signed token for a purpose and the ids it concerns."""
+    """A signed token for a purpose and the ids it concerns, bound to the address ``to``."""
     expires = int((now + lifetime - _EPOCH).total_seconds() // 3600)
     payload = "-".join([purpose.value, *(_b36(i) for i in ids), _b36(expires)])
-    return f"{payload}-{_mac(key, payload)}"
+    signed = f"{payload}-{_mac(key, payload)}"
+    return f"{signed}-{_binding(key, signed, to)}"
 
 
 def read_token(key: bytes, text: str, *, now: datetime) -> Token:
@@ -84,7 +108,7 @@ def read_token(key: bytes, text: str, *, now: datetime) -> Token:
 
     >>> from datetime import datetime, UTC
     >>> now = datetime(2026, 11, 29, tzinfo=UTC)
-    >>> t = make_token(b"k", Purpose.MEMBER, (42,), now=now)
+    >>> t = make_token(b"k", Purpose.MEMBER, (42,), to="a@example.com", now=now)
     >>> read_token(b"k", t.upper(), now=now).ids
     (42,)
     """
@@ -92,16 +116,23 @@ def read_token(key: bytes, text: str, *, now: datetime) -> Token:
     # Only what make_token writes; SMTPUTF8 lets anything else reach here.
     if not _TOKEN_TEXT.fullmatch(text):
         raise MalformedToken("not a token")
-    payload, _, mac = text.rpartition("-")
+    signed, _, binding = text.rpartition("-")
+    payload, _, mac = signed.rpartition("-")
     parts = payload.split("-")
-    if not hmac.compare_digest(mac, _mac(key, payload)):
+    if len(parts) < 2 or not hmac.compare_digest(mac, _mac(key, payload)):
         raise ForgedToken("signature does not match")
     try:
         purpose = Purpose(parts[0])
         numbers = [int(part, 36) for part in parts[1:]]
     except ValueError as exc:  # signed but unreadable: only a changed key does this
         raise MalformedToken("unreadable token") from exc
-    token = Token(purpose=purpose, ids=tuple(numbers[:-1]), expires_hours=numbers[-1])
+    token = Token(
+        purpose=purpose,
+        ids=tuple(numbers[:-1]),
+        expires_hours=numbers[-1],
+        signed=signed,
+        binding=binding,
+    )
     if token.expires_at < now:
         raise ExpiredToken(token)
     return token
@@ -109,6 +140,22 @@ def read_token(key: bytes, text: str, *, now: datetime) -> Token:
 
 def _mac(key: bytes, payload: str) -> str:
     digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:_MAC_BYTES]
+    return base64.b32encode(digest).decode().rstrip("=").lower()
+
+
+def address_key(key: bytes, address: str) -> str:
+    """A keyed hash of an address: to recognise it again without keeping it.
+
+    >>> address_key(b"k", "Anna@Example.com") == address_key(b"k", "anna@example.com")
+    True
+    """
+    message = f"address\n{address.strip().lower()}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def _binding(key: bytes, signed: str, address: str) -> str:
+    message = f"bind\n{signed}\n{address.strip().lower()}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()[:_BINDING_BYTES]
     return base64.b32encode(digest).decode().rstrip("=").lower()
 
 

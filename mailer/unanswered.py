@@ -8,19 +8,19 @@ writes its emails, so a reminder or an expiry happens once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from tortoise.transactions import in_transaction
 
 from mailer.flows.invitations import (
     EXPIRE_AFTER,
     REMIND_AFTER,
-    describe_stored,
     invitation_context,
     invitation_token,
     named,
     news_context,
 )
-from mailer.models import Commitment, CommitmentState, OutboundMessage, Partnership
+from mailer.models import OutboundMessage, Partnership
 from mailer.models import PartnershipState as State
 from mailer.outbound import outbound_row
 from mailer.settings import Settings
@@ -56,13 +56,8 @@ async def remind_and_expire(settings: Settings, now: datetime) -> list[int]:
 
 async def _remind(partnership: Partnership, settings: Settings, now: datetime) -> list[int]:
     member, partner = partnership.member, partnership.partner
-    commitments = await Commitment.filter(
-        member_id=member.id, state=CommitmentState.OPEN.value
-    ).order_by("number")
     context = {
-        **invitation_context(
-            member, partner, partnership, [describe_stored(c) for c in commitments]
-        ),
+        **invitation_context(member, partner, partnership, await _invited_with(partnership)),
         "reminder": True,
     }
     # One reminder per invitation round: a re-invitation starts a new one.
@@ -74,7 +69,7 @@ async def _remind(partnership: Partnership, settings: Settings, now: datetime) -
             to=partner.email,
             context=context,
             domain=settings.domain,
-            reply_token=invitation_token(settings.secret_key, partnership.id, now),
+            reply_token=invitation_token(settings.secret_key, partnership.id, partner.email, now),
         ),
         _news_row(partnership, "reminded", f"invite-reminded:{round_key}", settings, now),
     ]
@@ -123,8 +118,28 @@ def _news_row(
         to=member.email,
         context={**news_context(member, partner, state), "answer": "", "subject": subject},
         domain=settings.domain,
-        reply_token=make_token(settings.secret_key, Purpose.MEMBER, (member.id,), now=now),
+        reply_token=make_token(
+            settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=now
+        ),
     )
+
+
+async def _invited_with(partnership: Partnership) -> list[dict[str, object]]:
+    """The commitments the latest invitation showed: a reminder shows no others.
+
+    Someone who has not accepted sees only what the member chose to show them
+    in the message that invited them (SPEC §7).
+    """
+    invitation = (
+        await OutboundMessage.filter(
+            template="invitation",
+            idempotency_key__startswith=f"invite:{partnership.id}:",
+        )
+        .order_by("-id")
+        .first()
+    )
+    shown = invitation.context.get("commitments") if invitation is not None else None
+    return cast(list[dict[str, object]], shown) if isinstance(shown, list) else []
 
 
 def _stamp(moment: datetime | None) -> int:

@@ -11,6 +11,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from mailer.embedded_redis import EmbeddedRedis
 from mailer.settings import Settings
 from tests.support.capture import CaptureHandler, start_capture
 from tests.support.database import empty_all_tables, reset_postgres_schema
+from tests.support.dns import TableResolver
+from tests.support.smtpclient import BORDER_ID
 from workers.service import Service
 
 DOMAIN = "pactmail.localhost"
@@ -61,6 +64,7 @@ def base_settings(data_dir: Path, database_url: str, redis_url: str) -> Settings
         secret_key=b"test-secret-key-0123456789",
         # Each test its own queue: nothing leaks between tests through Redis.
         queue_name=f"pactmail-test-{uuid.uuid4().hex[:12]}",
+        trusted_authserv_ids=frozenset({BORDER_ID}),
     )
 
 
@@ -88,16 +92,33 @@ async def relay() -> AsyncIterator[tuple[CaptureHandler, int]]:
 
 
 @pytest.fixture
-async def service(
-    settings: Settings, db: None, relay: tuple[CaptureHandler, int]
+def dns() -> TableResolver:
+    """The DNS the service's sender checks see: empty unless a test fills it."""
+    return TableResolver()
+
+
+@asynccontextmanager
+async def running_service(
+    settings: Settings, relay_port: int, resolver: TableResolver | None = None
 ) -> AsyncIterator[Service]:
     """SMTP server and worker in this event loop, sending to the capture relay."""
-    _, port = relay
     running = Service(
-        replace(settings, relay=("127.0.0.1", port)),
+        replace(settings, relay=("127.0.0.1", relay_port)),
         migrate=False,
         worker_options={"poll_delay": 0.01},
+        resolver=resolver or TableResolver(),
     )
     await running.start()
-    yield running
-    await running.stop()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+@pytest.fixture
+async def service(
+    settings: Settings, db: None, relay: tuple[CaptureHandler, int], dns: TableResolver
+) -> AsyncIterator[Service]:
+    """SMTP server and worker in this event loop, sending to the capture relay."""
+    async with running_service(settings, relay[1], dns) as running:
+        yield running

@@ -63,7 +63,9 @@ async def process_inbound_job(ctx: Ctx, ids: list[int]) -> str:
     """Process stored messages, then queue the mail they caused."""
     settings = _settings(ctx)
     async with _slot(ctx):
-        result = await process_batch(ids, settings, _now(ctx), attempt=ctx.get("job_try", 1))
+        result = await process_batch(
+            ids, settings, _now(ctx), ctx["judge"], attempt=ctx.get("job_try", 1)
+        )
     redis: ArqRedis = ctx["redis"]
     await enqueue_outbound(redis, settings.queue_name, result.to_send)
     if result.to_retry:

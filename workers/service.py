@@ -24,6 +24,7 @@ from mailer.priority import (
 from mailer.queue import enqueue_inbound, redis_settings
 from mailer.settings import Settings
 from mailer.smtp import start_smtp_server
+from mailer.trust.resolver import TxtResolver
 from workers.worker import build_worker, utc_now
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Service:
         migrate: bool = True,
         clock: Callable[[], datetime] = utc_now,
         worker_options: dict[str, object] | None = None,
+        resolver: TxtResolver | None = None,
     ) -> None:
         self.settings = settings
         self._want_smtp = smtp
@@ -51,6 +53,7 @@ class Service:
         self._migrate = migrate
         self._clock = clock
         self._worker_options = worker_options or {}
+        self._resolver = resolver
         self._embedded: EmbeddedRedis | None = None
         self._priority: IntakeFirst | None = None
         self._follow_task: asyncio.Task[None] | None = None
@@ -116,6 +119,7 @@ class Service:
                 clock=self._clock,
                 intake_first=self._priority,
                 handle_signals=False,
+                resolver=self._resolver,
                 **self._worker_options,  # type: ignore[arg-type]
             )
             try:

@@ -12,6 +12,8 @@ from arq.worker import Worker, func
 from mailer.priority import IntakeFirst
 from mailer.queue import PROCESS_INBOUND, SEND_EMAIL
 from mailer.settings import Settings
+from mailer.trust.judge import SenderJudge
+from mailer.trust.resolver import DnsResolver, TxtResolver
 from workers.jobs import (
     PROCESS_MAX_TRIES,
     SEND_MAX_TRIES,
@@ -43,9 +45,20 @@ def build_worker(
     handle_signals: bool = True,
     max_jobs: int = 20,
     poll_delay: float = 0.05,
+    resolver: TxtResolver | None = None,
 ) -> Worker:
-    """A worker with its own Redis pool; the database is opened by the caller."""
-    context: Ctx = {"settings": settings, "clock": clock, "intake_first": intake_first}
+    """A worker with its own Redis pool; the database is opened by the caller.
+
+    ``resolver`` answers the DNS questions of sender checks (DKIM keys, DMARC
+    records); tests give a table, the service the system's resolvers.
+    """
+    judge = SenderJudge(settings.trusted_authserv_ids, resolver or DnsResolver())
+    context: Ctx = {
+        "settings": settings,
+        "clock": clock,
+        "intake_first": intake_first,
+        "judge": judge,
+    }
     job_timeout = settings.job_timeout_seconds
     return Worker(
         functions=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
@@ -13,14 +14,24 @@ from mailer.addresses import Route
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, Person
 from mailer.outbound import outbound_row
 from mailer.parsing.mime import ParsedMessage
-from mailer.refusals import NotTheOwner
+from mailer.refusals import NotTheOwner, Unproven
 from mailer.settings import Settings
+from mailer.tokens import address_key
 
 
 @dataclass(frozen=True)
 class Outcome:
     status: InboundStatus
     reason: str
+
+
+class Proof(StrEnum):
+    """What shows that the sender is who the From: line says (SPEC §7)."""
+
+    NONE = "none"
+    AUTHENTICATED = "authenticated"  # DMARC passed, or an aligned DKIM signature verified
+    TOKEN = "token"  # noqa: S105 (a reply to a token bound to the From: address)
+    CONFIRMED = "confirmed"  # the address confirmed "Was this you?" for this message
 
 
 @dataclass(frozen=True)
@@ -40,9 +51,20 @@ class FlowContext:
     new_rows: list[Model] = field(default_factory=list)
     # People already read in this transaction, by address (shared by a group).
     people: dict[str, Person] = field(default_factory=dict)
+    proof: Proof = Proof.NONE
 
-    def require_owner(self, owner: str) -> None:
-        """Go on only if the sender is ``owner``; otherwise the owner is asked to confirm."""
+    @property
+    def proven(self) -> bool:
+        return self.proof is not Proof.NONE
+
+    def require_owner(self, owner: str, would: str) -> None:
+        """Go on only for ``owner``, proven: ``would`` says what the message would do.
+
+        An unproven sender is asked "Was this you?" first; a proven one
+        writing from another address has the owner asked to confirm.
+        """
+        if not self.proven:
+            raise Unproven([would])
         if owner != self.sender:
             raise NotTheOwner(owner)
 
@@ -63,9 +85,19 @@ class FlowContext:
         reply_token: str | None = None,
         key_suffix: str = "",
     ) -> None:
-        """Queue an email to the sender, threaded to their message."""
+        """Queue an email to the sender, threaded to their message.
+
+        An address that has not proven itself gets at most one automatic
+        answer of each kind a day, however many messages bear its name.
+        """
+        key = f"answer:{self.inbound.id}:{template}{key_suffix}"
+        if not self.proven:
+            key = f"unproven:{address_key(self.settings.secret_key, self.sender)}:{template}:"
+            key += self.now.date().isoformat()
+            if await OutboundMessage.filter(idempotency_key=key).using_db(self.connection).exists():
+                return
         row = outbound_row(
-            key=f"answer:{self.inbound.id}:{template}{key_suffix}",
+            key=key,
             template=template,
             to=self.sender,
             context=context,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from mailer.flows.base import FlowContext, Outcome
-from mailer.flows.invitations import describe_stored, invite_partners, open_commitments
+from mailer.flows.invitations import Invited, invite_partners
 from mailer.models import Commitment, InboundStatus, PartnershipState, Person
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import nominees
-from mailer.refusals import NoCommitmentsFound
+from mailer.redact import mask_address
+from mailer.refusals import NoCommitmentsFound, Unproven
 from mailer.sql import placeholders
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, make_token
@@ -35,6 +36,11 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
         raise NoCommitmentsFound(
             "we found no commitments in your message: write one per line or bullet"
         )
+    if not ctx.proven:
+        raise Unproven(
+            [f"publish \u201c{d.text}\u201d ({_due_words(d)})" for d in drafts]
+            + [f"invite {mask_address(n.address)} to be your partner" for n in nominated]
+        )
     member, first, partnered = await _reserve_numbers(ctx, known, sent_at, len(drafts))
     commitments = [
         Commitment(
@@ -50,25 +56,29 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
     ]
     ctx.new_rows.extend(commitments)
     described = [_describe(draft, first + n) for n, draft in enumerate(drafts)]
-    invited: list[str] = []
+    invited = Invited([], [])
     if nominated:
-        earlier = [describe_stored(c) for c in await open_commitments(ctx, member, first)]
-        invited = await invite_partners(ctx, member, nominated, earlier + described)
-    token = make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now)
+        # This message's commitments only: what the member published before
+        # reaches a partner only once they have accepted (SPEC §7).
+        invited = await invite_partners(ctx, member, nominated, described)
+    token = make_token(
+        ctx.settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=ctx.now
+    )
     await ctx.answer(
         "confirmation",
         {
             "name": member.name,
             "subject": ctx.message.subject,
             "commitments": described,
-            "partners": invited,
+            "partners": invited.names,
+            "not_invited": invited.held_back,
             "partnered": partnered,
         },
         reply_token=token,
     )
     return Outcome(
         InboundStatus.PROCESSED,
-        f"{len(drafts)} commitment(s) published, {len(invited)} partner(s) invited",
+        f"{len(drafts)} commitment(s) published, {len(invited.names)} partner(s) invited",
     )
 
 
@@ -118,6 +128,12 @@ def _describe(draft: CommitmentDraft, number: int) -> dict[str, object]:
         "due": draft.due.isoformat() if draft.due else None,
         "recurrence": draft.recurrence_label,
     }
+
+
+def _due_words(draft: CommitmentDraft) -> str:
+    if draft.recurrence_label:
+        return draft.recurrence_label
+    return f"due {draft.due.isoformat()}" if draft.due else "no due date"
 
 
 def sent_at_or_now(ctx: FlowContext) -> datetime:

@@ -1,54 +1,105 @@
-"""A reply address used from another address: nothing changes until its owner confirms.
+"""Held messages: nothing happens until the right person confirms (SPEC §7).
 
-People write from a second account, or a colleague forwards our email and
-answers it. The reply is kept; the owner of the reply address gets the gist
-and a reply+TOKEN of their own; their "confirm" applies the original reply
-as if they had sent it, once.
+Two ways a message is held. Its sender is not proven (no DMARC pass, no
+aligned DKIM signature, no reply token bound to the address): the address
+in its From: line is asked "Was this you?", saying what the message would
+do. Or a proven sender used a reply address that belongs to someone else
+(a second account, a forwarded email): that address's owner is asked. A
+"confirm" from the address asked, to the reply+TOKEN bound to it, applies
+the held message once, as if it had come proven; the token lasts 3 days.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 
-from mailer.addresses import Refusal, Route, RouteKind, parse_recipient
-from mailer.flows.base import FlowContext, Outcome
+from mailer.addresses import Refusal, Route, parse_recipient
+from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.models import InboundMessage, InboundStatus
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
 from mailer.reading import read_one
-from mailer.refusals import NotUnderstood
-from mailer.tokens import Purpose, make_token
+from mailer.refusals import NotUnderstood, Unproven
+from mailer.tokens import Purpose, Token, make_token
 
-CONFIRM_LIFETIME = timedelta(days=7)
-CONFIRMED = "confirmed by the address owner"
+CONFIRM_LIFETIME = timedelta(days=3)
+CONFIRMED = "confirmed"
+EXCERPT_LINES = 8
 _YES = {"confirm", "confirmed", "yes", "ok", "okay"}
+# Anything a mail client would turn into a link: schemes, www., dotted names.
+_LINKISH = re.compile(r"\b(?:[a-z][a-z0-9+.-]*:/*)?[\w-]+(?:\.[\w-]+)+\b|\bwww\.", re.IGNORECASE)
+
+
+async def ask_sender_to_confirm(ctx: FlowContext, held: Unproven) -> None:
+    """Queue "Was this you?" to the address in the From: line (at most once a day)."""
+    await ctx.answer(
+        "was_this_you",
+        {
+            "address": ctx.sender,
+            "to": _our_address(ctx),
+            "subject": inert(ctx.message.subject)[:200],
+            "excerpt": _excerpt(new_text(ctx.message.text)),
+            "would": [inert(line)[:300] for line in held.would],
+            "days": CONFIRM_LIFETIME.days,
+        },
+        reply_token=_confirm_token(ctx, ctx.sender),
+    )
 
 
 def ask_owner_to_confirm(ctx: FlowContext, owner: str) -> None:
-    """Queue the owner's question: was this reply theirs?"""
+    """Queue the owner's question: was this reply, from another address, theirs?"""
     ctx.tell(
         owner,
         "confirm_reply",
         {
             "sender": ctx.sender,
-            "subject": ctx.message.subject,
+            "subject": inert(ctx.message.subject)[:200],
             "excerpt": _excerpt(new_text(ctx.message.text)),
+            "days": CONFIRM_LIFETIME.days,
         },
         key=f"confirm:{ctx.inbound.id}",
-        reply_token=make_token(
-            ctx.settings.secret_key,
-            Purpose.CONFIRM,
-            (ctx.inbound.id,),
-            now=ctx.now,
-            lifetime=CONFIRM_LIFETIME,
-        ),
+        reply_token=_confirm_token(ctx, owner),
     )
 
 
+def _confirm_token(ctx: FlowContext, asked: str) -> str:
+    return make_token(
+        ctx.settings.secret_key,
+        Purpose.CONFIRM,
+        (ctx.inbound.id,),
+        to=asked,
+        now=ctx.now,
+        lifetime=CONFIRM_LIFETIME,
+    )
+
+
+def _our_address(ctx: FlowContext) -> str:
+    kind = ctx.route.kind.value
+    return f"{kind}@{ctx.settings.domain}" if kind != "reply" else "a reply address of ours"
+
+
+def inert(text: str) -> str:
+    """Text with nothing a mail client would make a link of: dots and colons bracketed.
+
+    What we quote back comes from whoever wrote the message; it must never
+    be a clickable vehicle for someone else's text.
+
+    >>> inert("see https://evil.example/x or www.evil.example, mail a@b.example")
+    'see https[:]//evil[.]example/x or www[.]evil[.]example, mail a@b[.]example'
+    """
+
+    def defang(found: re.Match[str]) -> str:
+        return found.group(0).replace(":", "[:]").replace(".", "[.]")
+
+    return _LINKISH.sub(defang, text)
+
+
 def _excerpt(text: str, limit: int = 1000) -> str:
-    """The start of the reply, cut between lines and marked as cut when it is.
+    """The start of the text, inert, cut between lines and marked as cut when it is.
 
     Never inside a line: "drop 12" cut to "drop 1" would ask the owner to
     confirm a different command from the one "confirm" applies.
@@ -56,55 +107,72 @@ def _excerpt(text: str, limit: int = 1000) -> str:
     >>> _excerpt("done 2\\ndrop 12", limit=10), _excerpt("abc", limit=3)
     ('done 2\\n[\u2026]', 'abc')
     """
-    if len(text) <= limit:
-        return text
-    cut = text.rfind("\n", 0, limit + 1)
-    return (text[:cut].rstrip() if cut > 0 else "") + "\n[\u2026]"
+    lines = text.splitlines()
+    text = "\n".join(lines[:EXCERPT_LINES]) + ("\n" if len(lines) > EXCERPT_LINES else "")
+    cut_short = len(lines) > EXCERPT_LINES or len(text) > limit
+    if len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        text = text[:cut] if cut > 0 else ""
+    text = inert(text.rstrip())
+    return (text + "\n[\u2026]").lstrip("\n") if cut_short else text
 
 
-async def confirm_reply(ctx: FlowContext, inbound_id: int) -> Outcome:
-    """The owner's answer: "confirm" applies the reply that was held, as theirs."""
-    from mailer.flows.reply import read_reply  # here: reply.py imports this module
+async def confirm_reply(ctx: FlowContext, token: Token) -> Outcome:
+    """The answer of the address asked: "confirm" applies the held message, once."""
+    from mailer.flows import FLOWS  # here: the flows table imports this module
 
+    if not token.ids or not token.is_bound_to(ctx.settings.secret_key, ctx.sender):
+        raise NotUnderstood("that confirmation was meant for another address")
+    if ctx.proof not in (Proof.TOKEN, Proof.AUTHENTICATED):
+        return Outcome(InboundStatus.IGNORED, "a confirmation not proven to come from its owner")
     said = (new_text(ctx.message.text) or strip_reply_prefix(ctx.message.subject)).split()
     if not said or said[0].strip(".!,").lower() not in _YES:
-        raise NotUnderstood("reply \u201cconfirm\u201d to apply that reply, or ignore our email")
-    held = await InboundMessage.filter(id=inbound_id).using_db(ctx.connection).first()
-    if held is None:
-        raise NotUnderstood("that reply is no longer kept")
-    if held.reason == CONFIRMED:
-        return Outcome(InboundStatus.IGNORED, "that reply was confirmed before")
+        raise NotUnderstood("reply \u201cconfirm\u201d to apply that message, or ignore our email")
+    held = await InboundMessage.filter(id=token.ids[0]).using_db(ctx.connection).first()
+    if held is None or (held.status != InboundStatus.HELD.value and held.reason != CONFIRMED):
+        raise NotUnderstood("that message is no longer kept")
+    if held.status != InboundStatus.HELD.value:
+        return Outcome(InboundStatus.IGNORED, "that message was confirmed before")
     message = await read_one(held, ctx.settings.domain)
-    route = _reply_route(held, ctx)
-    inner = FlowContext(
-        held, message, route, ctx.sender, ctx.settings, ctx.now, ctx.connection, people=ctx.people
+    inner = replace(
+        ctx,
+        inbound=held,
+        message=message,
+        route=_held_route(held, ctx),
+        proof=Proof.CONFIRMED,
+        outbox=[],
+        new_rows=[],
     )
-    outcome = await read_reply(inner)  # checks again that ctx.sender is the owner
+    outcome = await FLOWS[inner.route.kind](inner)
     ctx.outbox.extend(inner.outbox)
     ctx.new_rows.extend(inner.new_rows)
     claimed = (
-        await InboundMessage.filter(id=inbound_id)
-        .exclude(reason=CONFIRMED)
+        await InboundMessage.filter(id=held.id, status=InboundStatus.HELD.value)
         .using_db(ctx.connection)
-        .update(reason=CONFIRMED)
+        .update(status=outcome.status.value, reason=CONFIRMED)
     )
     if not claimed:  # a second confirmation got here first: undo this one, then ignore it
-        raise IntegrityError("the held reply was confirmed meanwhile")
+        raise IntegrityError("the held message was confirmed meanwhile")
     return Outcome(InboundStatus.PROCESSED, f"confirmed: {outcome.reason}"[:200])
 
 
-def _reply_route(held: InboundMessage, ctx: FlowContext) -> Route:
-    # The token as it stood when the reply arrived: the delay is the owner's.
+def _held_route(held: InboundMessage, ctx: FlowContext) -> Route:
+    # The route as it stood when the message arrived: the delay is the owner's.
+    from mailer.flows import PRIORITY
+
+    routes: list[Route] = []
     for address in held.rcpt_tos:
         try:
-            route = parse_recipient(
-                address,
-                domain=ctx.settings.domain,
-                key=ctx.settings.secret_key,
-                now=held.received_at,
+            routes.append(
+                parse_recipient(
+                    address,
+                    domain=ctx.settings.domain,
+                    key=ctx.settings.secret_key,
+                    now=held.received_at,
+                )
             )
         except Refusal:
             continue
-        if route.kind is RouteKind.REPLY:
-            return route
-    raise NotUnderstood("that reply was not to one of our reply addresses")
+    if not routes:
+        raise NotUnderstood("that message was not to one of our addresses")
+    return min(routes, key=lambda route: PRIORITY.index(route.kind))

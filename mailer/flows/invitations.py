@@ -7,32 +7,55 @@ competitor does not, and both people are told why.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mailer.flows.base import FlowContext, Outcome
-from mailer.models import Commitment, CommitmentState, InboundStatus, Partnership, Person
+from mailer.models import (
+    Commitment,
+    InboundStatus,
+    NeverInvite,
+    OutboundMessage,
+    Partnership,
+    Person,
+)
 from mailer.models import PartnershipState as State
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Answer, Nominee, read_answer, same_organisation
 from mailer.refusals import NotUnderstood
 from mailer.timezones import offset_name
-from mailer.tokens import Purpose, make_token
+from mailer.tokens import Purpose, address_key, make_token
 
 # A click on an invitation weeks old still finds its partnership (and is told
 # the invitation is no longer open): the token outlives the invitation.
 INVITATION_TOKEN_LIFETIME = timedelta(days=30)
 REMIND_AFTER = timedelta(days=3)
+# A member whose invitation was declined may not ask the same person again before this.
+DECLINED_QUIET = timedelta(days=90)
 EXPIRE_AFTER = timedelta(days=14)
 # States a new nomination may invite again: not one already pending or set up.
 _INVITABLE_AGAIN = {State.DECLINED.value, State.UNSUITABLE.value, State.ENDED.value}
 
 
+@dataclass(frozen=True)
+class Invited:
+    """Who was invited, and who was not, with why (the member is told both)."""
+
+    names: list[str]
+    held_back: list[dict[str, str]]
+
+
 async def invite_partners(
     ctx: FlowContext, member: Person, nominees: list[Nominee], commitments: list[dict[str, object]]
-) -> list[str]:
-    """Invite each nominee not already a partner or invited; returns how to name them."""
+) -> Invited:
+    """Invite each nominee not already a partner or invited, within the limits (SPEC §7)."""
     invited: list[str] = []
+    held_back: list[dict[str, str]] = []
     for nominee in nominees:
+        why = await _not_invitable(ctx, member, nominee.address)
+        if why is not None:
+            held_back.append({"who": nominee.address, "why": why})
+            continue
         partner = await ctx.person(nominee.address)
         if partner is None:
             partner = await Person.create(
@@ -65,15 +88,64 @@ async def invite_partners(
             "invitation",
             invitation_context(member, partner, partnership, commitments),
             key=f"invite:{partnership.id}:{ctx.inbound.id}",
-            reply_token=invitation_token(ctx.settings.secret_key, partnership.id, ctx.now),
+            reply_token=invitation_token(
+                ctx.settings.secret_key, partnership.id, partner.email, ctx.now
+            ),
         )
         invited.append(named(partner))
-    return invited
+    return Invited(invited, held_back)
 
 
-def invitation_token(key: bytes, partnership_id: int, now: datetime) -> str:
+async def _not_invitable(ctx: FlowContext, member: Person, address: str) -> str | None:
+    """Why this address may not be invited now, or None when it may."""
+    settings, db = ctx.settings, ctx.connection
+    if (
+        await NeverInvite.filter(address_hash=address_key(settings.secret_key, address))
+        .using_db(db)
+        .exists()
+    ):
+        return "they have asked never to be invited"
+    if (
+        await Partnership.filter(
+            member_id=member.id,
+            partner__email=address,
+            state=State.DECLINED.value,
+            answered_at__gt=ctx.now - DECLINED_QUIET,
+        )
+        .using_db(db)
+        .exists()
+    ):
+        return f"they declined your invitation less than {DECLINED_QUIET.days} days ago"
+    today = (
+        await Partnership.filter(member_id=member.id, invited_at__gt=ctx.now - timedelta(days=1))
+        .using_db(db)
+        .count()
+    )
+    if today >= settings.invitations_per_member_day:
+        return f"you have sent {today} invitations today, the most a day"
+    month = (
+        await OutboundMessage.filter(
+            template="invitation",
+            to_address=address,
+            idempotency_key__startswith="invite:",
+            created_at__gt=ctx.now - timedelta(days=30),
+        )
+        .using_db(db)
+        .count()
+    )
+    if month >= settings.invitations_per_address_month:
+        return "they have had as many invitations this month as we send anyone"
+    return None
+
+
+def invitation_token(key: bytes, partnership_id: int, partner: str, now: datetime) -> str:
     return make_token(
-        key, Purpose.INVITE, (partnership_id,), now=now, lifetime=INVITATION_TOKEN_LIFETIME
+        key,
+        Purpose.INVITE,
+        (partnership_id,),
+        to=partner,
+        now=now,
+        lifetime=INVITATION_TOKEN_LIFETIME,
     )
 
 
@@ -106,7 +178,7 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
     if partnership is None:
         raise NotUnderstood("that invitation no longer exists")
     member, partner = partnership.member, partnership.partner
-    ctx.require_owner(partner.email)
+    ctx.require_owner(partner.email, "record your answer to an invitation")
     answer = read_answer(new_text(ctx.message.text), ctx.message.subject)
     if answer is None:
         raise NotUnderstood(
@@ -125,6 +197,11 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
     else:
         partnership.state = State.DECLINED.value
     await partnership.save(using_db=ctx.connection)
+    if answer is Answer.NEVER:
+        # Kept as a keyed hash: the address itself is not kept for this.
+        never = address_key(ctx.settings.secret_key, partner.email)
+        if not await NeverInvite.filter(address_hash=never).using_db(ctx.connection).exists():
+            await NeverInvite.create(using_db=ctx.connection, address_hash=never)
     if answer.accepts and ctx.message.date is not None:
         # Digests come at 08:00 in the partner's zone: until they name one,
         # the offset their own mail carries is the best guess we have.
@@ -142,7 +219,9 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
         "partner_news",
         {**news, "subject": f"{named(partner)} answered your invitation"},
         key=f"partner-news:{partnership.id}:{ctx.inbound.id}",
-        reply_token=make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now),
+        reply_token=make_token(
+            ctx.settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=ctx.now
+        ),
     )
     await ctx.answer("partner_welcome", {**news, "subject": ctx.message.subject})
     return Outcome(InboundStatus.PROCESSED, f"invitation answered: {answer.value}")
@@ -172,18 +251,6 @@ def news_context(member: Person, partner: Person, state: str) -> dict[str, objec
 
 def named(person: Person) -> str:
     return f"{person.name} <{person.email}>" if person.name else person.email
-
-
-async def open_commitments(ctx: FlowContext, member: Person, below: int) -> list[Commitment]:
-    """The member's open commitments numbered below ``below``, by number."""
-    return (
-        await Commitment.filter(
-            member_id=member.id, state=CommitmentState.OPEN.value, number__lt=below
-        )
-        .using_db(ctx.connection)
-        .order_by("number")
-        .limit(50)
-    )
 
 
 def describe_stored(commitment: Commitment) -> dict[str, object]:

@@ -13,7 +13,7 @@ from datetime import date
 
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.commit import publish_commitments, sent_at_or_now
-from mailer.flows.invitations import describe_stored, invite_partners, open_commitments
+from mailer.flows.invitations import invite_partners
 from mailer.flows.updates import apply_member_updates
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
 from mailer.parsing.forwards import (
@@ -26,7 +26,8 @@ from mailer.parsing.forwards import (
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Nominee, nominees
 from mailer.parsing.updates import Action, Command, read_commands
-from mailer.refusals import NotUnderstood
+from mailer.redact import mask_address
+from mailer.refusals import NotUnderstood, Unproven
 from mailer.sql import raise_counter
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, make_token
@@ -70,6 +71,9 @@ async def keep_coaching_note(ctx: FlowContext) -> Outcome:
 
 
 async def _keep(ctx: FlowContext, forward: Forward) -> Outcome:
+    if not ctx.proven:
+        coach = forward.coach_name or mask_address(forward.coach_address) or "a coach"
+        raise Unproven([f"keep a coaching note from {coach} privately for you"])
     member = await ctx.person(ctx.sender)
     if member is None:
         member = await Person.create(
@@ -116,7 +120,9 @@ async def _keep(ctx: FlowContext, forward: Forward) -> Outcome:
                 _invitable(ctx, member.email, forward.coach_name, forward.coach_address)
             ),
         },
-        reply_token=make_token(ctx.settings.secret_key, Purpose.NOTE, (note.id,), now=ctx.now),
+        reply_token=make_token(
+            ctx.settings.secret_key, Purpose.NOTE, (note.id,), to=member.email, now=ctx.now
+        ),
     )
     return Outcome(InboundStatus.PROCESSED, f"coaching note kept, {len(items)} action item(s)")
 
@@ -203,7 +209,9 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
             "partners": [],
             "partnered": True,  # the nudge belongs to the weekly summary here
         },
-        reply_token=make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now),
+        reply_token=make_token(
+            ctx.settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=ctx.now
+        ),
     )
     return Outcome(InboundStatus.PROCESSED, f"{len(published)} action item(s) published")
 
@@ -235,21 +243,19 @@ async def invite_coach(ctx: FlowContext, note_id: int) -> Outcome:
     coach = _invitable(ctx, member.email, note.coach_name, note.coach_email)
     if coach is None:
         raise NotUnderstood("that note names no coach address we could invite")
-    invited = await invite_partners(
-        ctx,
-        member,
-        [coach],
-        [describe_stored(c) for c in await open_commitments(ctx, member, below=10**9)],
-    )
+    # The invitation shows no commitments: what the member published before
+    # reaches a partner only once they have accepted (SPEC §7).
+    invited = await invite_partners(ctx, member, [coach], [])
     await ctx.answer(
         "coach_invited",
         {
             "subject": ctx.message.subject,
             "coach": note.coach_name or note.coach_email,
-            "invited": bool(invited),
+            "invited": bool(invited.names),
+            "why_not": invited.held_back[0]["why"] if invited.held_back else None,
         },
     )
-    return Outcome(InboundStatus.PROCESSED, f"coach invited: {bool(invited)}")
+    return Outcome(InboundStatus.PROCESSED, f"coach invited: {bool(invited.names)}")
 
 
 def _invitable(ctx: FlowContext, member: str, name: str, address: str) -> Nominee | None:
@@ -271,5 +277,5 @@ async def _owned_note(ctx: FlowContext, note_id: int) -> CoachingNote:
     )
     if note is None:
         raise NotUnderstood("that coaching note is no longer kept")
-    ctx.require_owner(note.member.email)
+    ctx.require_owner(note.member.email, "act on a coaching note as your reply asks")
     return note

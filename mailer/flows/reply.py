@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from mailer.flows.base import FlowContext, Outcome
+from dataclasses import replace
+
+from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.flows.confirm import confirm_reply
 from mailer.flows.invitations import answer_invitation
 from mailer.flows.notes import answer_about_note
 from mailer.flows.updates import apply_member_updates
 from mailer.flows.verdicts import answer_challenge, answer_digest, answer_verdict_link
-from mailer.outbound import token_in_message_id
+from mailer.models import OutboundMessage
 from mailer.refusals import NotUnderstood, TokenExpired
 from mailer.tokens import ExpiredToken, Purpose, Token, TokenError, read_token
+
+# How far back a reply's threading headers are looked up in our sent mail.
+MAX_THREAD_IDS = 20
 
 
 async def read_reply(ctx: FlowContext) -> Outcome:
     if ctx.route.token_expired:
         raise TokenExpired("the reply address of that email has expired")
-    token = ctx.route.token or _token_from_thread(ctx)
+    token = ctx.route.token
+    if token is None:
+        # The plus part was rewritten away: the threading headers say which of
+        # our emails this answers, but they travel in every reply, Cc and
+        # forward, so what they find proves nothing about the sender.
+        token = await _token_from_thread(ctx)
+    elif not ctx.proven and token.is_bound_to(ctx.settings.secret_key, ctx.sender):
+        # Only the mailbox the token was sent to received it (SPEC §7).
+        ctx = replace(ctx, proof=Proof.TOKEN)
     if token is not None and token.purpose is Purpose.MEMBER and token.ids:
         return await apply_member_updates(ctx, token.ids[0])
     if token is not None and token.purpose is Purpose.INVITE and token.ids:
@@ -30,20 +43,29 @@ async def read_reply(ctx: FlowContext) -> Outcome:
     if token is not None and token.purpose is Purpose.NOTE and token.ids:
         return await answer_about_note(ctx, token.ids[0])
     if token is not None and token.purpose is Purpose.CONFIRM and token.ids:
-        return await confirm_reply(ctx, token.ids[0])
+        return await confirm_reply(ctx, token)
     raise NotUnderstood("we could not find a command we know in your reply")
 
 
-def _token_from_thread(ctx: FlowContext) -> Token | None:
-    """The token of the newest of our messages this one answers."""
-    for message_id in reversed([*ctx.message.references, *ctx.message.in_reply_to]):
-        text = token_in_message_id(message_id, ctx.settings.domain)
-        if text is None:
+async def _token_from_thread(ctx: FlowContext) -> Token | None:
+    """The token of the newest of our emails this message answers, looked up by Message-ID."""
+    cited = [*ctx.message.references, *ctx.message.in_reply_to][-MAX_THREAD_IDS:]
+    if not cited:
+        return None
+    rows = {
+        row.message_id: row
+        for row in await OutboundMessage.filter(message_id__in=cited, reply_token__not_isnull=True)
+        .using_db(ctx.connection)
+        .only("message_id", "reply_token")
+    }
+    for message_id in reversed(cited):
+        row = rows.get(message_id)
+        if row is None or not row.reply_token:
             continue
         try:
-            return read_token(ctx.settings.secret_key, text, now=ctx.now)
+            return read_token(ctx.settings.secret_key, row.reply_token, now=ctx.now)
         except ExpiredToken as exc:
             raise TokenExpired("the reply address of that email has expired") from exc
         except TokenError:
-            continue
+            continue  # signed with a key since changed
     return None

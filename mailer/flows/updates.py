@@ -32,7 +32,7 @@ async def apply_member_updates(
     member = await Person.filter(id=member_id).using_db(ctx.connection).first()
     if member is None:
         raise NotUnderstood("that reply address belongs to no one we know")
-    ctx.require_owner(member.email)
+    ctx.require_owner(member.email, "apply the commands in your reply")
     if commands is None:
         commands = read_commands(new_text(ctx.message.text))
     if not commands:
@@ -42,7 +42,9 @@ async def apply_member_updates(
         for command in commands
         if command.action is not Action.LIST_NOTES
     ]
-    token = make_token(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), now=ctx.now)
+    token = make_token(
+        ctx.settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=ctx.now
+    )
     if any(command.action is Action.LIST_NOTES for command in commands):
         notes = await recent_notes(ctx, member)
         listing: dict[str, object] = {"subject": ctx.message.subject, "results": results}

@@ -95,7 +95,7 @@ async def _partner(ctx: FlowContext, partner_id: int) -> Person:
     partner = await Person.filter(id=partner_id).using_db(ctx.connection).first()
     if partner is None:
         raise NotUnderstood("that reply address belongs to no one we know")
-    ctx.require_owner(partner.email)
+    ctx.require_owner(partner.email, "record your answer on a commitment")
     return partner
 
 
@@ -152,7 +152,11 @@ async def _record(
         },
         key=f"challenge:{ctx.inbound.id}:{commitment.id}",
         reply_token=make_token(
-            ctx.settings.secret_key, Purpose.CHALLENGE, (verdict.id,), now=ctx.now
+            ctx.settings.secret_key,
+            Purpose.CHALLENGE,
+            (verdict.id,),
+            to=member.email,
+            now=ctx.now,
         ),
     )
 
@@ -168,7 +172,7 @@ async def answer_challenge(ctx: FlowContext, verdict_id: int) -> Outcome:
     if verdict is None:
         raise NotUnderstood("that challenge no longer exists")
     member, partner = verdict.commitment.member, verdict.partner
-    ctx.require_owner(member.email)
+    ctx.require_owner(member.email, "pass your answer to a challenge on to your partner")
     text = new_text(ctx.message.text)
     if not text:
         raise NotUnderstood("your reply was empty, so nothing was passed on")

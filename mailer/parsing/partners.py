@@ -21,6 +21,7 @@ class Answer(StrEnum):
     REPORT = "report"
     COMPETITOR = "competitor"
     DECLINE = "decline"
+    NEVER = "never"  # decline, and never be invited again by anyone
 
     @property
     def accepts(self) -> bool:

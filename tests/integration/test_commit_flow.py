@@ -144,7 +144,9 @@ async def test_an_expired_reply_address_gets_a_clear_answer(
 ) -> None:
     capture, _ = relay
     long_ago = datetime.now(UTC) - timedelta(days=400)
-    token = make_token(service.settings.secret_key, Purpose.MEMBER, (1,), now=long_ago)
+    token = make_token(
+        service.settings.secret_key, Purpose.MEMBER, (1,), to="anna@example.com", now=long_ago
+    )
     address = f"reply+{token}@pactmail.localhost"
     reply = await send(service.smtp_port, "anna@example.com", [address], message(to=address))
     assert reply.code == 250

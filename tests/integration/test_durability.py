@@ -97,6 +97,7 @@ def _worker_process(settings: Settings, relay_port: int) -> subprocess.Popen[byt
         "PACTMAIL_RELAY": f"127.0.0.1:{relay_port}",
         "PACTMAIL_QUEUE": settings.queue_name,
         "PACTMAIL_JOB_TIMEOUT": "2",
+        "PACTMAIL_TRUSTED_AUTHSERV_ID": ",".join(settings.trusted_authserv_ids),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "worker"],

@@ -80,7 +80,7 @@ async def answer(
     return (await capture.wait_for(before + 2))[before:]
 
 
-async def test_a_person_in_cc_is_invited_with_seven_one_click_answers(
+async def test_a_person_in_cc_is_invited_with_eight_one_click_answers(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
@@ -98,7 +98,7 @@ async def test_a_person_in_cc_is_invited_with_seven_one_click_answers(
     assert "Please challenge me" in text  # the member's explicit invitation to challenge
     links = ANSWER_LINK.findall(html(invitation))
     assert [word for _, word, _ in links] == [
-        "peer", "outside", "coach", "manager", "report", "competitor", "decline",
+        "peer", "outside", "coach", "manager", "report", "competitor", "decline", "never",
     ]  # fmt: skip
     reply_to = invitation.message["Reply-To"]
     assert {address for address, _, _ in links} == {reply_to}

@@ -28,7 +28,9 @@ async def test_unknown_local_part_is_refused(service: Service) -> None:
 
 
 async def test_forged_reply_token_is_refused(service: Service) -> None:
-    genuine = make_token(b"another-key", Purpose.MEMBER, (1,), now=datetime.now(UTC))
+    genuine = make_token(
+        b"another-key", Purpose.MEMBER, (1,), to="a@example.com", now=datetime.now(UTC)
+    )
     reply = await send(
         service.smtp_port, "a@example.com", [f"reply+{genuine}@pactmail.localhost"], message()
     )
@@ -37,7 +39,13 @@ async def test_forged_reply_token_is_refused(service: Service) -> None:
 
 
 async def test_genuine_reply_token_is_accepted_in_any_case(service: Service) -> None:
-    token = make_token(b"test-secret-key-0123456789", Purpose.MEMBER, (1,), now=datetime.now(UTC))
+    token = make_token(
+        b"test-secret-key-0123456789",
+        Purpose.MEMBER,
+        (1,),
+        to="a@example.com",
+        now=datetime.now(UTC),
+    )
     reply = await send(
         service.smtp_port,
         "a@example.com",
@@ -51,13 +59,14 @@ async def test_size_limit_holds_at_the_byte(service: Service) -> None:
     limit = service.settings.max_message_bytes
     exactly = message_of_size(limit)
     at_limit = await send(
-        service.smtp_port, "a@example.com", ["commit@pactmail.localhost"], exactly
+        service.smtp_port, "a@example.com", ["commit@pactmail.localhost"], exactly, border=None
     )
     over = await send(
         service.smtp_port,
         "a@example.com",
         ["commit@pactmail.localhost"],
         message_of_size(limit + 1),
+        border=None,
     )
     assert at_limit.code == 250
     assert over.code == 552

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import smtplib
 from dataclasses import dataclass
+from email import policy
+from email.parser import HeaderParser
+from email.utils import parseaddr
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,46 @@ def _send(port: int, mail_from: str, rcpt_tos: list[str], data: bytes, options: 
         return Reply(code, text.decode())
 
 
+# The border MTA of the test suite: its authserv-id is trusted by the test
+# settings (tests/conftest.py), as an operator's PACTMAIL_TRUSTED_AUTHSERV_ID.
+BORDER_ID = "mx.pactmail.test"
+
+
 async def send(
-    port: int, mail_from: str, rcpt_tos: list[str], data: bytes, options: list[str] | None = None
+    port: int,
+    mail_from: str,
+    rcpt_tos: list[str],
+    data: bytes,
+    options: list[str] | None = None,
+    *,
+    border: str | None = "pass",
 ) -> Reply:
-    """One SMTP transaction over a real socket; returns the last reply."""
+    """One SMTP transaction over a real socket; returns the last reply.
+
+    By default the message comes as the border MTA hands genuine mail over:
+    with its Authentication-Results (``dmarc=pass`` for the From: domain) and
+    its Received: line on top. ``border="fail"`` says DMARC failed;
+    ``border=None`` sends the bytes as they are, as mail that came past no
+    border.
+    """
+    if border is not None:
+        data = through_border(data, border)
     return await asyncio.to_thread(_send, port, mail_from, rcpt_tos, data, options or [])
+
+
+def through_border(data: bytes, dmarc: str = "pass", authserv_id: str = BORDER_ID) -> bytes:
+    """The message as the border delivers it: its results and Received: line on top."""
+    headers = HeaderParser(policy=policy.compat32).parsestr(data.decode("utf-8", "replace"))
+    _, author = parseaddr(str(headers.get("From", "")))
+    domain = author.rpartition("@")[2] or "unknown.invalid"
+    added = (
+        f"Authentication-Results: {authserv_id};\r\n"
+        f"\tdmarc={dmarc} (p=none dis=none) header.from={domain}\r\n"
+        f"Received: from client.test (client.test [192.0.2.10])\r\n"
+        f"\tby {authserv_id} (Postfix) with ESMTPS id 4TestQueueId\r\n"
+        f"\tfor <someone@pactmail.localhost>; Wed, 25 Nov 2026 09:30:01 +0100\r\n"
+    )
+    return added.encode() + data
 
 
 def message(

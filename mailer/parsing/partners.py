@@ -106,7 +106,8 @@ def nominees(
     for line in text.split("\n"):
         match = _PARTNER_LINE.match(line)
         if match:
-            named += getaddresses([match["who"]])
+            # getaddresses misreads a quoted name holding a CR: one line first.
+            named += getaddresses([one_line(match["who"])])
         else:
             kept.append(line)
     found: dict[str, Nominee] = {}

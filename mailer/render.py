@@ -85,8 +85,7 @@ def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
     # An internationalised address (RFC 6531/6532) travels as raw UTF-8,
     # headers included; everything else stays 7-bit with encoded words.
     utf8 = not row.to_address.isascii()
-    subject = header_safe(subject, limit=250)
-    message["Subject"] = subject if utf8 else _encoded(subject)  # type: ignore[assignment]
+    message["Subject"] = _subject(header_safe(subject, limit=250), utf8)  # type: ignore[assignment]
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{header_safe(row.message_id)}>"
     if row.in_reply_to:
@@ -113,8 +112,18 @@ def _text_part(text: str, subtype: str) -> MIMENonMultipart:
     return part
 
 
-def _encoded(value: str) -> str | Header:
-    return value if value.isascii() else Header(value, "utf-8")
+def _subject(value: str, utf8: bool) -> str | Header:
+    """The Subject as written: raw UTF-8, plain ASCII, or RFC 2047 encoded words.
+
+    Text that itself looks like an encoded word ("=?") is encoded too:
+    written as it is, a name typed as ``=?utf-8?q?Ann=0D=0A...?=`` would be
+    decoded by the recipient, line breaks and all.
+    """
+    if "=?" in value:
+        encoded = Header(value, "utf-8")
+        # The UTF-8 policy writes a str as it is: the folded encoded words.
+        return encoded.encode(linesep="\n") if utf8 else encoded
+    return value if utf8 or value.isascii() else Header(value, "utf-8")
 
 
 def _reply_address(row: OutboundMessage, domain: str) -> str:

@@ -11,13 +11,14 @@ quotequail, on the HTML itself (converted to text first, they are lost).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from email.utils import parseaddr
 
 import quotequail
 from emailforwardparser.forward_parser import get_forwarded_metadata
 
+from mailer.headers import one_line
 from mailer.parsing.duedates import read_due
 from mailer.parsing.headerblock import opens_header_block, read_header_block
 from mailer.parsing.mime import ParsedMessage, html_to_text
@@ -49,6 +50,15 @@ class ActionItem:
 
 def read_forward(message: ParsedMessage) -> Forward | None:
     """The forwarded email in ``message``, or None when it forwards nothing."""
+    found = _find_forward(message)
+    if found is None:
+        return None
+    # Read from the body, the coach's name and subject may hold any line
+    # break: the name of a coach invited as a partner shows in subjects.
+    return replace(found, coach_name=one_line(found.coach_name), subject=one_line(found.subject))
+
+
+def _find_forward(message: ParsedMessage) -> Forward | None:
     if message.attached_messages:
         inner = message.attached_messages[0]
         return Forward(

@@ -17,6 +17,8 @@ from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 
+from mailer.headers import one_line
+
 MAX_DEPTH = 5  # nesting of attached messages (message/rfc822 inside message/rfc822 ...)
 MAX_ATTACHED = 20  # attached messages read per message; a digest can hold thousands
 MAX_PARTS = 500  # MIME parts visited per message: bounds work on MIME bombs
@@ -40,10 +42,9 @@ _UNSAFE_CODECS = frozenset(
     {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"}
 )
 
-_ONE_LINE = re.compile(r"[\s\x00-\x1f\x7f\x85\u2028\u2029]+")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _ID = re.compile(r"<([^<>\s]{1,998})>")
-_BAD_ADDRESS_CHARS = re.compile(r"[\s\x00-\x1f\x7f<>()\[\],;:\"\\]")
+_BAD_ADDRESS_CHARS = re.compile(r"[\s\x00-\x1f\x7f-\x9f<>()\[\],;:\"\\]")
 _COMMENT = re.compile(r"\([^()]*\)")
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
@@ -146,7 +147,7 @@ def _read(
         reason = _sender_reason(from_address, headers.get("from"), own_domain, body.is_report)
     return ParsedMessage(
         message_id=_message_id(headers.get("message-id")),
-        subject=_one_line(_decode_words(headers.get("subject", "")[:SUBJECT_CAP])),
+        subject=one_line(_decode_words(headers.get("subject", "")[:SUBJECT_CAP])),
         from_address=from_address,
         from_name=from_name,
         to=tuple(address for _, address in _addresses(headers.get("to"), "To", defects)),
@@ -195,11 +196,6 @@ def _decode_words(value: str) -> str:
             return value
 
 
-def _one_line(value: str) -> str:
-    """A header-safe single line: CR, LF, NUL and other controls folded into spaces."""
-    return _ONE_LINE.sub(" ", value).strip()
-
-
 def _addresses(value: str | None, name: str, defects: list[str]) -> list[tuple[str, str]]:
     """(display name, lowercased addr-spec) pairs of an address header, strictly parsed."""
     if value is None or not value.strip():
@@ -210,7 +206,7 @@ def _addresses(value: str | None, name: str, defects: list[str]) -> list[tuple[s
     for display, address in _strict_getaddresses(value[:ADDRESS_CAP]):
         clean = _clean_address(address)
         if clean is not None:
-            pairs.append((_one_line(_decode_words(display)), clean))
+            pairs.append((one_line(_decode_words(display)), clean))
     if not pairs:
         defects.append(f"unparseable {name} header")
     return pairs
@@ -274,7 +270,7 @@ def _message_id(value: str | None) -> str | None:
         return None
     found = _ID.search(value[:ID_CAP])
     text = found.group(1) if found else value[:ID_CAP].strip().strip("<>")
-    return _one_line(text) or None
+    return one_line(text) or None
 
 
 def _ids(value: str | None) -> tuple[str, ...]:
@@ -283,7 +279,7 @@ def _ids(value: str | None) -> tuple[str, ...]:
         return ()
     value = value[:ID_CAP]
     found = _ID.findall(value) or [token.strip("<>") for token in value.split()]
-    return tuple(one for one in (_one_line(token) for token in found) if one)
+    return tuple(one for one in (one_line(token) for token in found) if one)
 
 
 def _parse_date(value: str | None) -> datetime | None:

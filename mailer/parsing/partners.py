@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from email.utils import getaddresses
 from enum import StrEnum
 
+from mailer.headers import one_line
+
 MAX_NOMINEES = 10  # in one message; more looks like a mailing, not a request
 
 
@@ -39,8 +41,12 @@ class Nominee:
     address: str
 
 
-# What a typed partner: line may name: one plain address, no spaces or brackets.
-_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"]{1,64}@[^\s@<>()\[\],;:\"]+\.[^\s@<>()\[\],;:\".]{2,}")
+# What a typed partner: line may name: one plain address, no spaces,
+# controls or brackets.
+_NOT_IN_ADDRESS = r"\s\x00-\x1f\x7f-\x9f@<>()\[\],;:\""
+_ADDRESS = re.compile(
+    rf"[^{_NOT_IN_ADDRESS}]{{1,64}}@[^{_NOT_IN_ADDRESS}]+\.[^{_NOT_IN_ADDRESS}.]{{2,}}"
+)
 _PARTNER_LINE = re.compile(r"^\s*(?:[-*•]\s+)?partners?\s*:\s*(?P<who>\S.*)$", re.IGNORECASE)
 # Words a partner may type instead of clicking, each standing for one answer.
 _WORDS = {
@@ -89,13 +95,20 @@ def nominees(
     (['bob@example.org', 'cleo@example.net'], 'Run 5k')
     >>> nominees([], "partner: Cleo Doe cleo@example.net", member="a@x.org", own_domain="d")[0]
     []
+
+    A name is read as one line of header text: it will show in subjects.
+
+    >>> nominees([], 'partner: "Cleo\\x0bReply-To: x@evil.example" <cleo@example.net>',
+    ...          member="a@x.org", own_domain="d")[0]
+    [Nominee(name='Cleo Reply-To: x@evil.example', address='cleo@example.net')]
     """
     kept: list[str] = []
     named: list[tuple[str, str]] = list(cc)
     for line in text.split("\n"):
         match = _PARTNER_LINE.match(line)
         if match:
-            named += getaddresses([match["who"]])
+            # getaddresses misreads a quoted name holding a CR: one line first.
+            named += getaddresses([one_line(match["who"])])
         else:
             kept.append(line)
     found: dict[str, Nominee] = {}
@@ -104,7 +117,7 @@ def nominees(
         domain = address.rpartition("@")[2]
         if not _ADDRESS.fullmatch(address) or domain == own_domain or address == member:
             continue  # not an address we could write to, or one of ours
-        found.setdefault(address, Nominee(name.strip()[:200], address))
+        found.setdefault(address, Nominee(one_line(name)[:200].rstrip(), address))
     return list(found.values())[:MAX_NOMINEES], "\n".join(kept)
 
 

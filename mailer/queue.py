@@ -9,11 +9,12 @@ batches that share an id are harmless, as every job skips work already done.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Awaitable, Sequence
 from typing import Any, cast
 
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import expires_extra_ms, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 
@@ -75,12 +76,60 @@ async def _enqueue_batches(
     for start in range(0, len(ordered), BATCH):
         batch = ordered[start : start + BATCH]
         arguments.append(job_id(kind, batch))
-        arguments.append(serialize_job(function, (batch,), {}, None, now_ms))
+        arguments.append(serialize_job(function, (batch,), {}, None, now_ms, serializer=dump_job))
     # redis-py types eval() for its sync and async clients at once.
     reply = redis.eval(
         _ENQUEUE_IF_NEW, 3, queue_name, job_key_prefix, result_key_prefix, *arguments
     )
     await cast(Awaitable[object], reply)
+
+
+def dump_job(data: dict[str, Any]) -> bytes:
+    """A job (or its result) as JSON for Redis: reading it back runs no code, as pickle would."""
+    if "r" in data:  # a result: what the job returned or raised, as text if it is not JSON
+        result = data["r"]
+        if not (result is None or isinstance(result, str | int | float | bool)):
+            data = {**data, "r": repr(result)}
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def load_job(raw: bytes) -> dict[str, Any]:
+    """A job (or result) read back; anything not shaped like arq's is refused.
+
+    arq catches what this raises, logs it and drops the job. Checking the
+    shape here keeps a crafted job from failing later, outside that guard.
+
+    >>> load_job(dump_job({"t": None, "f": "send_email", "a": ([3, 4],), "k": {}, "et": 5}))
+    {'t': None, 'f': 'send_email', 'a': [[3, 4]], 'k': {}, 'et': 5}
+    >>> load_job(b"\\x80\\x05\\x95...")
+    Traceback (most recent call last):
+    ...
+    UnicodeDecodeError: 'utf-8' codec can't decode byte 0x80 in position 0: invalid start byte
+    >>> load_job(b'{"f": "send_email", "a": [], "k": {}, "t": "1", "et": 5}')
+    Traceback (most recent call last):
+    ...
+    ValueError: not an arq job
+    """
+    data = json.loads(raw)
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("f"), str)
+        and isinstance(data.get("a"), list)
+        and isinstance(data.get("k"), dict)
+        and (data.get("t") is None or _is_int(data["t"]))
+        and _is_int(data.get("et"))
+    ):
+        raise ValueError("not an arq job")
+    return data
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+async def open_queue(settings: RedisSettings) -> ArqRedis:
+    """A Redis pool that enqueues and reads jobs as JSON."""
+    return await create_pool(settings, job_serializer=dump_job, job_deserializer=load_job)
 
 
 def redis_settings(url: str) -> RedisSettings:

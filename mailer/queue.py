@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Awaitable, Sequence
 from typing import Any, cast
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import expires_extra_ms, job_key_prefix, result_key_prefix
@@ -132,9 +133,78 @@ async def open_queue(settings: RedisSettings) -> ArqRedis:
     return await create_pool(settings, job_serializer=dump_job, job_deserializer=load_job)
 
 
+class RedisUrlError(ValueError):
+    """PACTMAIL_REDIS_URL cannot be used; the message never repeats it (it may hold a password)."""
+
+
+class _RedisSettings(RedisSettings):
+    """arq's settings, shown without their password."""
+
+    def __repr__(self) -> str:
+        shown = {**self.__dict__, "password": "***" if self.password else None}
+        return "RedisSettings({})".format(", ".join(f"{k}={v!r}" for k, v in shown.items()))
+
+
 def redis_settings(url: str) -> RedisSettings:
-    """arq settings for a redis:// URL; fail fast rather than hang."""
-    settings = RedisSettings.from_dsn(url)
+    """arq settings for a redis://, rediss:// or unix:// URL; fail fast rather than hang.
+
+    Unlike arq's ``from_dsn``, %-escapes in the user name and password are
+    decoded, rediss:// checks the server's name against its certificate, and a
+    URL that cannot be used is refused without being repeated.
+
+    >>> s = redis_settings("redis://:p%40ss@cache.internal:6380/2")
+    >>> (s.host, s.port, s.database, s.username, s.password, s.ssl)
+    ('cache.internal', 6380, 2, None, 'p@ss', False)
+    >>> "p@ss" in repr(s)
+    False
+    >>> s = redis_settings("unix://:secret@/run/redis/redis.sock?db=3")
+    >>> (s.unix_socket_path, s.database, s.password)
+    ('/run/redis/redis.sock', 3, 'secret')
+    >>> redis_settings("rediss://pactmail:secret@redis.example").ssl_check_hostname
+    True
+    >>> redis_settings("redis://:pa/ss@host:6379")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mailer.queue.RedisUrlError: PACTMAIL_REDIS_URL must be redis://[[user]:password@]host...
+    """
+    try:
+        return _parse_redis_url(url.strip())
+    except ValueError:
+        # Not chained: a parse error may quote part of the URL, hence of the password.
+        raise RedisUrlError(
+            "PACTMAIL_REDIS_URL must be redis://[[user]:password@]host[:port][/db], "
+            "rediss://… or unix://[[user]:password@]/path/to/socket[?db=N] "
+            "(%-escape any % / # ? in the password)"
+        ) from None
+
+
+def _parse_redis_url(url: str) -> RedisSettings:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    port = parts.port or 6379
+    password = unquote(parts.password) if parts.password is not None else None
+    if parts.scheme == "unix":
+        path = unquote(parts.path)
+        if not path.startswith("/"):
+            raise ValueError("no socket path")
+        database = int(query.get("db", ["0"])[0])
+    elif parts.scheme in {"redis", "rediss"}:
+        if not parts.hostname:
+            raise ValueError("no host")
+        path = ""
+        database = int(query["db"][0]) if "db" in query else int(parts.path.lstrip("/") or "0")
+    else:
+        raise ValueError("not a Redis URL")
+    settings = _RedisSettings(
+        host=parts.hostname or "localhost",
+        port=port,
+        unix_socket_path=path or None,
+        database=database,
+        username=unquote(parts.username) if parts.username else None,
+        password=password or query.get("password", [None])[0],
+        ssl=parts.scheme == "rediss",
+        ssl_check_hostname=parts.scheme == "rediss",
+    )
     settings.conn_timeout = 2
     settings.conn_retries = 2
     settings.conn_retry_delay = 1

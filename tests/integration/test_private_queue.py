@@ -1,10 +1,11 @@
-"""Redis cannot be used to run code: jobs are JSON, and a Redis password stays secret."""
+"""Redis cannot be used to run code: the embedded one asks for a password; jobs are JSON."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import pickle
+import stat
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -13,8 +14,10 @@ from urllib.parse import quote
 import pytest
 from arq.constants import job_key_prefix
 from redis.asyncio import Redis
+from redis.exceptions import AuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from mailer.embedded_redis import AUTH_FILE, REDIS_DIR, URL_FILE, EmbeddedRedis
 from mailer.queue import PROCESS_INBOUND, open_queue, redis_settings
 from mailer.settings import Settings
 from tests.support.capture import CaptureHandler
@@ -44,6 +47,10 @@ def pickled_job(marker: Path) -> bytes:
         "et": now_ms,
     }
     return pickle.dumps(job)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 async def test_a_pickled_job_runs_nothing_and_mail_still_flows(
@@ -84,6 +91,54 @@ async def test_a_pickled_job_runs_nothing_and_mail_still_flows(
     assert not marker.exists()
     assert service.worker is worker  # the same worker: its loop carried on
     assert "deserializing job evil failed" in caplog.text
+
+
+async def test_the_embedded_redis_refuses_whoever_lacks_its_password(tmp_path: Path) -> None:
+    embedded = EmbeddedRedis(tmp_path)
+    url = await embedded.start()
+    try:
+        port = redis_settings(url).port
+        for password in (None, "a-guess"):
+            attacker = Redis(host="127.0.0.1", port=port, password=password)
+            try:
+                with pytest.raises(AuthenticationError):
+                    await attacker.set(job_key_prefix + "evil", b"anything")
+            finally:
+                await attacker.aclose()
+        service_side = Redis.from_url(url)
+        try:
+            assert await service_side.ping()
+            assert await service_side.exists(job_key_prefix + "evil") == 0
+        finally:
+            await service_side.aclose()
+    finally:
+        embedded.stop()
+
+
+async def test_the_password_is_made_once_and_only_its_owner_reads_it(tmp_path: Path) -> None:
+    old_url_file = tmp_path / URL_FILE
+    old_url_file.write_text("redis://127.0.0.1:6379/0\n")  # as older versions left it: 0644
+    old_url_file.chmod(0o644)
+    embedded = EmbeddedRedis(tmp_path)
+    first = await embedded.start()
+    try:
+        password_file = tmp_path / REDIS_DIR / AUTH_FILE
+        assert mode(tmp_path / REDIS_DIR) == 0o700
+        assert mode(password_file) == 0o600
+        assert mode(tmp_path / URL_FILE) == 0o600
+        assert (tmp_path / URL_FILE).read_text() == first + "\n"
+        password = password_file.read_text().strip()
+        assert len(password) >= 32
+        assert redis_settings(first).password == password
+    finally:
+        embedded.stop()
+    second = await embedded.start()
+    embedded.stop()
+    assert redis_settings(second).password == password
+    assert sorted(path.name for path in (tmp_path / REDIS_DIR).iterdir()) == [
+        AUTH_FILE,
+        "redis.log",
+    ]
 
 
 async def test_an_operators_redis_on_a_socket_with_a_password(

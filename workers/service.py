@@ -9,7 +9,7 @@ import signal
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker
 
 from mailer.db import close_database, migrate_database, open_database
@@ -21,7 +21,7 @@ from mailer.priority import (
     IntakeSignal,
     follow_intake_busy,
 )
-from mailer.queue import enqueue_inbound, redis_settings
+from mailer.queue import enqueue_inbound, open_queue, redis_settings
 from mailer.settings import Settings
 from mailer.smtp import start_smtp_server
 from mailer.trust.resolver import TxtResolver
@@ -81,7 +81,7 @@ class Service:
             self._embedded = EmbeddedRedis(self.settings.data_dir)
             url = await self._embedded.start()
         self._redis_settings = redis_settings(url)
-        self.redis = await create_pool(self._redis_settings)
+        self.redis = await open_queue(self._redis_settings)
         if self._want_smtp:
             redis = self.redis
 

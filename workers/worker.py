@@ -10,7 +10,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
 from mailer.priority import IntakeFirst
-from mailer.queue import PROCESS_INBOUND, SEND_EMAIL
+from mailer.queue import PROCESS_INBOUND, SEND_EMAIL, dump_job, load_job
 from mailer.settings import Settings
 from mailer.trust.judge import SenderJudge
 from mailer.trust.resolver import DnsResolver, TxtResolver
@@ -122,4 +122,7 @@ def build_worker(
         poll_delay=poll_delay,
         job_timeout=job_timeout,
         keep_result=0,
+        # JSON, not arq's default pickle: a job read from Redis must not be able to run code.
+        job_serializer=dump_job,
+        job_deserializer=load_job,
     )

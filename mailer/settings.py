@@ -12,6 +12,8 @@ DEFAULT_DOMAIN = "pactmail.localhost"
 DEFAULT_LISTEN = "127.0.0.1:2525"
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 MIN_SECRET_LENGTH = 16
+_YES = {"1", "true", "yes", "on"}
+_NO = {"", "0", "false", "no", "off"}
 
 
 class SettingsError(ValueError):
@@ -34,6 +36,8 @@ class Settings:
     queue_name: str = "pactmail"  # several deployments can share one Redis
     # A killed worker's job runs again after this plus 10 s (arq #343).
     job_timeout_seconds: int = 60
+    # aiosmtpd's line per SMTP command and session (logger "mail.log").
+    log_smtp: bool = False
 
     @property
     def outbox_dir(self) -> Path:
@@ -65,6 +69,7 @@ class Settings:
             max_message_bytes=_int(env, "PACTMAIL_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES),
             queue_name=env.get("PACTMAIL_QUEUE") or "pactmail",
             job_timeout_seconds=_int(env, "PACTMAIL_JOB_TIMEOUT", 60),
+            log_smtp=_flag(env, "PACTMAIL_LOG_SMTP"),
         )
 
 
@@ -87,6 +92,18 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if not text.isdigit() or int(text) <= 0:
         raise SettingsError(f"{name} must be a positive whole number, not {text!r}")
     return int(text)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """A yes/no variable: 1, true, yes or on; 0, false, no, off or empty.
+
+    >>> _flag({"PACTMAIL_LOG_SMTP": "Yes"}, "PACTMAIL_LOG_SMTP"), _flag({}, "PACTMAIL_LOG_SMTP")
+    (True, False)
+    """
+    text = env.get(name, "").strip().lower()
+    if text not in _YES | _NO:
+        raise SettingsError(f"{name} must be 1 or 0, not {text!r}")
+    return text in _YES
 
 
 def _secret_key(given: str | None, data_dir: Path) -> bytes:

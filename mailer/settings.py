@@ -52,8 +52,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the environment; create the data directory and secret on first use."""
         env = os.environ if env is None else env
-        data_dir = Path(env.get("PACTMAIL_DATA_DIR") or "./var").resolve()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir = private_directory(Path(env.get("PACTMAIL_DATA_DIR") or "./var").resolve())
         host, port = parse_host_port(env.get("PACTMAIL_LISTEN") or DEFAULT_LISTEN, "LISTEN")
         relay_text = env.get("PACTMAIL_RELAY", "").strip()
         return cls(
@@ -71,6 +70,20 @@ class Settings:
             job_timeout_seconds=_int(env, "PACTMAIL_JOB_TIMEOUT", 60),
             log_smtp=_flag(env, "PACTMAIL_LOG_SMTP"),
         )
+
+
+def private_directory(path: Path) -> Path:
+    """``path``, created if need be, readable by this user alone (mode 0700).
+
+    It holds the secret key, raw mail and the SQLite database. One of ours
+    made with wider modes (by an older version) is narrowed too; one that
+    belongs to someone else is the operator's choice and left as it is.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = path.stat()
+    if status.st_mode & 0o077 and status.st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
 
 
 def parse_host_port(text: str, name: str) -> tuple[str, int]:
@@ -119,8 +132,10 @@ def _secret_key(given: str | None, data_dir: Path) -> bytes:
         # Written aside, then linked into place: a second process starting at
         # the same moment either wins the link or reads the complete winner.
         draft = data_dir / f".secret_key.{os.getpid()}"
-        draft.write_bytes(secrets.token_hex(32).encode())
-        draft.chmod(0o600)
+        # Created 0600, never readable by others even for a moment.
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_hex(32).encode())
         try:
             os.link(draft, path)
         except FileExistsError:

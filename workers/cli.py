@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
@@ -51,6 +52,15 @@ def configure_logging(level: str, *, log_smtp: bool) -> None:
         logging.getLogger(SMTP_LOGGER).setLevel(max(logging.WARNING, root_level))
     for name in DATABASE_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, root_level))
+
+
+def private_files() -> None:
+    """Everything this process creates is for its own user alone (0600 files, 0700 folders).
+
+    The umask covers what others write for us too: SQLite's database and its
+    -wal and -shm files, the embedded Redis's log.
+    """
+    os.umask(0o077)
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -147,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     choice.add_argument("--resend", metavar="ID", type=int, nargs="+", default=[])
     choice.add_argument("--mark-sent", metavar="ID", type=int, nargs="+", default=[])
     args = parser.parse_args(argv)
+    private_files()  # before the data directory and its secret key are made
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

@@ -12,6 +12,7 @@ DEFAULT_DOMAIN = "pactmail.localhost"
 DEFAULT_LISTEN = "127.0.0.1:2525"
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 MIN_SECRET_LENGTH = 16
+DEFAULT_RETENTION_DAYS = 30
 _YES = {"1", "true", "yes", "on"}
 _NO = {"", "0", "false", "no", "off"}
 
@@ -36,6 +37,8 @@ class Settings:
     queue_name: str = "pactmail"  # several deployments can share one Redis
     # A killed worker's job runs again after this plus 10 s (arq #343).
     job_timeout_seconds: int = 60
+    # Raw inbound mail is emptied this long after it was processed (SPEC §7).
+    retention_days: int = DEFAULT_RETENTION_DAYS
     # aiosmtpd's line per SMTP command and session (logger "mail.log").
     log_smtp: bool = False
 
@@ -68,6 +71,7 @@ class Settings:
             max_message_bytes=_int(env, "PACTMAIL_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES),
             queue_name=env.get("PACTMAIL_QUEUE") or "pactmail",
             job_timeout_seconds=_int(env, "PACTMAIL_JOB_TIMEOUT", 60),
+            retention_days=_int(env, "PACTMAIL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
             log_smtp=_flag(env, "PACTMAIL_LOG_SMTP"),
         )
 

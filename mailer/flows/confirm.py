@@ -17,7 +17,7 @@ from mailer.flows.base import FlowContext, Outcome
 from mailer.models import InboundMessage, InboundStatus
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
-from mailer.reading import read_one
+from mailer.reading import RawMailDeleted, read_one
 from mailer.refusals import NotUnderstood
 from mailer.tokens import Purpose, make_token
 
@@ -74,7 +74,13 @@ async def confirm_reply(ctx: FlowContext, inbound_id: int) -> Outcome:
         raise NotUnderstood("that reply is no longer kept")
     if held.reason == CONFIRMED:
         return Outcome(InboundStatus.IGNORED, "that reply was confirmed before")
-    message = await read_one(held, ctx.settings.domain)
+    try:
+        message = await read_one(held, ctx.settings.domain)
+    except RawMailDeleted:
+        raise NotUnderstood(
+            f"that reply is no longer kept (we delete mail "
+            f"{ctx.settings.retention_days} days after reading it)"
+        ) from None
     route = _reply_route(held, ctx)
     inner = FlowContext(
         held, message, route, ctx.sender, ctx.settings, ctx.now, ctx.connection, people=ctx.people

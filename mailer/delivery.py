@@ -28,11 +28,15 @@ class AmbiguousDeliveryError(Exception):
 
 
 def write_to_outbox(outbox: Path, name: str, data: bytes) -> Path:
-    """Write ``name``.eml atomically; writing the same name twice leaves one file."""
-    outbox.mkdir(parents=True, exist_ok=True)
+    """Write ``name``.eml atomically; writing the same name twice leaves one file.
+
+    The folder is 0700 and the file 0600 whatever the umask: mail is personal.
+    """
+    outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
     final = outbox / f"{name}.eml"
     temporary = outbox / f".{name}.tmp"
-    with open(temporary, "wb") as file:
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
         file.write(data)
         file.flush()
         os.fsync(file.fileno())

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from mailer.models import InboundMessage
 from mailer.parsing.mime import ParsedMessage, read_message
+from mailer.retention import content_deleted
 
 PARSE_TIMEOUT_SECONDS = 20.0
 PARSE_BUDGET_SECONDS = 20.0
@@ -26,6 +27,10 @@ PARSE_BUDGET_SECONDS = 20.0
 
 class MessageTooHardToParse(Exception):
     """The parser did not finish in time on this message."""
+
+
+class RawMailDeleted(Exception):
+    """The message's bytes were deleted after the retention period: nothing to read."""
 
 
 Reading = ParsedMessage | Exception
@@ -82,6 +87,9 @@ def _read_in_order(
     for inbound in rows:
         if stop.is_set():
             return
+        if content_deleted(inbound):
+            done.append(RawMailDeleted(f"inbound {inbound.id} is no longer kept"))
+            continue
         try:
             done.append(
                 read_message(

@@ -17,6 +17,7 @@ from mailer.delivery import (
     write_to_outbox,
 )
 from mailer.models import OutboundMessage, OutboundStatus
+from mailer.redact import mask_address
 from mailer.render import render_email
 from mailer.settings import Settings
 from mailer.sql import update_row_if
@@ -188,6 +189,7 @@ async def _send_one(
         await _settle(row, claimed, OutboundStatus.PENDING, str(exc))
         raise
     except PermanentDeliveryError as exc:
+        log.warning("outbound %s to %s refused: %s", row.id, mask_address(row.to_address), exc)
         await _settle(row, claimed, OutboundStatus.FAILED, str(exc))
     except AmbiguousDeliveryError as exc:
         log.warning("outbound %s possibly sent: %s", row.id, exc)

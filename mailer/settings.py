@@ -14,6 +14,9 @@ DEFAULT_LISTEN = "127.0.0.1:2525"
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 MIN_SECRET_LENGTH = 16
 _AUTHSERV_ID = re.compile(r"[a-z0-9](?:[a-z0-9.\-_]{0,252}[a-z0-9])?")
+DEFAULT_RETENTION_DAYS = 30
+_YES = {"1", "true", "yes", "on"}
+_NO = {"", "0", "false", "no", "off"}
 
 
 class SettingsError(ValueError):
@@ -44,6 +47,10 @@ class Settings:
     # may send a day, and one address may receive from everyone in 30 days.
     invitations_per_member_day: int = 10
     invitations_per_address_month: int = 3
+    # Raw inbound mail is emptied this long after it was processed (SPEC §7).
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    # aiosmtpd's line per SMTP command and session (logger "mail.log").
+    log_smtp: bool = False
 
     @property
     def outbox_dir(self) -> Path:
@@ -58,8 +65,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the environment; create the data directory and secret on first use."""
         env = os.environ if env is None else env
-        data_dir = Path(env.get("PACTMAIL_DATA_DIR") or "./var").resolve()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir = private_directory(Path(env.get("PACTMAIL_DATA_DIR") or "./var").resolve())
         host, port = parse_host_port(env.get("PACTMAIL_LISTEN") or DEFAULT_LISTEN, "LISTEN")
         relay_text = env.get("PACTMAIL_RELAY", "").strip()
         return cls(
@@ -78,7 +84,23 @@ class Settings:
             trusted_authserv_ids=parse_authserv_ids(env.get("PACTMAIL_TRUSTED_AUTHSERV_ID", "")),
             invitations_per_member_day=_int(env, "PACTMAIL_INVITATIONS_PER_DAY", 10),
             invitations_per_address_month=_int(env, "PACTMAIL_INVITATIONS_PER_ADDRESS", 3),
+            retention_days=_int(env, "PACTMAIL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
+            log_smtp=_flag(env, "PACTMAIL_LOG_SMTP"),
         )
+
+
+def private_directory(path: Path) -> Path:
+    """``path``, created if need be, readable by this user alone (mode 0700).
+
+    It holds the secret key, raw mail and the SQLite database. One of ours
+    made with wider modes (by an older version) is narrowed too; one that
+    belongs to someone else is the operator's choice and left as it is.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = path.stat()
+    if status.st_mode & 0o077 and status.st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
 
 
 def parse_host_port(text: str, name: str) -> tuple[str, int]:
@@ -122,6 +144,18 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """A yes/no variable: 1, true, yes or on; 0, false, no, off or empty.
+
+    >>> _flag({"PACTMAIL_LOG_SMTP": "Yes"}, "PACTMAIL_LOG_SMTP"), _flag({}, "PACTMAIL_LOG_SMTP")
+    (True, False)
+    """
+    text = env.get(name, "").strip().lower()
+    if text not in _YES | _NO:
+        raise SettingsError(f"{name} must be 1 or 0, not {text!r}")
+    return text in _YES
+
+
 def _secret_key(given: str | None, data_dir: Path) -> bytes:
     """The given key, else one generated once and kept in the data directory."""
     if given is not None and given != "":
@@ -135,8 +169,10 @@ def _secret_key(given: str | None, data_dir: Path) -> bytes:
         # Written aside, then linked into place: a second process starting at
         # the same moment either wins the link or reads the complete winner.
         draft = data_dir / f".secret_key.{os.getpid()}"
-        draft.write_bytes(secrets.token_hex(32).encode())
-        draft.chmod(0o600)
+        # Created 0600, never readable by others even for a moment.
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_hex(32).encode())
         try:
             os.link(draft, path)
         except FileExistsError:

@@ -15,6 +15,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from mailer.addresses import Refusal, parse_recipient
 from mailer.intake import Arrival, Intake
+from mailer.redact import mask_address
 from mailer.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,12 @@ class InboundHandler:
                 now=self._now(),
             )
         except Refusal as refusal:
+            log.info(
+                "%s: RCPT %s refused: %s",
+                _peer_text(session.peer),
+                mask_address(address),
+                " ".join(refusal.reply.split()[:2]),  # "550 5.1.1": the codes say why
+            )
             return refusal.reply
         envelope.rcpt_tos.append(address)
         return RECIPIENT_OK

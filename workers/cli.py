@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Coroutine
 from datetime import UTC, datetime
@@ -17,10 +18,49 @@ from typing import Any
 from mailer.db import close_database, migrate_database, open_database
 from mailer.digests import send_due_digests
 from mailer.models import OutboundMessage, OutboundStatus
+from mailer.redact import RedactingFilter
 from mailer.sending import send_batch
 from mailer.settings import Settings, SettingsError
 from mailer.unsettled import LISTED, mark_delivered, release_for_resend, unsettled
 from workers.service import Service, serve
+
+# aiosmtpd's logger: a line per SMTP command (every RCPT TO) and session.
+SMTP_LOGGER = "mail.log"
+# At DEBUG these log every statement with its parameters (raw mail, reply
+# tokens) and the connection settings (a PostgreSQL password).
+DATABASE_LOGGERS = ("tortoise", "aiosqlite")
+
+
+def configure_logging(level: str, *, log_smtp: bool) -> None:
+    """Log to stderr with addresses and tokens masked, whoever logs (SPEC §7).
+
+    The filter sits on the root logger's handlers, which every propagated
+    record reaches. aiosmtpd's per-command lines are kept to warnings unless
+    PACTMAIL_LOG_SMTP asks for them (they are masked all the same); the
+    database drivers' statements are never logged.
+    """
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    redacting = RedactingFilter()
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(present, RedactingFilter) for present in handler.filters):
+            handler.addFilter(redacting)
+    root_level = logging.getLogger().level
+    if not log_smtp:
+        logging.getLogger(SMTP_LOGGER).setLevel(max(logging.WARNING, root_level))
+    for name in DATABASE_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root_level))
+
+
+def private_files() -> None:
+    """Everything this process creates is for its own user alone (0600 files, 0700 folders).
+
+    The umask covers what others write for us too: SQLite's database and its
+    -wal and -shm files, the embedded Redis's log.
+    """
+    os.umask(0o077)
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -117,15 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     choice.add_argument("--resend", metavar="ID", type=int, nargs="+", default=[])
     choice.add_argument("--mark-sent", metavar="ID", type=int, nargs="+", default=[])
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    private_files()  # before the data directory and its secret key are made
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"pactmail: {exc}", file=sys.stderr)
         return 2
+    configure_logging(args.log_level, log_smtp=settings.log_smtp)
     if args.command in {"smtp", "worker"} and settings.redis_url is None:
         # Each would start a Redis of its own and never see the other's jobs.
         print(

@@ -16,6 +16,7 @@ from mailer.models import InboundMessage, InboundStatus, OutboundMessage, Outbou
 from mailer.priority import MAX_HOLD_SECONDS, IntakeFirst
 from mailer.processing import process_batch
 from mailer.queue import enqueue_inbound, enqueue_outbound
+from mailer.retention import delete_old_raw_mail
 from mailer.sending import (
     give_up,
     interrupted_after,
@@ -136,6 +137,16 @@ async def summaries_job(ctx: Ctx) -> str:
     return (
         f"{await _queue_sends(ctx, await send_due_summaries(_settings(ctx), _now(ctx)))} summaries"
     )
+
+
+async def retention_job(ctx: Ctx) -> str:
+    """Delete raw mail processed more than PACTMAIL_RETENTION_DAYS ago (SPEC §7)."""
+    settings = _settings(ctx)
+    # Half the job's time: a long backlog is finished by the next runs.
+    deleted = await delete_old_raw_mail(
+        settings, _now(ctx), seconds=settings.job_timeout_seconds / 2
+    )
+    return f"{deleted} raw message(s) deleted"
 
 
 async def _queue_sends(ctx: Ctx, outbound_ids: list[int]) -> int:

@@ -21,6 +21,7 @@ from workers.jobs import (
     digests_job,
     invitations_job,
     process_inbound_job,
+    retention_job,
     send_email_job,
     summaries_job,
     sweep_job,
@@ -29,6 +30,7 @@ from workers.jobs import (
 SWEEP_SECONDS = {0, 15, 30, 45}
 INVITATION_MINUTES = set(range(0, 60, 10))
 DIGEST_MINUTES = {0, 15, 30, 45}  # a partner's 08:00 may fall on any quarter hour
+RETENTION_MINUTES = {7}  # hourly, away from the quarter hours the digests take
 
 
 def utc_now() -> datetime:
@@ -100,6 +102,14 @@ def build_worker(
                 invitations_job,
                 name="invitations",
                 minute=INVITATION_MINUTES,
+                keep_result=0,
+                unique=True,
+                run_at_startup=True,
+            ),
+            cron(
+                retention_job,
+                name="retention",
+                minute=RETENTION_MINUTES,
                 keep_result=0,
                 unique=True,
                 run_at_startup=True,

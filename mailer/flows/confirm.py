@@ -22,7 +22,7 @@ from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.models import InboundMessage, InboundStatus
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
-from mailer.reading import read_one
+from mailer.reading import RawMailDeleted, read_one
 from mailer.refusals import NotUnderstood, Unproven
 from mailer.tokens import Purpose, Token, make_token
 
@@ -133,7 +133,13 @@ async def confirm_reply(ctx: FlowContext, token: Token) -> Outcome:
         raise NotUnderstood("that message is no longer kept")
     if held.status != InboundStatus.HELD.value:
         return Outcome(InboundStatus.IGNORED, "that message was confirmed before")
-    message = await read_one(held, ctx.settings.domain)
+    try:
+        message = await read_one(held, ctx.settings.domain)
+    except RawMailDeleted:
+        raise NotUnderstood(
+            f"that message is no longer kept (we delete mail "
+            f"{ctx.settings.retention_days} days after reading it)"
+        ) from None
     inner = replace(
         ctx,
         inbound=held,

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -38,15 +39,34 @@ async def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
             return
 
 
-async def test_run_with_no_configuration_confirms_into_the_outbox(tmp_path: Path) -> None:
-    port = free_port()
+def start_run(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+    """`pactmail run` with no configuration but its port, in ``tmp_path``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PACTMAIL_")}
     env["PACTMAIL_LISTEN"] = f"127.0.0.1:{port}"  # the default 2525 may be taken here
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "run"],
-        cwd=tmp_path,  # ./var is created here
-        env={**env, "PYTHONPATH": str(ROOT)},
-    )
+    umask = os.umask(0o022)  # the usual one: the command must not count on ours
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "run"],
+            cwd=tmp_path,  # ./var is created here
+            env={**env, "PYTHONPATH": str(ROOT)},
+        )
+    finally:
+        os.umask(umask)
+
+
+def open_to_others(folder: Path) -> list[str]:
+    """What under ``folder`` (itself included) anyone but its owner may read or enter."""
+    return [
+        f"{path.relative_to(folder.parent)} {stat.filemode(path.stat().st_mode)}"
+        for path in [folder, *folder.rglob("*")]
+        if path.stat().st_mode & 0o077
+    ]
+
+
+async def test_run_with_no_configuration_confirms_into_the_outbox(tmp_path: Path) -> None:
+    port = free_port()
+    process = start_run(tmp_path, port)
+    var = tmp_path / "var"
     try:
         await wait_for_port(port, process)
         started = time.monotonic()
@@ -59,6 +79,10 @@ async def test_run_with_no_configuration_confirms_into_the_outbox(tmp_path: Path
             while not list(outbox.glob("*.eml")):
                 await asyncio.sleep(0.05)
         elapsed = time.monotonic() - started
+        # While it runs: SQLite's -wal and -shm files, the embedded Redis's files.
+        assert (var / "pactmail.sqlite3-wal").exists()
+        running_files = {path.name for path in var.iterdir()}
+        assert open_to_others(var) == []
     finally:
         process.send_signal(signal.SIGTERM)
         exit_code = process.wait(timeout=30)
@@ -71,3 +95,8 @@ async def test_run_with_no_configuration_confirms_into_the_outbox(tmp_path: Path
     assert (tmp_path / "var" / "pactmail.sqlite3").exists()
     assert (tmp_path / "var" / "secret_key").exists()
     assert not (tmp_path / "var" / "redis.url").exists()  # its Redis stopped with it
+    # Mail, the secret key and the database are for the service's user alone.
+    assert {"secret_key", "pactmail.sqlite3", "outbox", "redis.log"} <= running_files
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    assert stat.S_IMODE(eml.stat().st_mode) == 0o600
+    assert open_to_others(var) == []

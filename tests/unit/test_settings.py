@@ -1,0 +1,40 @@
+"""The data directory and the secret key in it are for the service's user alone."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from mailer.delivery import write_to_outbox
+from mailer.settings import Settings
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_data_directory_and_its_secret_key_are_private(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var" / "pactmail"
+    settings = Settings.from_env({"PACTMAIL_DATA_DIR": str(data_dir)})
+    assert mode(data_dir) == 0o700
+    assert mode(data_dir / "secret_key") == 0o600
+    assert settings.secret_key == (data_dir / "secret_key").read_bytes().strip()
+
+
+def test_an_existing_data_directory_is_narrowed(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    data_dir.chmod(0o755)  # as an older version made it
+    Settings.from_env({"PACTMAIL_DATA_DIR": str(data_dir), "PACTMAIL_SECRET_KEY": "k" * 16})
+    assert mode(data_dir) == 0o700
+
+
+def test_outbox_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    umask = os.umask(0o022)  # the usual one, not the CLI's
+    try:
+        written = write_to_outbox(tmp_path / "outbox", "0000000001", b"Subject: hi\r\n\r\n")
+    finally:
+        os.umask(umask)
+    assert mode(tmp_path / "outbox") == 0o700
+    assert mode(written) == 0o600

@@ -11,6 +11,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -89,17 +90,25 @@ async def relay() -> AsyncIterator[tuple[CaptureHandler, int]]:
     await server.wait_closed()
 
 
+@asynccontextmanager
+async def running_service(settings: Settings, relay_port: int) -> AsyncIterator[Service]:
+    """SMTP server and worker in this event loop, sending to the capture relay."""
+    running = Service(
+        replace(settings, relay=("127.0.0.1", relay_port)),
+        migrate=False,
+        worker_options={"poll_delay": 0.01},
+    )
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
 @pytest.fixture
 async def service(
     settings: Settings, db: None, relay: tuple[CaptureHandler, int]
 ) -> AsyncIterator[Service]:
     """SMTP server and worker in this event loop, sending to the capture relay."""
-    _, port = relay
-    running = Service(
-        replace(settings, relay=("127.0.0.1", port)),
-        migrate=False,
-        worker_options={"poll_delay": 0.01},
-    )
-    await running.start()
-    yield running
-    await running.stop()
+    async with running_service(settings, relay[1]) as running:
+        yield running

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -13,29 +14,82 @@ class Reply:
     text: str
 
 
-def _send(port: int, mail_from: str, rcpt_tos: list[str], data: bytes, options: list[str]) -> Reply:
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-        client.ehlo("client.test")
-        code, text = client.mail(mail_from, options)
-        if code != 250:
-            return Reply(code, text.decode())
-        accepted = 0
-        last = Reply(0, "")
-        for rcpt in rcpt_tos:
-            code, text = client.rcpt(rcpt)
-            last = Reply(code, text.decode())
-            accepted += code == 250
-        if not accepted:
-            return last
-        code, text = client.data(data)
+@dataclass(frozen=True)
+class Transaction:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    options: tuple[str, ...] = ()
+
+
+def _connect(port: int, source: str | None) -> smtplib.SMTP:
+    # Any 127.x.y.z is loopback: tests tell clients apart by their source address.
+    client = smtplib.SMTP(
+        "127.0.0.1", port, timeout=30, source_address=(source, 0) if source else None
+    )
+    client.ehlo("client.test")
+    return client
+
+
+def _transaction(client: smtplib.SMTP, transaction: Transaction) -> Reply:
+    code, text = client.mail(transaction.mail_from, list(transaction.options))
+    if code != 250:
         return Reply(code, text.decode())
+    accepted = 0
+    last = Reply(0, "")
+    for rcpt in transaction.rcpt_tos:
+        code, text = client.rcpt(rcpt)
+        last = Reply(code, text.decode())
+        accepted += code == 250
+    if not accepted:
+        client.rset()
+        return last
+    code, text = client.data(transaction.data)
+    return Reply(code, text.decode())
+
+
+def _send(port: int, transaction: Transaction, source: str | None) -> Reply:
+    with _connect(port, source) as client:
+        return _transaction(client, transaction)
+
+
+def _send_many(
+    port: int, transactions: Sequence[Transaction], source: str | None, replies: list[Reply]
+) -> list[Reply]:
+    with _connect(port, source) as client:
+        for transaction in transactions:
+            replies.append(_transaction(client, transaction))
+    return replies
 
 
 async def send(
-    port: int, mail_from: str, rcpt_tos: list[str], data: bytes, options: list[str] | None = None
+    port: int,
+    mail_from: str,
+    rcpt_tos: list[str],
+    data: bytes,
+    options: list[str] | None = None,
+    *,
+    source: str | None = None,
 ) -> Reply:
-    """One SMTP transaction over a real socket; returns the last reply."""
-    return await asyncio.to_thread(_send, port, mail_from, rcpt_tos, data, options or [])
+    """One SMTP transaction over a real socket, from ``source`` if given; the last reply."""
+    transaction = Transaction(mail_from, rcpt_tos, data, tuple(options or ()))
+    return await asyncio.to_thread(_send, port, transaction, source)
+
+
+async def send_many(
+    port: int,
+    transactions: Sequence[Transaction],
+    *,
+    source: str | None = None,
+    replies: list[Reply] | None = None,
+) -> list[Reply]:
+    """Many transactions over one connection, as an MTA with a queue sends them.
+
+    The last reply of each is appended to ``replies`` (which a test may watch
+    while they are sent) and returned.
+    """
+    replies = [] if replies is None else replies
+    return await asyncio.to_thread(_send_many, port, transactions, source, replies)
 
 
 def message(

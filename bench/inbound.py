@@ -158,6 +158,8 @@ def pactmail_rates(args: argparse.Namespace, data_dir: Path) -> tuple[float, flo
         "PACTMAIL_DATA_DIR": str(data_dir),
         "PACTMAIL_LISTEN": f"127.0.0.1:{port}",
         "PACTMAIL_RELAY": f"127.0.0.1:{sink_port}",
+        # Every client here is 127.0.0.1: the limits would measure themselves.
+        "PACTMAIL_RATE_LIMITS": "off",
     }
     if args.database_url:
         env["PACTMAIL_DATABASE_URL"] = args.database_url

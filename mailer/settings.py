@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+from limits import RateLimitItem, parse_many
 
 DEFAULT_DOMAIN = "pactmail.localhost"
 DEFAULT_LISTEN = "127.0.0.1:2525"
@@ -21,6 +24,27 @@ _NO = {"", "0", "false", "no", "off"}
 
 class SettingsError(ValueError):
     """A PACTMAIL_* variable holds a value the service cannot use."""
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """How often each party may make the service work; ``None``: no limit.
+
+    ``client``: messages per client IP a minute, checked at the SMTP server
+    (an IP shared by a provider's many users still gets one a second);
+    ``sender``: messages per ``From:`` address (a person writes a few an hour);
+    ``answer``: automatic answers per unproven address and reason (SPEC §7).
+    """
+
+    client: RateLimitItem | None = parse_many("60/minute")[0]
+    sender: RateLimitItem | None = parse_many("20/hour")[0]
+    answer: RateLimitItem | None = parse_many("1/day")[0]
+
+
+RATE_LIMITS_OFF = RateLimits(client=None, sender=None, answer=None)
 
 
 @dataclass(frozen=True)
@@ -51,6 +75,9 @@ class Settings:
     retention_days: int = DEFAULT_RETENTION_DAYS
     # aiosmtpd's line per SMTP command and session (logger "mail.log").
     log_smtp: bool = False
+    rate_limits: RateLimits = RateLimits()
+    # Border MTAs whose topmost Received: line names the real client.
+    trusted_relays: tuple[IPNetwork, ...] = ()
 
     @property
     def outbox_dir(self) -> Path:
@@ -86,6 +113,8 @@ class Settings:
             invitations_per_address_month=_int(env, "PACTMAIL_INVITATIONS_PER_ADDRESS", 3),
             retention_days=_int(env, "PACTMAIL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
             log_smtp=_flag(env, "PACTMAIL_LOG_SMTP"),
+            rate_limits=parse_rate_limits(env.get("PACTMAIL_RATE_LIMITS", "")),
+            trusted_relays=parse_networks(env.get("PACTMAIL_TRUSTED_RELAYS", "")),
         )
 
 
@@ -135,6 +164,66 @@ def parse_authserv_ids(text: str) -> frozenset[str]:
                 "(a host name such as mx.example.org)"
             )
     return ids
+
+
+def parse_rate_limits(text: str) -> RateLimits:
+    """``off``, or ``name=rate`` pairs that replace the defaults they name.
+
+    >>> limits = parse_rate_limits("client=10/minute; answer=off")
+    >>> limits.client, limits.sender, limits.answer
+    (10 per 1 minute, 20 per 1 hour, None)
+    >>> parse_rate_limits(" OFF ") == RATE_LIMITS_OFF
+    True
+    >>> parse_rate_limits("client=10/minit")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    mailer.settings.SettingsError: PACTMAIL_RATE_LIMITS: 'client=10/minit' is not a rate ...
+    """
+    if text.strip().lower() == "off":
+        return RATE_LIMITS_OFF
+    names = [field.name for field in fields(RateLimits)]
+    chosen: dict[str, RateLimitItem | None] = {}
+    for part in filter(None, (part.strip() for part in text.split(";"))):
+        name, sep, rate = (piece.strip() for piece in part.partition("="))
+        if not sep or name.lower() not in names:
+            raise SettingsError(
+                f"PACTMAIL_RATE_LIMITS: {part!r} should be off or name=rate with a name "
+                f"among {', '.join(names)}, as in client=60/minute;sender=20/hour"
+            )
+        chosen[name.lower()] = _rate(rate, part)
+    return RateLimits(**chosen)
+
+
+def _rate(text: str, part: str) -> RateLimitItem | None:
+    if text.lower() == "off":
+        return None
+    try:
+        (rate,) = parse_many(text)  # exactly one: "10/minute,100/hour" is refused
+    except ValueError:
+        rate = None
+    if rate is None or rate.amount < 1:
+        raise SettingsError(
+            f"PACTMAIL_RATE_LIMITS: {part!r} is not a rate such as 60/minute, 20/hour, 1/day or off"
+        )
+    return rate
+
+
+def parse_networks(text: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated IP addresses and networks.
+
+    >>> parse_networks("192.0.2.25, 2001:db8::/64")
+    (IPv4Network('192.0.2.25/32'), IPv6Network('2001:db8::/64'))
+    >>> parse_networks("")
+    ()
+    """
+    networks = []
+    for item in filter(None, (item.strip() for item in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as exc:
+            raise SettingsError(
+                f"PACTMAIL_TRUSTED_RELAYS: {item!r} is not an IP address or network ({exc})"
+            ) from None
+    return tuple(networks)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -1,7 +1,8 @@
-"""The inbound SMTP server: check recipients, store the raw message, answer.
+"""The inbound SMTP server: limit clients, check recipients, store the raw message, answer.
 
 No parsing happens here (habit 1 of STYLE.md): the message is committed as
-bytes and its processing is a queued job.
+bytes and its processing is a queued job. The one header read is a trusted
+border's own Received: line, to know which client a relayed message is from.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from datetime import datetime
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from mailer.addresses import Refusal, parse_recipient
+from mailer.clients import IPAddress, client_key, is_trusted, peer_ip, relayed_client
 from mailer.intake import Arrival, Intake
+from mailer.ratelimit import Limiter
 from mailer.redact import mask_address
 from mailer.settings import Settings
 
@@ -33,15 +36,23 @@ TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections; please try again later\
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 STORE_FAILED = "451 4.3.0 Temporary failure storing the message; please try again later"
 LOCAL_ERROR = "451 4.3.0 Temporary local problem; please try again later"
+RATE_LIMITED = "451 4.7.1 Too many messages from this client; please try again later"
 
 
 class InboundHandler:
     """aiosmtpd handler: only the hooks pactmail needs."""
 
-    def __init__(self, settings: Settings, intake: Intake, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        intake: Intake,
+        now: Callable[[], datetime],
+        limiter: Limiter | None = None,
+    ) -> None:
         self._settings = settings
         self._intake = intake
         self._now = now
+        self._limiter = limiter
 
     async def handle_MAIL(
         self,
@@ -53,6 +64,10 @@ class InboundHandler:
     ) -> str:
         if len(address) > MAX_PATH_LENGTH:
             return SENDER_TOO_LONG
+        peer = peer_ip(session.peer)
+        # A border's clients are judged by its Received: line, at the end of DATA.
+        if not self._from_relay(peer) and not await self._client_allowed(peer):
+            return RATE_LIMITED
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return SENDER_OK
@@ -87,6 +102,10 @@ class InboundHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
+        if self._from_relay(peer_ip(session.peer)) and not await self._client_allowed(
+            relayed_client(content, self._settings.trusted_relays)
+        ):
+            return RATE_LIMITED
         arrival = Arrival(
             peer=_peer_text(session.peer),
             mail_from=envelope.mail_from or "",
@@ -100,6 +119,17 @@ class InboundHandler:
         except Exception:
             return STORE_FAILED
         return OK
+
+    def _from_relay(self, peer: IPAddress | None) -> bool:
+        return is_trusted(peer, self._settings.trusted_relays)
+
+    async def _client_allowed(self, client: IPAddress | None) -> bool:
+        """Count one message from ``client``; False once it is over its limit."""
+        if self._limiter is None or client is None:
+            return True
+        return await self._limiter.allow(
+            self._settings.rate_limits.client, "client", client_key(client)
+        )
 
     async def handle_exception(self, error: Exception) -> str:
         """A fault of ours is temporary for the sender: 451, never 5xx."""
@@ -127,9 +157,10 @@ async def start_smtp_server(
     intake: Intake,
     now: Callable[[], datetime],
     max_connections: int = MAX_CONNECTIONS,
+    limiter: Limiter | None = None,
 ) -> asyncio.Server:
     """Listen on the configured address, in the running event loop."""
-    handler = InboundHandler(settings, intake, now)
+    handler = InboundHandler(settings, intake, now, limiter)
     active = 0
 
     class CountedSMTP(SMTP):

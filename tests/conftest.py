@@ -19,7 +19,7 @@ import pytest
 
 from mailer.db import close_database, migrate_database, open_database
 from mailer.embedded_redis import EmbeddedRedis
-from mailer.settings import Settings
+from mailer.settings import RATE_LIMITS_OFF, Settings
 from tests.support.capture import CaptureHandler, start_capture
 from tests.support.database import empty_all_tables, reset_postgres_schema
 from tests.support.dns import TableResolver
@@ -65,6 +65,8 @@ def base_settings(data_dir: Path, database_url: str, redis_url: str) -> Settings
         # Each test its own queue: nothing leaks between tests through Redis.
         queue_name=f"pactmail-test-{uuid.uuid4().hex[:12]}",
         trusted_authserv_ids=frozenset({BORDER_ID}),
+        # Every test sends from 127.0.0.1; the rate-limit tests turn limits on.
+        rate_limits=RATE_LIMITS_OFF,
     )
 
 

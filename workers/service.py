@@ -22,6 +22,7 @@ from mailer.priority import (
     follow_intake_busy,
 )
 from mailer.queue import enqueue_inbound, open_queue, redis_settings
+from mailer.ratelimit import Limiter
 from mailer.settings import Settings
 from mailer.smtp import start_smtp_server
 from mailer.trust.resolver import TxtResolver
@@ -61,6 +62,7 @@ class Service:
         self._redis_settings = RedisSettings()
         self.redis: ArqRedis | None = None
         self._intake: Intake | None = None
+        self._limiter: Limiter | None = None
         self._server: asyncio.Server | None = None
         self.worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
@@ -99,7 +101,11 @@ class Service:
                 signal = self._announcer
             self._intake = Intake(enqueue, signal)
             self._intake.start()
-            self._server = await start_smtp_server(self.settings, self._intake, self._clock)
+            if self.settings.rate_limits.client is not None:
+                self._limiter = Limiter(url, f"{self.settings.queue_name}:limits")
+            self._server = await start_smtp_server(
+                self.settings, self._intake, self._clock, limiter=self._limiter
+            )
             log.info("SMTP listening on port %s for %s", self.smtp_port, self.settings.domain)
         if self._want_worker:
             if self._priority is None:
@@ -149,6 +155,9 @@ class Service:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        if self._limiter is not None:
+            await self._limiter.aclose()
+            self._limiter = None
         if self._intake is not None:
             await self._intake.stop()
             self._intake = None

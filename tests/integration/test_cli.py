@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 from tests.integration.test_commit_flow import THREE_COMMITMENTS
@@ -63,22 +64,46 @@ def open_to_others(folder: Path) -> list[str]:
     ]
 
 
-async def test_run_with_no_configuration_confirms_into_the_outbox(tmp_path: Path) -> None:
+def written(outbox: Path) -> list[Path]:
+    return sorted(outbox.glob("*.eml"))
+
+
+async def outbox_email(outbox: Path, number: int) -> EmailMessage:
+    """The ``number``th email written to the outbox (1 is the first), once it is there."""
+    async with asyncio.timeout(5):  # the acceptance bound
+        while len(emails := written(outbox)) < number:
+            await asyncio.sleep(0.05)
+    parsed = message_from_bytes(emails[number - 1].read_bytes(), policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+async def test_run_with_no_configuration_asks_then_confirms_into_the_outbox(
+    tmp_path: Path,
+) -> None:
     port = free_port()
     process = start_run(tmp_path, port)
     var = tmp_path / "var"
+    outbox = var / "outbox"
     try:
         await wait_for_port(port, process)
         started = time.monotonic()
+        # As a new user tries it: no border in front, no DKIM signature, so
+        # nothing is published before the address confirms (SPEC §7).
+        data = message(body=THREE_COMMITMENTS)
         reply = await send(
-            port, "anna@example.com", ["commit@pactmail.localhost"], message(body=THREE_COMMITMENTS)
+            port, "anna@example.com", ["commit@pactmail.localhost"], data, border=None
         )
         assert reply.code == 250
-        outbox = tmp_path / "var" / "outbox"
-        async with asyncio.timeout(5):  # the acceptance bound
-            while not list(outbox.glob("*.eml")):
-                await asyncio.sleep(0.05)
+        question = await outbox_email(outbox, 1)
         elapsed = time.monotonic() - started
+        assert question["To"] == "anna@example.com"
+        assert question["In-Reply-To"] == "<m1@example.com>"
+        assert question["Subject"].startswith("Was this you?")
+        confirm = question["Reply-To"]
+        answer = message(to=confirm, subject="confirm", body="confirm\n", message_id="<ok@x>")
+        assert (await send(port, "anna@example.com", [confirm], answer, border=None)).code == 250
+        confirmation = await outbox_email(outbox, 2)
         # While it runs: SQLite's -wal and -shm files, the embedded Redis's files.
         assert (var / "pactmail.sqlite3-wal").exists()
         running_files = {path.name for path in var.iterdir()}
@@ -88,15 +113,17 @@ async def test_run_with_no_configuration_confirms_into_the_outbox(tmp_path: Path
         exit_code = process.wait(timeout=30)
     assert exit_code == 0
     assert elapsed < 5
-    [eml] = outbox.glob("*.eml")
-    confirmation = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert confirmation["To"] == "anna@example.com"
     assert confirmation["In-Reply-To"] == "<m1@example.com>"
+    text = confirmation.get_body(("plain",))
+    assert text is not None
+    assert "Your 3 commitments are published" in text.get_content()
+    [eml, _] = sorted(outbox.glob("*.eml"))
     assert (tmp_path / "var" / "pactmail.sqlite3").exists()
     assert (tmp_path / "var" / "secret_key").exists()
     assert not (tmp_path / "var" / "redis.url").exists()  # its Redis stopped with it
     # Mail, the secret key and the database are for the service's user alone.
-    assert {"secret_key", "pactmail.sqlite3", "outbox", "redis.log"} <= running_files
+    assert {"secret_key", "pactmail.sqlite3", "outbox", "redis"} <= running_files
     assert stat.S_IMODE(var.stat().st_mode) == 0o700
     assert stat.S_IMODE(eml.stat().st_mode) == 0o600
     assert open_to_others(var) == []

@@ -38,7 +38,7 @@ from mailer.parsing.newtext import new_text
 from mailer.settings import Settings
 from mailer.sql import insert_new, insert_returning_ids
 from mailer.timezones import zone_from_name
-from mailer.tokens import Purpose, make_token
+from mailer.tokens import Purpose, token_for
 
 BATCH = 500
 DIGEST_HOUR = 8  # local time of the partner
@@ -334,8 +334,8 @@ class _Draft:
                         "subject": f"{named(self.partner)} has been quiet",
                     },
                     domain=settings.domain,
-                    reply_token=make_token(
-                        settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=now
+                    reply_token=token_for(
+                        settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
                     ),
                 )
             )
@@ -347,14 +347,14 @@ class _Draft:
         key = settings.secret_key
         for member in self.members:
             for entry in member["items"]:  # type: ignore[attr-defined]
-                entry["token"] = make_token(
+                entry["token"] = token_for(
                     key,
                     Purpose.VERDICT,
                     (self.partner.id, entry["commitment_id"]),
-                    to=self.partner.email,
+                    self.partner,
                     now=now,
                 )
-        digest_token = make_token(key, Purpose.DIGEST, (digest_id,), to=self.partner.email, now=now)
+        digest_token = token_for(key, Purpose.DIGEST, (digest_id,), self.partner, now=now)
         return outbound_row(
             key=f"digest:{digest_id}",
             template="digest",

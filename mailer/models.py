@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 
 from tortoise import fields
@@ -66,6 +67,10 @@ class OutboundStatus(StrEnum):
     FAILED = "failed"  # permanent refusal or retries used up
 
 
+def new_token_epoch() -> int:
+    return secrets.randbelow(2**31 - 1) + 1
+
+
 class Person(Model):
     """Someone known by an email address: a member, a partner, or both."""
 
@@ -80,6 +85,10 @@ class Person(Model):
     commitment_count = fields.IntField(default=0, db_default=0)
     # The last coaching-note number given out, raised the same way.
     note_count = fields.IntField(default=0, db_default=0)
+    # The key epoch of every reply token sent to this person: a new one
+    # revokes them all. Random, so a person created again after "forget me"
+    # never has the old tokens work for them.
+    token_epoch = fields.IntField(default=new_token_epoch, db_default=0)
     # As a partner: how often digests come (DigestCadence).
     digest_cadence = fields.CharField(max_length=16, default="weekly", db_default="weekly")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -140,6 +149,9 @@ class InboundMessage(Model):
     # decided it (the border's results, or our own DKIM check).
     sender_auth = fields.CharField(max_length=16, null=True)
     sender_evidence = fields.CharField(max_length=300, default="", db_default="")
+    # A keyed hash of the sender's address: "forget me" finds their messages
+    # by it, without the row keeping the address in the clear.
+    sender_key = fields.CharField(max_length=32, null=True, db_index=True)
 
     class Meta:
         table = "inbound_message"

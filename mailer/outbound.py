@@ -10,6 +10,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from mailer.headers import header_safe
 from mailer.models import InboundMessage, OutboundMessage
 
+# Emails whose recipient asked to be forgotten ("forget me"): once sent,
+# their row keeps neither the address nor what the email said.
+FORGET_AFTER_SENDING = frozenset({"forgotten"})
+
 
 async def queue_email(
     *,

@@ -30,6 +30,7 @@ from mailer.reading import Reading, read_all, read_one
 from mailer.refusals import NotTheOwner, Refused, Unproven
 from mailer.settings import Settings
 from mailer.sql import insert_returning_ids, update_each
+from mailer.tokens import address_key
 from mailer.trust.judge import SenderJudge, SenderVerdict
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ _CLAIM_COLUMNS = (
     "processed_at",
     "sender_auth",
     "sender_evidence",
+    "sender_key",
 )
 
 
@@ -219,6 +221,7 @@ def _claim_values(ctx: FlowContext, outcome: Outcome, verdict: SenderVerdict) ->
         ctx.now,
         verdict.label,
         verdict.evidence[:300],
+        address_key(ctx.settings.secret_key, ctx.sender),
     )
 
 

@@ -79,7 +79,10 @@ def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
     # made single-line by header_safe, which is what keeps headers unforged.
     # Our own boundary: the generator would otherwise search both parts for
     # a free one. "_" is not in the base64 alphabet, so no body line has it.
-    message = MIMEMultipart("alternative", boundary=f"=_pm_{secrets.token_hex(12)}")
+    body = MIMEMultipart("alternative", boundary=f"=_pm_{secrets.token_hex(12)}")
+    body.attach(_text_part(text, "plain"))
+    body.attach(_text_part(html, "html"))
+    message = _with_attachment(body, row.context.get("attachment"))
     message["From"] = formataddr((SERVICE_NAME, f"commit@{domain}"))
     message["To"] = header_safe(row.to_address, limit=320)
     # An internationalised address (RFC 6531/6532) travels as raw UTF-8,
@@ -101,9 +104,21 @@ def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
     unsubscribe = row.context.get("unsubscribe")
     if isinstance(unsubscribe, str):  # RFC 2369: a way out of regular mail
         message["List-Unsubscribe"] = f"<mailto:{header_safe(unsubscribe)}?subject=stop>"
-    message.attach(_text_part(text, "plain"))
-    message.attach(_text_part(html, "html"))
     return message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_COMPAT32)
+
+
+def _with_attachment(body: MIMEMultipart, attachment: object) -> MIMEMultipart:
+    """The body alone, or with a JSON file attached (``{"filename", "json"}`` in the context)."""
+    if not isinstance(attachment, dict):
+        return body
+    mixed = MIMEMultipart("mixed", boundary=f"=_pm_{secrets.token_hex(12)}")
+    mixed.attach(body)
+    part = MIMENonMultipart("application", "json", charset="utf-8")
+    part.set_payload(str(attachment.get("json", "")), _UTF8)
+    filename = header_safe(str(attachment.get("filename", "data.json")), limit=100)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    mixed.attach(part)
+    return mixed
 
 
 def _text_part(text: str, subtype: str) -> MIMENonMultipart:

@@ -17,6 +17,7 @@ from mailer.delivery import (
     write_to_outbox,
 )
 from mailer.models import OutboundMessage, OutboundStatus
+from mailer.outbound import FORGET_AFTER_SENDING
 from mailer.redact import mask_address
 from mailer.render import render_email
 from mailer.settings import Settings
@@ -216,8 +217,13 @@ async def _record_sent(sent: Sequence[tuple[int, str]], now: datetime) -> None:
     for row_id, reply in sent:
         if reply:
             log.info("outbound %s sent: %s", row_id, reply)
-    await OutboundMessage.filter(id__in=[row_id for row_id, _ in sent], status__in=_SENDING).update(
+    ids = [row_id for row_id, _ in sent]
+    await OutboundMessage.filter(id__in=ids, status__in=_SENDING).update(
         status=OutboundStatus.SENT.value, sent_at=now, last_error=""
+    )
+    # The last email to someone who asked to be forgotten: sent, it forgets them too.
+    await OutboundMessage.filter(id__in=ids, template__in=FORGET_AFTER_SENDING).update(
+        to_address="", context={}
     )
 
 

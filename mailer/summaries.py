@@ -34,7 +34,7 @@ from mailer.outbound import outbound_row
 from mailer.settings import Settings
 from mailer.sql import insert_new, insert_returning_ids
 from mailer.timezones import zone_from_name
-from mailer.tokens import Purpose, make_token
+from mailer.tokens import Purpose, token_for
 
 BATCH = 500
 WEEK = timedelta(days=7)
@@ -136,14 +136,14 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
                         if weeks[member.id].start - WEEK <= v.created_at < weeks[member.id].start
                     ],
                     "waiting": [
-                        _waiting(v, member.email, settings, now)
+                        _waiting(v, member, settings, now)
                         for v in sorted(waiting[member.id], key=lambda v: v.created_at)
                     ],
                     "partnered": member.id in partnered,
                 },
                 domain=settings.domain,
-                reply_token=make_token(
-                    settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=now
+                reply_token=token_for(
+                    settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
                 ),
             )
             for member in members
@@ -163,16 +163,10 @@ def _describe(verdict: Verdict) -> dict[str, object]:
 
 
 def _waiting(
-    challenge: Verdict, member: str, settings: Settings, now: datetime
+    challenge: Verdict, member: Person, settings: Settings, now: datetime
 ) -> dict[str, object]:
     """A challenge still waiting for the member's answer, with the address that answers it."""
-    token = make_token(
-        settings.secret_key,
-        Purpose.CHALLENGE,
-        (challenge.id,),
-        to=member,
-        now=now,
-    )
+    token = token_for(settings.secret_key, Purpose.CHALLENGE, (challenge.id,), member, now=now)
     return {
         **_describe(challenge),
         "date": challenge.created_at.date().isoformat(),

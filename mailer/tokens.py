@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 _TOKEN_TEXT = re.compile(r"[a-z](?:-[0-9a-z]+){3,}")
 _MAC_BYTES = 10  # 80 bits: forging one by guessing is out of reach
@@ -73,18 +74,50 @@ class Token:
     def expires_at(self) -> datetime:
         return _EPOCH + timedelta(hours=self.expires_hours)
 
-    def is_bound_to(self, key: bytes, address: str) -> bool:
-        """Whether this token was sent to ``address`` (compared in lower case).
+    def is_bound_to(self, key: bytes, address: str, epoch: int = 0) -> bool:
+        """Whether this token was sent to ``address`` (in any case) in its owner's ``epoch``.
 
         >>> from datetime import datetime, UTC
         >>> now = datetime(2026, 11, 29, tzinfo=UTC)
-        >>> text = make_token(b"k", Purpose.MEMBER, (42,), to="Anna@Example.com", now=now)
+        >>> text = make_token(b"k", Purpose.MEMBER, (42,), to="Anna@Example.com", epoch=7, now=now)
         >>> token = read_token(b"k", text, now=now)
-        >>> token.is_bound_to(b"k", "anna@example.com"), token.is_bound_to(b"k", "eve@example.com")
+        >>> token.is_bound_to(b"k", "anna@example.com", 7), token.is_bound_to(b"k", "eve@x.org", 7)
         (True, False)
+        >>> token.is_bound_to(b"k", "anna@example.com", 8)  # revoked: a new epoch
+        False
         """
-        expected = _binding(key, self.signed, address)
+        expected = _binding(key, self.signed, address, epoch)
         return bool(self.signed) and hmac.compare_digest(self.binding, expected)
+
+
+class Recipient(Protocol):
+    """Whom a token is for: an address, and the key epoch that revokes all its tokens."""
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def token_epoch(self) -> int: ...
+
+
+# Tokens not tied to a person's epoch: a confirmation may go to an address
+# that is nobody's yet, and a bounce comes from a mail system.
+EPOCHLESS = frozenset({Purpose.CONFIRM, Purpose.BOUNCE})
+
+
+def token_for(
+    key: bytes,
+    purpose: Purpose,
+    ids: tuple[int, ...],
+    person: Recipient,
+    *,
+    now: datetime,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+) -> str:
+    """A token for ``person``: bound to their address and their current epoch."""
+    return make_token(
+        key, purpose, ids, to=person.email, epoch=person.token_epoch, now=now, lifetime=lifetime
+    )
 
 
 def make_token(
@@ -93,14 +126,19 @@ def make_token(
     ids: tuple[int, ...],
     *,
     to: str,
+    epoch: int = 0,
     now: datetime,
     lifetime: timedelta = DEFAULT_LIFETIME,
 ) -> str:
-    """A signed token for a purpose and the ids it concerns, bound to the address ``to``."""
+    """A signed token for a purpose and the ids it concerns, bound to the address ``to``.
+
+    ``epoch`` is the owner's key epoch (Person.token_epoch): a new epoch
+    revokes every token bound to the old one.
+    """
     expires = int((now + lifetime - _EPOCH).total_seconds() // 3600)
     payload = "-".join([purpose.value, *(_b36(i) for i in ids), _b36(expires)])
     signed = f"{payload}-{_mac(key, payload)}"
-    return f"{signed}-{_binding(key, signed, to)}"
+    return f"{signed}-{_binding(key, signed, to, epoch)}"
 
 
 def read_token(key: bytes, text: str, *, now: datetime) -> Token:
@@ -153,8 +191,8 @@ def address_key(key: bytes, address: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
-def _binding(key: bytes, signed: str, address: str) -> str:
-    message = f"bind\n{signed}\n{address.strip().lower()}".encode()
+def _binding(key: bytes, signed: str, address: str, epoch: int) -> str:
+    message = f"bind\n{signed}\n{address.strip().lower()}\n{epoch}".encode()
     digest = hmac.new(key, message, hashlib.sha256).digest()[:_BINDING_BYTES]
     return base64.b32encode(digest).decode().rstrip("=").lower()
 

@@ -24,7 +24,7 @@ from mailer.models import OutboundMessage, Partnership
 from mailer.models import PartnershipState as State
 from mailer.outbound import outbound_row
 from mailer.settings import Settings
-from mailer.tokens import Purpose, make_token
+from mailer.tokens import Purpose, token_for
 
 BATCH = 500
 
@@ -69,7 +69,7 @@ async def _remind(partnership: Partnership, settings: Settings, now: datetime) -
             to=partner.email,
             context=context,
             domain=settings.domain,
-            reply_token=invitation_token(settings.secret_key, partnership.id, partner.email, now),
+            reply_token=invitation_token(settings.secret_key, partnership.id, partner, now),
         ),
         _news_row(partnership, "reminded", f"invite-reminded:{round_key}", settings, now),
     ]
@@ -118,9 +118,7 @@ def _news_row(
         to=member.email,
         context={**news_context(member, partner, state), "answer": "", "subject": subject},
         domain=settings.domain,
-        reply_token=make_token(
-            settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=now
-        ),
+        reply_token=token_for(settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now),
     )
 
 

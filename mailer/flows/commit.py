@@ -14,7 +14,7 @@ from mailer.redact import mask_address
 from mailer.refusals import NoCommitmentsFound, Unproven
 from mailer.sql import placeholders
 from mailer.timezones import offset_name, zone_from_name
-from mailer.tokens import Purpose, make_token
+from mailer.tokens import Purpose, token_for
 
 # A Date header further ahead than this is a wrong clock, not a plan.
 MAX_CLOCK_SKEW = timedelta(days=1)
@@ -61,9 +61,7 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
         # This message's commitments only: what the member published before
         # reaches a partner only once they have accepted (SPEC §7).
         invited = await invite_partners(ctx, member, nominated, described)
-    token = make_token(
-        ctx.settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=ctx.now
-    )
+    token = token_for(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now)
     await ctx.answer(
         "confirmation",
         {

@@ -1,11 +1,17 @@
-"""help@: how to use the service."""
+"""help@: how to use the service; and ``forget me`` or ``my data`` for anyone who writes."""
 
 from __future__ import annotations
 
 from mailer.flows.base import FlowContext, Outcome
+from mailer.flows.own_data import act_on_own_data
 from mailer.models import InboundStatus
+from mailer.parsing.newtext import new_text
+from mailer.parsing.updates import read_own_data_request
 
 
 async def send_help(ctx: FlowContext) -> Outcome:
+    request = read_own_data_request(new_text(ctx.message.text), ctx.message.subject)
+    if request is not None:
+        return await act_on_own_data(ctx, request)
     await ctx.answer("help", {"subject": ctx.message.subject})
     return Outcome(InboundStatus.PROCESSED, "help sent")

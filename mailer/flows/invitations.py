@@ -24,7 +24,7 @@ from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Answer, Nominee, read_answer, same_organisation
 from mailer.refusals import NotUnderstood
 from mailer.timezones import offset_name
-from mailer.tokens import Purpose, address_key, make_token
+from mailer.tokens import Purpose, address_key, token_for
 
 # A click on an invitation weeks old still finds its partnership (and is told
 # the invitation is no longer open): the token outlives the invitation.
@@ -88,9 +88,7 @@ async def invite_partners(
             "invitation",
             invitation_context(member, partner, partnership, commitments),
             key=f"invite:{partnership.id}:{ctx.inbound.id}",
-            reply_token=invitation_token(
-                ctx.settings.secret_key, partnership.id, partner.email, ctx.now
-            ),
+            reply_token=invitation_token(ctx.settings.secret_key, partnership.id, partner, ctx.now),
         )
         invited.append(named(partner))
     return Invited(invited, held_back)
@@ -138,14 +136,9 @@ async def _not_invitable(ctx: FlowContext, member: Person, address: str) -> str 
     return None
 
 
-def invitation_token(key: bytes, partnership_id: int, partner: str, now: datetime) -> str:
-    return make_token(
-        key,
-        Purpose.INVITE,
-        (partnership_id,),
-        to=partner,
-        now=now,
-        lifetime=INVITATION_TOKEN_LIFETIME,
+def invitation_token(key: bytes, partnership_id: int, partner: Person, now: datetime) -> str:
+    return token_for(
+        key, Purpose.INVITE, (partnership_id,), partner, now=now, lifetime=INVITATION_TOKEN_LIFETIME
     )
 
 
@@ -219,8 +212,8 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
         "partner_news",
         {**news, "subject": f"{named(partner)} answered your invitation"},
         key=f"partner-news:{partnership.id}:{ctx.inbound.id}",
-        reply_token=make_token(
-            ctx.settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=ctx.now
+        reply_token=token_for(
+            ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now
         ),
     )
     await ctx.answer("partner_welcome", {**news, "subject": ctx.message.subject})

@@ -30,7 +30,7 @@ from mailer.redact import mask_address
 from mailer.refusals import NotUnderstood, Unproven
 from mailer.sql import raise_counter
 from mailer.timezones import offset_name, zone_from_name
-from mailer.tokens import Purpose, make_token
+from mailer.tokens import Purpose, token_for
 
 _ADD = re.compile(r"^\s*add\s+(?P<which>all|(?:#?\d{1,3}[\s,]*(?:and\s+)?)+)\s*$", re.IGNORECASE)
 
@@ -120,8 +120,8 @@ async def _keep(ctx: FlowContext, forward: Forward) -> Outcome:
                 _invitable(ctx, member.email, forward.coach_name, forward.coach_address)
             ),
         },
-        reply_token=make_token(
-            ctx.settings.secret_key, Purpose.NOTE, (note.id,), to=member.email, now=ctx.now
+        reply_token=token_for(
+            ctx.settings.secret_key, Purpose.NOTE, (note.id,), member, now=ctx.now
         ),
     )
     return Outcome(InboundStatus.PROCESSED, f"coaching note kept, {len(items)} action item(s)")
@@ -209,8 +209,8 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
             "partners": [],
             "partnered": True,  # the nudge belongs to the weekly summary here
         },
-        reply_token=make_token(
-            ctx.settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=ctx.now
+        reply_token=token_for(
+            ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now
         ),
     )
     return Outcome(InboundStatus.PROCESSED, f"{len(published)} action item(s) published")

@@ -8,11 +8,14 @@ from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.flows.confirm import confirm_reply
 from mailer.flows.invitations import answer_invitation
 from mailer.flows.notes import answer_about_note
+from mailer.flows.own_data import act_on_own_data
 from mailer.flows.updates import apply_member_updates
 from mailer.flows.verdicts import answer_challenge, answer_digest, answer_verdict_link
 from mailer.models import OutboundMessage
+from mailer.parsing.newtext import new_text
+from mailer.parsing.updates import read_own_data_request
 from mailer.refusals import NotUnderstood, TokenExpired
-from mailer.tokens import ExpiredToken, Purpose, Token, TokenError, read_token
+from mailer.tokens import EPOCHLESS, ExpiredToken, Purpose, Token, TokenError, read_token
 
 # How far back a reply's threading headers are looked up in our sent mail.
 MAX_THREAD_IDS = 20
@@ -27,9 +30,12 @@ async def read_reply(ctx: FlowContext) -> Outcome:
         # our emails this answers, but they travel in every reply, Cc and
         # forward, so what they find proves nothing about the sender.
         token = await _token_from_thread(ctx)
-    elif not ctx.proven and token.is_bound_to(ctx.settings.secret_key, ctx.sender):
+    elif not ctx.proven and await _bound_to_sender(ctx, token):
         # Only the mailbox the token was sent to received it (SPEC §7).
         ctx = replace(ctx, proof=Proof.TOKEN)
+    request = read_own_data_request(new_text(ctx.message.text), ctx.message.subject)
+    if token is not None and token.purpose is not Purpose.CONFIRM and request is not None:
+        return await act_on_own_data(ctx, request)  # whatever email it answers
     if token is not None and token.purpose is Purpose.MEMBER and token.ids:
         return await apply_member_updates(ctx, token.ids[0])
     if token is not None and token.purpose is Purpose.INVITE and token.ids:
@@ -45,6 +51,16 @@ async def read_reply(ctx: FlowContext) -> Outcome:
     if token is not None and token.purpose is Purpose.CONFIRM and token.ids:
         return await confirm_reply(ctx, token)
     raise NotUnderstood("we could not find a command we know in your reply")
+
+
+async def _bound_to_sender(ctx: FlowContext, token: Token) -> bool:
+    """Whether the token was sent to the sender, in their current key epoch."""
+    if token.purpose in EPOCHLESS:
+        return token.is_bound_to(ctx.settings.secret_key, ctx.sender)
+    person = await ctx.person(ctx.sender)
+    if person is None:  # forgotten, or never known: none of its tokens act
+        return False
+    return token.is_bound_to(ctx.settings.secret_key, ctx.sender, person.token_epoch)
 
 
 async def _token_from_thread(ctx: FlowContext) -> Token | None:

@@ -20,7 +20,7 @@ from mailer.parsing.newtext import new_text
 from mailer.parsing.updates import Action, Command, read_commands
 from mailer.refusals import NotUnderstood
 from mailer.timezones import zone_from_name
-from mailer.tokens import Purpose, make_token
+from mailer.tokens import Purpose, token_for
 
 _STATES = {Action.DONE: CommitmentState.DONE, Action.DROP: CommitmentState.DROPPED}
 
@@ -42,9 +42,7 @@ async def apply_member_updates(
         for command in commands
         if command.action is not Action.LIST_NOTES
     ]
-    token = make_token(
-        ctx.settings.secret_key, Purpose.MEMBER, (member.id,), to=member.email, now=ctx.now
-    )
+    token = token_for(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now)
     if any(command.action is Action.LIST_NOTES for command in commands):
         notes = await recent_notes(ctx, member)
         listing: dict[str, object] = {"subject": ctx.message.subject, "results": results}

@@ -25,7 +25,7 @@ from mailer.parsing.partners import strip_reply_prefix
 from mailer.parsing.verdicts import read_digest_reply, read_verdict
 from mailer.refusals import NotUnderstood
 from mailer.timezones import zone_line
-from mailer.tokens import Purpose, make_token
+from mailer.tokens import Purpose, token_for
 
 
 async def answer_verdict_link(ctx: FlowContext, partner_id: int, commitment_id: int) -> Outcome:
@@ -151,12 +151,8 @@ async def _record(
             "note": note,
         },
         key=f"challenge:{ctx.inbound.id}:{commitment.id}",
-        reply_token=make_token(
-            ctx.settings.secret_key,
-            Purpose.CHALLENGE,
-            (verdict.id,),
-            to=member.email,
-            now=ctx.now,
+        reply_token=token_for(
+            ctx.settings.secret_key, Purpose.CHALLENGE, (verdict.id,), member, now=ctx.now
         ),
     )
 

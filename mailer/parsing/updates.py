@@ -26,6 +26,8 @@ class Action(StrEnum):
     DELETE_NOTE = "delete note"
     TIME_ZONE = "time zone"  # text: the zone as written; number unused
     LIST_NOTES = "notes"  # number unused
+    FORGET_ME = "forget me"  # everything about the sender deleted (SPEC §4.9)
+    MY_DATA = "my data"  # everything about the sender, mailed to them as JSON
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,38 @@ _PATTERNS = [
     (Action.LIST_NOTES, re.compile(r"^(?:list\s+)?(?:my\s+)?(?:coaching\s+)?notes\W*$", re.I)),
 ]
 _BULLET = re.compile(r"^\s*(?:[-*•]\s+)?")
+# About the sender's own data: written alone on a line, the first of the reply.
+_OWN_DATA = [
+    (
+        Action.FORGET_ME,
+        re.compile(
+            r"^(?:please\s+)?(?:forget\s+me|delete\s+(?:me|my\s+(?:data|account)))\W*$", re.I
+        ),
+    ),
+    (
+        Action.MY_DATA,
+        re.compile(r"^(?:please\s+)?(?:(?:send|export)\s+)?(?:me\s+)?my\s+data\W*$", re.I),
+    ),
+]
+
+
+def read_own_data_request(text: str, subject: str = "") -> Action | None:
+    """``forget me`` or ``my data`` as the first line of the text (or, text empty, the subject).
+
+    >>> read_own_data_request("Forget me.\\n\\nThanks"), read_own_data_request("", "Re: my data")
+    (<Action.FORGET_ME: 'forget me'>, <Action.MY_DATA: 'my data'>)
+    >>> read_own_data_request("Please don't forget me") is None
+    True
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = (
+        lines[0] if lines else re.sub(r"^(?:(?:re|aw|sv|fw|fwd)\s*:\s*)+", "", subject, flags=re.I)
+    )
+    first = _BULLET.sub("", first).strip()
+    for action, pattern in _OWN_DATA:
+        if pattern.match(first):
+            return action
+    return None
 
 
 def read_commands(text: str) -> list[Command]:

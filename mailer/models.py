@@ -56,6 +56,9 @@ class InboundStatus(StrEnum):
     IGNORED = "ignored"  # stored on purpose and not answered (RFC 3834, postmaster, ...)
     DUPLICATE = "duplicate"  # the same message was already processed
     HELD = "held"  # from a sender not proven: waits for "Was this you?" to be confirmed
+    # Over its sender's hourly rate: not acted on, and nothing can apply it
+    # later (a confirmation applies only HELD messages).
+    LIMITED = "limited"
     FAILED = "failed"  # processing raised; the error is kept
 
 

@@ -26,8 +26,9 @@ from mailer.flows.confirm import ask_owner_to_confirm, ask_sender_to_confirm
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus, Person
 from mailer.outbound import queue_email
 from mailer.parsing.mime import ParsedMessage
+from mailer.ratelimit import Limiter, rate_words
 from mailer.reading import Reading, read_all, read_one
-from mailer.refusals import NotTheOwner, Refused, Unproven
+from mailer.refusals import NotTheOwner, Refused, SenderOverLimit, Unproven
 from mailer.settings import Settings
 from mailer.sql import insert_returning_ids, update_each
 from mailer.tokens import address_key
@@ -59,6 +60,7 @@ async def process_batch(
     now: datetime,
     judge: SenderJudge,
     attempt: int = 1,
+    limiter: Limiter | None = None,
 ) -> BatchResult:
     """Process several stored messages, several per transaction where all goes well.
 
@@ -68,12 +70,12 @@ async def process_batch(
     own fault, an outage), it is rolled back and each of its messages is
     processed again on its own, exactly as if it had come alone. One
     message's passing fault does not hold the others back: it is listed to be
-    tried again.
+    tried again. ``limiter`` counts messages per sender (None: no limit).
     """
     result = BatchResult()
     rows = await InboundMessage.filter(id__in=list(inbound_ids)).order_by("id")
-    alone: list[tuple[InboundMessage, Reading | None, SenderVerdict | None]] = [
-        (inbound, None, None)  # done before: only its mail may wait
+    alone: list[tuple[InboundMessage, Reading | None, SenderVerdict | None, bool]] = [
+        (inbound, None, None, False)  # done before: only its mail may wait
         for inbound in rows
         if inbound.status != InboundStatus.RECEIVED.value
     ]
@@ -97,16 +99,24 @@ async def process_batch(
             result.to_retry.append(inbound.id)
             continue
         if isinstance(message, Exception):
-            alone.append((inbound, message, None))  # its failure is recorded alone
+            alone.append((inbound, message, None, False))  # its failure is recorded alone
             continue
         route = _main_route(inbound, settings, now)
         sender = message.from_address or _bare(inbound.mail_from)
         verdict = verdicts[inbound.id]
-        if route is None or not sender or route.kind is not RouteKind.COMMIT or _invites(message):
+        limited = await _over_sender_limit(limiter, settings, route, sender, message)
+        if (
+            route is None
+            or not sender
+            or route.kind is not RouteKind.COMMIT
+            or _invites(message)
+            or limited
+        ):
             # Only new commitments share transactions: their flow reads
             # nothing that another message of the group writes. Invitations
-            # do: the limits count the invitations already sent.
-            alone.append((inbound, message, verdict))
+            # do: the limits count the invitations already sent. A limited
+            # message's answer, once a day, is looked for in the database.
+            alone.append((inbound, message, verdict, limited))
         else:
             ready.append(_Ready(inbound, message, route, sender, verdict))
     # By sender, so that two transactions lock members' rows in the same order.
@@ -117,16 +127,40 @@ async def process_batch(
             result.to_send += await _process_together(group, settings, now, attempt)
         except Exception as exc:
             log.info("%d message(s) go one by one after: %r", len(group), exc)
-            alone += [(item.inbound, item.message, item.verdict) for item in group]
-    for inbound, parsed, verdict in sorted(alone, key=lambda each: each[0].id):
+            alone += [(item.inbound, item.message, item.verdict, item.limited) for item in group]
+    for inbound, parsed, verdict, limited in sorted(alone, key=lambda each: each[0].id):
         try:
             result.to_send += await process_inbound(
-                inbound, settings, now, judge, attempt, parsed, verdict
+                inbound, settings, now, judge, attempt, parsed, verdict, limited
             )
         except (TransientProcessingError, OperationalError, ConnectionError, OSError) as exc:
             result.to_retry.append(inbound.id)
             result.errors.append(f"inbound {inbound.id}: {exc}")
     return result
+
+
+async def _over_sender_limit(
+    limiter: Limiter | None,
+    settings: Settings,
+    route: Route | None,
+    sender: str,
+    message: ParsedMessage,
+) -> bool:
+    """Count a message that would act against its sender's rate; True once that is used up.
+
+    Counted here, for messages still waiting, outside any transaction: a run
+    that commits leaves the message done, so no later run counts it again.
+    A run that counts and then fails before committing (an outage, a race)
+    does leave its hit behind, and the next try counts the message once
+    more: at worst a sender is limited a message early, never let past.
+    """
+    if limiter is None or route is None or not sender:
+        return False
+    if route.kind in _NEVER_ANSWERING or message.auto_reply_reason is not None:
+        return False  # never acts on a sender's behalf: nothing to limit
+    # A keyed hash: Redis need not hold people's addresses.
+    key = address_key(settings.secret_key, sender)
+    return not await limiter.allow(settings.rate_limits.sender, "sender", key)
 
 
 def _invites(message: ParsedMessage) -> bool:
@@ -143,6 +177,7 @@ class _Ready:
     route: Route
     sender: str
     verdict: SenderVerdict
+    limited: bool = False  # over its sender's hourly rate: not acted on
 
 
 async def _process_together(
@@ -186,7 +221,7 @@ async def _process_together(
                 people=people,
                 proof=Proof.AUTHENTICATED if item.verdict.authenticated else Proof.NONE,
             )
-            outcome = await _decide(ctx)
+            outcome = await _decide(ctx, item.limited)
             outbox += ctx.outbox
             for row in ctx.new_rows:
                 new_rows.setdefault(type(row), []).append(row)
@@ -213,8 +248,11 @@ _CLAIM_COLUMNS = (
 
 
 def _claim_values(ctx: FlowContext, outcome: Outcome, verdict: SenderVerdict) -> Sequence[object]:
+    # A limited message claims no key: it was not acted on, so a copy of it
+    # arriving later, within its sender's rate, is not a duplicate.
+    acted = outcome.status is not InboundStatus.LIMITED
     return (
-        dedup_key(ctx.message, ctx.inbound),
+        dedup_key(ctx.message, ctx.inbound) if acted else None,
         (ctx.message.message_id or "")[:998] or None,
         outcome.status.value,
         outcome.reason[:200],
@@ -233,11 +271,12 @@ async def process_inbound(
     attempt: int = 1,
     reading: Reading | None = None,
     verdict: SenderVerdict | None = None,
+    limited: bool = False,
 ) -> list[int]:
     """Process one message in its own transaction; returns outbound ids waiting to be sent.
 
     ``reading`` is what parsing the message gave, and ``verdict`` who sent
-    it, if they are known already.
+    it, if they are known already; ``limited``: its sender is over their rate.
     """
     if inbound.status == InboundStatus.RECEIVED.value:
         message: ParsedMessage | None = None
@@ -247,7 +286,7 @@ async def process_inbound(
             message = reading if reading is not None else await read_one(inbound, settings.domain)
             if verdict is None:
                 [verdict] = await judge.judge_all([bytes(inbound.content)])
-            return await _process(inbound, message, verdict, settings, now, attempt)
+            return await _process(inbound, message, verdict, settings, now, attempt, limited)
         except (OperationalError, ConnectionError, OSError) as exc:
             raise TransientProcessingError(str(exc)) from exc
         except IntegrityError as exc:
@@ -279,6 +318,7 @@ async def _process(
     settings: Settings,
     now: datetime,
     attempt: int,
+    limited: bool = False,
 ) -> list[int]:
     route = _main_route(inbound, settings, now)
     if route is None:
@@ -286,7 +326,7 @@ async def _process(
     sender = message.from_address or _bare(inbound.mail_from)
     try:
         return await _process_together(
-            [_Ready(inbound, message, route, sender, verdict)], settings, now, attempt
+            [_Ready(inbound, message, route, sender, verdict, limited)], settings, now, attempt
         )
     except _AlreadyDone:
         return []  # another run finished it meanwhile; its sends are its own
@@ -313,14 +353,26 @@ async def _finish_without_route(inbound: InboundMessage, now: datetime, attempt:
     return []
 
 
-async def _decide(ctx: FlowContext) -> Outcome:
+async def _decide(ctx: FlowContext, limited: bool = False) -> Outcome:
     automatic = ctx.message.auto_reply_reason
     if automatic is not None and ctx.route.kind not in _NEVER_ANSWERING:
         return Outcome(InboundStatus.IGNORED, f"not answered (RFC 3834): {automatic}")
     if not ctx.sender:
         return Outcome(InboundStatus.IGNORED, "no address to answer")
     try:
+        if limited:
+            rate = ctx.settings.rate_limits.sender
+            raise SenderOverLimit(rate_words(rate) if rate is not None else "a few messages")
         return await FLOWS[ctx.route.kind](ctx)
+    except SenderOverLimit as refusal:
+        # Once a day however proven the sender: the answer must not become
+        # a flood of its own.
+        await ctx.answer(
+            refusal.template,
+            {"reason": refusal.reason, "subject": ctx.message.subject},
+            once_a_day=True,
+        )
+        return Outcome(InboundStatus.LIMITED, f"limited: {refusal.reason}")
     except Unproven as held:
         await ask_sender_to_confirm(ctx, held)
         return Outcome(InboundStatus.HELD, "held: the sender is not proven; asked them to confirm")

@@ -74,3 +74,17 @@ class Limiter:
                 "rate limits unchecked: Redis cannot be reached (%s); letting mail through",
                 type(exc).__name__,
             )
+
+
+def rate_words(rate: RateLimitItem) -> str:
+    """A rate of messages as a person would say it.
+
+    >>> from limits import parse
+    >>> rate_words(parse("20/hour")), rate_words(parse("1 per 2 days"))
+    ('20 messages an hour', '1 message in 2 days')
+    """
+    noun = "message" if rate.amount == 1 else "messages"
+    unit = rate.GRANULARITY.name
+    if rate.multiples == 1:
+        return f"{rate.amount} {noun} {'an' if unit == 'hour' else 'a'} {unit}"
+    return f"{rate.amount} {noun} in {rate.multiples} {unit}s"

@@ -50,3 +50,17 @@ class NotTheOwner(Refused):
             "your reply; nothing changes until they do"
         )
         self.owner = owner
+
+
+class SenderOverLimit(Refused):
+    """More messages from one address than the service acts on (SPEC §7).
+
+    The message is kept and not acted on; the address is told at most once a
+    day. ``rate`` says the limit in words ("20 messages an hour").
+    """
+
+    template = "rate_limited"
+
+    def __init__(self, rate: str) -> None:
+        super().__init__(f"we act on at most {rate} from one address")
+        self.rate = rate

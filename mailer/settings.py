@@ -35,7 +35,8 @@ class RateLimits:
 
     ``client``: messages per client IP a minute, checked at the SMTP server
     (an IP shared by a provider's many users still gets one a second);
-    ``sender``: messages per ``From:`` address (a person writes a few an hour);
+    ``sender``: messages per ``From:`` address, counted by the worker before
+    a message acts (a person writes a few an hour);
     ``answer``: automatic answers per unproven address and reason (SPEC §7).
     """
 

@@ -65,7 +65,12 @@ async def process_inbound_job(ctx: Ctx, ids: list[int]) -> str:
     settings = _settings(ctx)
     async with _slot(ctx):
         result = await process_batch(
-            ids, settings, _now(ctx), ctx["judge"], attempt=ctx.get("job_try", 1)
+            ids,
+            settings,
+            _now(ctx),
+            ctx["judge"],
+            attempt=ctx.get("job_try", 1),
+            limiter=ctx.get("limiter"),
         )
     redis: ArqRedis = ctx["redis"]
     await enqueue_outbound(redis, settings.queue_name, result.to_send)

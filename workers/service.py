@@ -9,7 +9,7 @@ import signal
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis
 from arq.worker import Worker
 
 from mailer.db import close_database, migrate_database, open_database
@@ -26,7 +26,7 @@ from mailer.ratelimit import Limiter
 from mailer.settings import Settings
 from mailer.smtp import start_smtp_server
 from mailer.trust.resolver import TxtResolver
-from workers.worker import build_worker, utc_now
+from workers.worker import build_worker, release_clients, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Service:
         self._priority: IntakeFirst | None = None
         self._follow_task: asyncio.Task[None] | None = None
         self._announcer: AnnounceIntakeBusy | None = None
-        self._redis_settings = RedisSettings()
+        self._redis_url = ""
         self.redis: ArqRedis | None = None
         self._intake: Intake | None = None
         self._limiter: Limiter | None = None
@@ -82,8 +82,8 @@ class Service:
         if url is None:
             self._embedded = EmbeddedRedis(self.settings.data_dir)
             url = await self._embedded.start()
-        self._redis_settings = redis_settings(url)
-        self.redis = await open_queue(self._redis_settings)
+        self._redis_url = url
+        self.redis = await open_queue(redis_settings(url))
         if self._want_smtp:
             redis = self.redis
 
@@ -119,9 +119,9 @@ class Service:
     async def _supervise_worker(self) -> None:
         """Run the worker; if it dies (a Redis outage can kill it, arq #435), start anew."""
         while True:
-            self.worker = build_worker(
+            self.worker = worker = build_worker(
                 self.settings,
-                self._redis_settings,
+                self._redis_url,
                 clock=self._clock,
                 intake_first=self._priority,
                 handle_signals=False,
@@ -129,12 +129,13 @@ class Service:
                 **self._worker_options,  # type: ignore[arg-type]
             )
             try:
-                await self.worker.async_run()
+                await worker.async_run()
                 return  # a burst worker ran out of work
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("worker stopped; starting a new one in %s s", WORKER_RESTART_DELAY)
+            await release_clients(worker.ctx)
             await asyncio.sleep(WORKER_RESTART_DELAY)
 
     async def _stop_worker(self) -> None:
@@ -146,6 +147,7 @@ class Service:
             self._worker_task = None
         if worker is not None:
             await _finish_jobs(worker)
+            await release_clients(worker.ctx)
             with contextlib.suppress(Exception):  # never started: no pool to close
                 await worker.pool.aclose()
 

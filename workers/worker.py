@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from arq import cron
-from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
 from mailer.priority import IntakeFirst
-from mailer.queue import PROCESS_INBOUND, SEND_EMAIL, dump_job, load_job
+from mailer.queue import PROCESS_INBOUND, SEND_EMAIL, dump_job, load_job, redis_settings
+from mailer.ratelimit import Limiter
 from mailer.settings import Settings
 from mailer.trust.judge import SenderJudge
 from mailer.trust.resolver import DnsResolver, TxtResolver
@@ -39,7 +39,7 @@ def utc_now() -> datetime:
 
 def build_worker(
     settings: Settings,
-    redis: RedisSettings,
+    redis_url: str,
     *,
     clock: Callable[[], datetime] = utc_now,
     intake_first: IntakeFirst | None = None,
@@ -52,7 +52,9 @@ def build_worker(
     """A worker with its own Redis pool; the database is opened by the caller.
 
     ``resolver`` answers the DNS questions of sender checks (DKIM keys, DMARC
-    records); tests give a table, the service the system's resolvers.
+    records); tests give a table, the service the system's resolvers. Whoever
+    runs the worker without arq's ``close`` calls ``release_clients`` on its
+    ``ctx`` after it.
     """
     judge = SenderJudge(settings.trusted_authserv_ids, resolver or DnsResolver())
     context: Ctx = {
@@ -61,6 +63,16 @@ def build_worker(
         "intake_first": intake_first,
         "judge": judge,
     }
+
+    async def open_clients(ctx: Ctx) -> None:
+        # The sender limit counts in the Redis of the queue, under the same
+        # prefix as the SMTP server's client limit (another kind of key).
+        ctx["limiter"] = (
+            Limiter(redis_url, f"{settings.queue_name}:limits")
+            if settings.rate_limits.sender is not None
+            else None
+        )
+
     job_timeout = settings.job_timeout_seconds
     return Worker(
         functions=[
@@ -124,8 +136,10 @@ def build_worker(
             ),
         ],
         queue_name=settings.queue_name,
-        redis_settings=redis,
+        redis_settings=redis_settings(redis_url),
         ctx=context,
+        on_startup=open_clients,
+        on_shutdown=release_clients,
         burst=burst,
         handle_signals=handle_signals,
         max_jobs=max_jobs,
@@ -136,3 +150,10 @@ def build_worker(
         job_serializer=dump_job,
         job_deserializer=load_job,
     )
+
+
+async def release_clients(ctx: Ctx) -> None:
+    """Close what the worker opened at startup; calling it again does nothing."""
+    limiter: Limiter | None = ctx.pop("limiter", None)
+    if limiter is not None:
+        await limiter.aclose()

@@ -84,15 +84,18 @@ class FlowContext:
         *,
         reply_token: str | None = None,
         key_suffix: str = "",
+        once_a_day: bool = False,
     ) -> None:
         """Queue an email to the sender, threaded to their message.
 
         An address that has not proven itself gets at most one automatic
-        answer of each kind a day, however many messages bear its name.
+        answer of each kind a day, however many messages bear its name;
+        ``once_a_day`` holds every address, proven or not, to that.
         """
         key = f"answer:{self.inbound.id}:{template}{key_suffix}"
-        if not self.proven:
-            key = f"unproven:{address_key(self.settings.secret_key, self.sender)}:{template}:"
+        if once_a_day or not self.proven:
+            kind = "daily" if once_a_day else "unproven"
+            key = f"{kind}:{address_key(self.settings.secret_key, self.sender)}:{template}:"
             key += self.now.date().isoformat()
             if await OutboundMessage.filter(idempotency_key=key).using_db(self.connection).exists():
                 return

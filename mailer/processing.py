@@ -19,7 +19,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from mailer.addresses import Refusal, Route, RouteKind, parse_recipient
+from mailer.addresses import Route, RouteKind, parse_recipient
 from mailer.flows import FLOWS, PRIORITY, FlowContext, Outcome
 from mailer.flows.base import Proof
 from mailer.flows.confirm import ask_owner_to_confirm, ask_sender_to_confirm
@@ -28,7 +28,7 @@ from mailer.outbound import queue_email
 from mailer.parsing.mime import ParsedMessage
 from mailer.ratelimit import Limiter, rate_words
 from mailer.reading import Reading, read_all, read_one
-from mailer.refusals import NotTheOwner, Refused, SenderOverLimit, Unproven
+from mailer.refusals import NotTheOwner, RecipientRefused, Refused, SenderOverLimit, Unproven
 from mailer.settings import Settings
 from mailer.sql import insert_returning_ids, update_each
 from mailer.tokens import address_key
@@ -394,7 +394,7 @@ def _main_route(inbound: InboundMessage, settings: Settings, now: datetime) -> R
             routes.append(
                 parse_recipient(address, domain=settings.domain, key=settings.secret_key, now=now)
             )
-        except Refusal:
+        except RecipientRefused:
             continue  # accepted at RCPT, but e.g. the key changed since
     if not routes:
         return None

@@ -1,6 +1,85 @@
-"""Every way the service declines to act on a message, each with the email that explains it."""
+"""Every way pactmail declines, in one table: the SMTP reply, or the email and its words.
+
+Two kinds. At the SMTP server, before anything is stored, a refusal is a
+reply: its code says whether the sender should try again (4xx: our fault or
+a limit, never 5xx for our own faults) and its words say why (SmtpReply).
+Once a message is stored, a refusal is an exception a flow raises: its
+class names the email template that explains it to the sender, and its
+reason, one of the sentences of Why, says what was not understood.
+"""
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SmtpReply(StrEnum):
+    """What the SMTP server answers when it does not take a command (RFC 5321, RFC 3463)."""
+
+    NOT_LOCAL = "550 5.7.1 Relaying denied: this server only accepts mail for its own domain"
+    NO_SUCH_USER = "550 5.1.1 No such address here; write to help@{domain} for how to use pactmail"
+    INVALID_REPLY_ADDRESS = (
+        "550 5.7.1 This reply address is not valid (was it copied by hand?); "
+        "reply to the original email or write to help@{domain}"
+    )
+    SENDER_TOO_LONG = "553 5.1.7 Sender address too long"
+    TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
+    TOO_MANY_CONNECTIONS = "421 4.3.2 Too many connections; please try again later"
+    CLIENT_RATE_LIMITED = "451 4.7.1 Too many messages from this client; please try again later"
+    # Our own faults: temporary, so that the sending server tries again (SPEC §5).
+    STORE_FAILED = "451 4.3.0 Temporary failure storing the message; please try again later"
+    LOCAL_ERROR = "451 4.3.0 Temporary local problem; please try again later"
+
+
+class RecipientRefused(Exception):
+    """A recipient refused at RCPT, with the SMTP reply that says why."""
+
+    def __init__(self, reply: SmtpReply, **values: str) -> None:
+        self.reply = reply.format(**values) if values else str(reply)
+        super().__init__(self.reply)
+
+
+class Why(StrEnum):
+    """Each reason a stored message is not acted on, as the sender reads it."""
+
+    NO_COMMITMENTS = "we found no commitments in your message: write one per line or bullet"
+    NO_FORWARD = (
+        "we found no forwarded email in your message: forward your coach's email "
+        "to this address, as an attachment or inline"
+    )
+    NO_COMMAND = "we could not find a command we know in your reply"
+    NO_VERDICT = "start your reply with \u201con track\u201d or \u201cchallenge\u201d"
+    NO_DIGEST_ANSWER = (
+        'we could not find an answer we know: write lines such as "2 on track" or '
+        '"3 challenge: what worries you", or "daily", "weekly", "pause" or "stop"'
+    )
+    NO_INVITATION_ANSWER = "we could not read your answer: start your reply with one of {answers}"
+    NO_ADD = "reply \u201cadd all\u201d or \u201cadd\u201d with the numbers to publish"
+    NO_CONFIRM = "reply \u201cconfirm\u201d to apply that message, or ignore our email"
+    EMPTY_CHALLENGE_ANSWER = "your reply was empty, so nothing was passed on"
+    UNKNOWN_OWNER = "that reply address belongs to no one we know"
+    NO_SUCH_DIGEST = "that digest no longer exists"
+    NO_SUCH_COMMITMENT = "that commitment no longer exists"
+    NO_SUCH_CHALLENGE = "that challenge no longer exists"
+    NO_SUCH_INVITATION = "that invitation no longer exists"
+    NO_SUCH_NOTE = "that coaching note is no longer kept"
+    NO_COACH_ADDRESS = "that note names no coach address we could invite"
+    NOT_PARTNER_ANY_MORE = "you are no longer {member}'s partner"
+    INVITATION_CLOSED = (
+        "that invitation is no longer open{expired}; {member} can invite you again by "
+        "writing to {commit_address} with you in Cc"
+    )
+    CONFIRMATION_FOR_ANOTHER = "that confirmation was meant for another address"
+    HELD_GONE = "that message is no longer kept"
+    HELD_DELETED = "that message is no longer kept (we delete mail {days} days after reading it)"
+    HELD_NOT_OURS = "that message was not to one of our addresses"
+    TOKEN_EXPIRED = "the reply address of that email has expired"  # noqa: S105 (words)
+    UNPROVEN = "we could not tell that the message came from you"
+    NOT_THE_OWNER = (
+        "that reply address belongs to someone else, so we have asked them to confirm "
+        "your reply; nothing changes until they do"
+    )
+    SENDER_OVER_LIMIT = "we act on at most {rate} from one address"
 
 
 class Refused(Exception):
@@ -8,13 +87,10 @@ class Refused(Exception):
 
     template = "not_understood"
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class NoCommitmentsFound(Refused):
-    template = "not_understood"
+    def __init__(self, why: Why, **values: str) -> None:
+        self.reason = why.format(**values) if values else str(why)
+        super().__init__(self.reason)
+        self.why = why
 
 
 class NotUnderstood(Refused):
@@ -23,6 +99,9 @@ class NotUnderstood(Refused):
 
 class TokenExpired(Refused):
     template = "token_expired"
+
+    def __init__(self) -> None:
+        super().__init__(Why.TOKEN_EXPIRED)
 
 
 class Unproven(Refused):
@@ -35,7 +114,7 @@ class Unproven(Refused):
     template = "was_this_you"
 
     def __init__(self, would: list[str]) -> None:
-        super().__init__("we could not tell that the message came from you")
+        super().__init__(Why.UNPROVEN)
         self.would = would
 
 
@@ -45,10 +124,7 @@ class NotTheOwner(Refused):
     template = "owner_asked"
 
     def __init__(self, owner: str) -> None:
-        super().__init__(
-            "that reply address belongs to someone else, so we have asked them to confirm "
-            "your reply; nothing changes until they do"
-        )
+        super().__init__(Why.NOT_THE_OWNER)
         self.owner = owner
 
 
@@ -62,5 +138,5 @@ class SenderOverLimit(Refused):
     template = "rate_limited"
 
     def __init__(self, rate: str) -> None:
-        super().__init__(f"we act on at most {rate} from one address")
+        super().__init__(Why.SENDER_OVER_LIMIT, rate=rate)
         self.rate = rate

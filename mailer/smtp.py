@@ -14,11 +14,12 @@ from datetime import datetime
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from mailer.addresses import Refusal, parse_recipient
+from mailer.addresses import parse_recipient
 from mailer.clients import IPAddress, client_key, is_trusted, peer_ip, relayed_client
 from mailer.intake import Arrival, Intake
 from mailer.ratelimit import Limiter
 from mailer.redact import mask_address
+from mailer.refusals import RecipientRefused, SmtpReply
 from mailer.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,6 @@ SERVER_IDENT = "pactmail ESMTP"
 OK = "250 2.0.0 OK: message stored"
 RECIPIENT_OK = "250 2.1.5 OK"
 SENDER_OK = "250 2.1.0 OK"
-SENDER_TOO_LONG = "553 5.1.7 Sender address too long"
-TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections; please try again later\r\n"
-TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
-STORE_FAILED = "451 4.3.0 Temporary failure storing the message; please try again later"
-LOCAL_ERROR = "451 4.3.0 Temporary local problem; please try again later"
-RATE_LIMITED = "451 4.7.1 Too many messages from this client; please try again later"
 
 
 class InboundHandler:
@@ -63,11 +58,11 @@ class InboundHandler:
         mail_options: list[str],
     ) -> str:
         if len(address) > MAX_PATH_LENGTH:
-            return SENDER_TOO_LONG
+            return SmtpReply.SENDER_TOO_LONG
         peer = peer_ip(session.peer)
         # A border's clients are judged by its Received: line, at the end of DATA.
         if not self._from_relay(peer) and not await self._client_allowed(peer):
-            return RATE_LIMITED
+            return SmtpReply.CLIENT_RATE_LIMITED
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return SENDER_OK
@@ -81,7 +76,7 @@ class InboundHandler:
         rcpt_options: list[str],
     ) -> str:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
-            return TOO_MANY_RECIPIENTS
+            return SmtpReply.TOO_MANY_RECIPIENTS
         try:
             parse_recipient(
                 address,
@@ -89,7 +84,7 @@ class InboundHandler:
                 key=self._settings.secret_key,
                 now=self._now(),
             )
-        except Refusal as refusal:
+        except RecipientRefused as refusal:
             log.info(
                 "%s: RCPT %s refused: %s",
                 _peer_text(session.peer),
@@ -105,7 +100,7 @@ class InboundHandler:
         if self._from_relay(peer_ip(session.peer)) and not await self._client_allowed(
             relayed_client(content, self._settings.trusted_relays)
         ):
-            return RATE_LIMITED
+            return SmtpReply.CLIENT_RATE_LIMITED
         arrival = Arrival(
             peer=_peer_text(session.peer),
             mail_from=envelope.mail_from or "",
@@ -117,7 +112,7 @@ class InboundHandler:
         except asyncio.CancelledError:
             raise
         except Exception:
-            return STORE_FAILED
+            return SmtpReply.STORE_FAILED
         return OK
 
     def _from_relay(self, peer: IPAddress | None) -> bool:
@@ -134,7 +129,7 @@ class InboundHandler:
     async def handle_exception(self, error: Exception) -> str:
         """A fault of ours is temporary for the sender: 451, never 5xx."""
         log.error("SMTP session error", exc_info=error)
-        return LOCAL_ERROR
+        return SmtpReply.LOCAL_ERROR
 
 
 def _peer_text(peer: object) -> str:
@@ -148,7 +143,7 @@ class _Busy(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.WriteTransport)
-        transport.write(TOO_MANY_CONNECTIONS)
+        transport.write(f"{SmtpReply.TOO_MANY_CONNECTIONS}\r\n".encode())
         transport.close()
 
 

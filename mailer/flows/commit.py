@@ -11,7 +11,7 @@ from mailer.parsing.commitments import CommitmentDraft, extract_commitments
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import nominees
 from mailer.redact import mask_address
-from mailer.refusals import NoCommitmentsFound, Unproven
+from mailer.refusals import NotUnderstood, Unproven, Why
 from mailer.sql import placeholders
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, token_for
@@ -33,9 +33,7 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
     )
     drafts = extract_commitments(text, ctx.message.subject, sent_at, zone)
     if not drafts and not nominated:
-        raise NoCommitmentsFound(
-            "we found no commitments in your message: write one per line or bullet"
-        )
+        raise NotUnderstood(Why.NO_COMMITMENTS)
     if not ctx.proven:
         raise Unproven(
             [f"publish \u201c{d.text}\u201d ({_due_words(d)})" for d in drafts]

@@ -17,13 +17,13 @@ from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 
-from mailer.addresses import Refusal, Route, parse_recipient
+from mailer.addresses import Route, parse_recipient
 from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.models import InboundMessage, InboundStatus
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
 from mailer.reading import RawMailDeleted, read_one
-from mailer.refusals import NotUnderstood, Unproven
+from mailer.refusals import NotUnderstood, RecipientRefused, Unproven, Why
 from mailer.tokens import Purpose, Token, make_token
 
 CONFIRM_LIFETIME = timedelta(days=3)
@@ -122,24 +122,21 @@ async def confirm_reply(ctx: FlowContext, token: Token) -> Outcome:
     from mailer.flows import FLOWS  # here: the flows table imports this module
 
     if not token.ids or not token.is_bound_to(ctx.settings.secret_key, ctx.sender):
-        raise NotUnderstood("that confirmation was meant for another address")
+        raise NotUnderstood(Why.CONFIRMATION_FOR_ANOTHER)
     if ctx.proof not in (Proof.TOKEN, Proof.AUTHENTICATED):
         return Outcome(InboundStatus.IGNORED, "a confirmation not proven to come from its owner")
     said = (new_text(ctx.message.text) or strip_reply_prefix(ctx.message.subject)).split()
     if not said or said[0].strip(".!,").lower() not in _YES:
-        raise NotUnderstood("reply \u201cconfirm\u201d to apply that message, or ignore our email")
+        raise NotUnderstood(Why.NO_CONFIRM)
     held = await InboundMessage.filter(id=token.ids[0]).using_db(ctx.connection).first()
     if held is None or (held.status != InboundStatus.HELD.value and held.reason != CONFIRMED):
-        raise NotUnderstood("that message is no longer kept")
+        raise NotUnderstood(Why.HELD_GONE)
     if held.status != InboundStatus.HELD.value:
         return Outcome(InboundStatus.IGNORED, "that message was confirmed before")
     try:
         message = await read_one(held, ctx.settings.domain)
     except RawMailDeleted:
-        raise NotUnderstood(
-            f"that message is no longer kept (we delete mail "
-            f"{ctx.settings.retention_days} days after reading it)"
-        ) from None
+        raise NotUnderstood(Why.HELD_DELETED, days=str(ctx.settings.retention_days)) from None
     inner = replace(
         ctx,
         inbound=held,
@@ -177,8 +174,8 @@ def _held_route(held: InboundMessage, ctx: FlowContext) -> Route:
                     now=held.received_at,
                 )
             )
-        except Refusal:
+        except RecipientRefused:
             continue
     if not routes:
-        raise NotUnderstood("that message was not to one of our addresses")
+        raise NotUnderstood(Why.HELD_NOT_OURS)
     return min(routes, key=lambda route: PRIORITY.index(route.kind))

@@ -22,7 +22,7 @@ from mailer.models import (
 from mailer.models import PartnershipState as State
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Answer, Nominee, read_answer, same_organisation
-from mailer.refusals import NotUnderstood
+from mailer.refusals import NotUnderstood, Why
 from mailer.timezones import offset_name
 from mailer.tokens import Purpose, address_key, token_for
 
@@ -169,15 +169,12 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
         .first()
     )
     if partnership is None:
-        raise NotUnderstood("that invitation no longer exists")
+        raise NotUnderstood(Why.NO_SUCH_INVITATION)
     member, partner = partnership.member, partnership.partner
     ctx.require_owner(partner.email, "record your answer to an invitation")
     answer = read_answer(new_text(ctx.message.text), ctx.message.subject)
     if answer is None:
-        raise NotUnderstood(
-            "we could not read your answer: start your reply with one of "
-            + ", ".join(a.value for a in Answer)
-        )
+        raise NotUnderstood(Why.NO_INVITATION_ANSWER, answers=", ".join(a.value for a in Answer))
     if partnership.state != State.INVITED.value:
         return await _answered_before(ctx, partnership, answer)
     partnership.answer = answer.value
@@ -224,11 +221,10 @@ async def _answered_before(ctx: FlowContext, partnership: Partnership, answer: A
     if partnership.state == State.ACTIVE.value and answer.accepts:
         return Outcome(InboundStatus.IGNORED, "invitation already accepted")
     raise NotUnderstood(
-        "that invitation is no longer open"
-        + (" (it expired unanswered)" if partnership.answer == "expired" else "")
-        + f"; {partnership.member.email} can invite you again by writing to commit@"
-        + ctx.settings.domain
-        + " with you in Cc"
+        Why.INVITATION_CLOSED,
+        expired=" (it expired unanswered)" if partnership.answer == "expired" else "",
+        member=partnership.member.email,
+        commit_address=f"commit@{ctx.settings.domain}",
     )
 
 

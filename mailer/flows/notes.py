@@ -27,7 +27,7 @@ from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Nominee, nominees
 from mailer.parsing.updates import Action, Command, read_commands
 from mailer.redact import mask_address
-from mailer.refusals import NotUnderstood, Unproven
+from mailer.refusals import NotUnderstood, Unproven, Why
 from mailer.sql import raise_counter
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, token_for
@@ -63,10 +63,7 @@ async def keep_coaching_note(ctx: FlowContext) -> Outcome:
     """notes@: the forwarded email kept as a note, or the member told none was found."""
     forward = read_forward(ctx.message)
     if forward is None:
-        raise NotUnderstood(
-            "we found no forwarded email in your message: forward your coach's email "
-            "to this address, as an attachment or inline"
-        )
+        raise NotUnderstood(Why.NO_FORWARD)
     return await _keep(ctx, forward)
 
 
@@ -177,9 +174,7 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
     actions = list(note.actions or [])
     chosen = _chosen(new_text(ctx.message.text), len(actions))
     if chosen is None:
-        raise NotUnderstood(
-            "reply \u201cadd all\u201d or \u201cadd\u201d with the numbers to publish"
-        )
+        raise NotUnderstood(Why.NO_ADD)
     new = [n for n in chosen if not actions[n - 1].get("added")]
     first = await raise_counter(ctx.connection, member, "commitment_count", len(new)) - len(new) + 1
     published = []
@@ -242,7 +237,7 @@ async def invite_coach(ctx: FlowContext, note_id: int) -> Outcome:
     member = note.member
     coach = _invitable(ctx, member.email, note.coach_name, note.coach_email)
     if coach is None:
-        raise NotUnderstood("that note names no coach address we could invite")
+        raise NotUnderstood(Why.NO_COACH_ADDRESS)
     # The invitation shows no commitments: what the member published before
     # reaches a partner only once they have accepted (SPEC §7).
     invited = await invite_partners(ctx, member, [coach], [])
@@ -276,6 +271,6 @@ async def _owned_note(ctx: FlowContext, note_id: int) -> CoachingNote:
         .first()
     )
     if note is None:
-        raise NotUnderstood("that coaching note is no longer kept")
+        raise NotUnderstood(Why.NO_SUCH_NOTE)
     ctx.require_owner(note.member.email, "act on a coaching note as your reply asks")
     return note

@@ -14,7 +14,7 @@ from mailer.flows.verdicts import answer_challenge, answer_digest, answer_verdic
 from mailer.models import OutboundMessage
 from mailer.parsing.newtext import new_text
 from mailer.parsing.updates import read_own_data_request
-from mailer.refusals import NotUnderstood, TokenExpired
+from mailer.refusals import NotUnderstood, TokenExpired, Why
 from mailer.tokens import EPOCHLESS, ExpiredToken, Purpose, Token, TokenError, read_token
 
 # How far back a reply's threading headers are looked up in our sent mail.
@@ -23,7 +23,7 @@ MAX_THREAD_IDS = 20
 
 async def read_reply(ctx: FlowContext) -> Outcome:
     if ctx.route.token_expired:
-        raise TokenExpired("the reply address of that email has expired")
+        raise TokenExpired
     token = ctx.route.token
     if token is None:
         # The plus part was rewritten away: the threading headers say which of
@@ -50,7 +50,7 @@ async def read_reply(ctx: FlowContext) -> Outcome:
         return await answer_about_note(ctx, token.ids[0])
     if token is not None and token.purpose is Purpose.CONFIRM and token.ids:
         return await confirm_reply(ctx, token)
-    raise NotUnderstood("we could not find a command we know in your reply")
+    raise NotUnderstood(Why.NO_COMMAND)
 
 
 async def _bound_to_sender(ctx: FlowContext, token: Token) -> bool:
@@ -81,7 +81,7 @@ async def _token_from_thread(ctx: FlowContext) -> Token | None:
         try:
             return read_token(ctx.settings.secret_key, row.reply_token, now=ctx.now)
         except ExpiredToken as exc:
-            raise TokenExpired("the reply address of that email has expired") from exc
+            raise TokenExpired from exc
         except TokenError:
             continue  # signed with a key since changed
     return None

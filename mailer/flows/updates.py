@@ -18,7 +18,7 @@ from mailer.models import (
 from mailer.parsing.duedates import read_due
 from mailer.parsing.newtext import new_text
 from mailer.parsing.updates import Action, Command, read_commands
-from mailer.refusals import NotUnderstood
+from mailer.refusals import NotUnderstood, Why
 from mailer.timezones import zone_from_name
 from mailer.tokens import Purpose, token_for
 
@@ -31,12 +31,12 @@ async def apply_member_updates(
     """Apply the commands in the reply (or ``commands``, read by the caller) and confirm them."""
     member = await Person.filter(id=member_id).using_db(ctx.connection).first()
     if member is None:
-        raise NotUnderstood("that reply address belongs to no one we know")
+        raise NotUnderstood(Why.UNKNOWN_OWNER)
     ctx.require_owner(member.email, "apply the commands in your reply")
     if commands is None:
         commands = read_commands(new_text(ctx.message.text))
     if not commands:
-        raise NotUnderstood("we could not find a command we know in your reply")
+        raise NotUnderstood(Why.NO_COMMAND)
     results = [
         await _apply(ctx, member, command)
         for command in commands

@@ -23,7 +23,7 @@ from mailer.models import (
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
 from mailer.parsing.verdicts import read_digest_reply, read_verdict
-from mailer.refusals import NotUnderstood
+from mailer.refusals import NotUnderstood, Why
 from mailer.timezones import zone_line
 from mailer.tokens import Purpose, token_for
 
@@ -34,7 +34,7 @@ async def answer_verdict_link(ctx: FlowContext, partner_id: int, commitment_id: 
     text = new_text(ctx.message.text)
     found = read_verdict(text) or read_verdict(strip_reply_prefix(ctx.message.subject))
     if found is None:
-        raise NotUnderstood("start your reply with \u201con track\u201d or \u201cchallenge\u201d")
+        raise NotUnderstood(Why.NO_VERDICT)
     commitment = await _held_commitment(ctx, partner, commitment_id)
     kind, note = found
     await _record(ctx, partner, commitment, kind, note)
@@ -50,16 +50,13 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
     and ``time zone NAME``."""
     digest = await Digest.filter(id=digest_id).using_db(ctx.connection).first()
     if digest is None:
-        raise NotUnderstood("that digest no longer exists")
+        raise NotUnderstood(Why.NO_SUCH_DIGEST)
     partner = await _partner(ctx, digest.partner_id)  # type: ignore[attr-defined]
     text = new_text(ctx.message.text)
     verdicts, cadence = read_digest_reply(text or strip_reply_prefix(ctx.message.subject))
     zone = zone_line(text)
     if not verdicts and cadence is None and zone is None:
-        raise NotUnderstood(
-            'we could not find an answer we know: write lines such as "2 on track" or '
-            '"3 challenge: what worries you", or "daily", "weekly", "pause" or "stop"'
-        )
+        raise NotUnderstood(Why.NO_DIGEST_ANSWER)
     recorded = 0
     for verdict in verdicts:
         if not 1 <= verdict.item <= len(digest.items):
@@ -94,7 +91,7 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
 async def _partner(ctx: FlowContext, partner_id: int) -> Person:
     partner = await Person.filter(id=partner_id).using_db(ctx.connection).first()
     if partner is None:
-        raise NotUnderstood("that reply address belongs to no one we know")
+        raise NotUnderstood(Why.UNKNOWN_OWNER)
     ctx.require_owner(partner.email, "record your answer on a commitment")
     return partner
 
@@ -108,7 +105,7 @@ async def _held_commitment(ctx: FlowContext, partner: Person, commitment_id: int
         .first()
     )
     if commitment is None:
-        raise NotUnderstood("that commitment no longer exists")
+        raise NotUnderstood(Why.NO_SUCH_COMMITMENT)
     active = (
         await Partnership.filter(
             member_id=commitment.member.id,
@@ -119,7 +116,7 @@ async def _held_commitment(ctx: FlowContext, partner: Person, commitment_id: int
         .exists()
     )
     if not active:
-        raise NotUnderstood(f"you are no longer {named(commitment.member)}'s partner")
+        raise NotUnderstood(Why.NOT_PARTNER_ANY_MORE, member=named(commitment.member))
     return commitment
 
 
@@ -166,12 +163,12 @@ async def answer_challenge(ctx: FlowContext, verdict_id: int) -> Outcome:
         .first()
     )
     if verdict is None:
-        raise NotUnderstood("that challenge no longer exists")
+        raise NotUnderstood(Why.NO_SUCH_CHALLENGE)
     member, partner = verdict.commitment.member, verdict.partner
     ctx.require_owner(member.email, "pass your answer to a challenge on to your partner")
     text = new_text(ctx.message.text)
     if not text:
-        raise NotUnderstood("your reply was empty, so nothing was passed on")
+        raise NotUnderstood(Why.EMPTY_CHALLENGE_ANSWER)
     await (
         Verdict.filter(id=verdict.id, answered_at__isnull=True)
         .using_db(ctx.connection)

@@ -18,8 +18,8 @@ from limits import parse
 
 from mailer.embedded_redis import EmbeddedRedis
 from mailer.models import InboundMessage
+from mailer.refusals import SmtpReply
 from mailer.settings import RateLimits, Settings
-from mailer.smtp import RATE_LIMITED
 from tests.conftest import running_service
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import (
@@ -74,7 +74,9 @@ def assert_limited(replies: list[Reply]) -> None:
     """The first LIMIT messages stored, every one after them deferred."""
     assert len(replies) == FLOOD
     assert [reply.code for reply in replies[:LIMIT]] == [250] * LIMIT
-    assert {reply.text for reply in replies[LIMIT:]} == {RATE_LIMITED.removeprefix("451 ")}
+    assert {reply.text for reply in replies[LIMIT:]} == {
+        SmtpReply.CLIENT_RATE_LIMITED.removeprefix("451 ")
+    }
     assert sum(reply.code == 451 for reply in replies) == FLOOD - LIMIT
 
 

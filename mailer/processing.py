@@ -32,7 +32,7 @@ from mailer.refusals import NotTheOwner, RecipientRefused, Refused, SenderOverLi
 from mailer.settings import Settings
 from mailer.sql import insert_returning_ids, update_each
 from mailer.tokens import address_key
-from mailer.trust.judge import SenderJudge, SenderVerdict
+from mailer.trust.judge import Delivery, SenderJudge, SenderVerdict
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ async def process_batch(
     verdicts = dict(
         zip(
             [inbound.id for inbound, _ in read],
-            await judge.judge_all([bytes(inbound.content) for inbound, _ in read]),
+            await judge.judge_all([_delivery(inbound, message) for inbound, message in read]),
             strict=True,
         )
     )
@@ -161,6 +161,10 @@ async def _over_sender_limit(
     # A keyed hash: Redis need not hold people's addresses.
     key = address_key(settings.secret_key, sender)
     return not await limiter.allow(settings.rate_limits.sender, "sender", key)
+
+
+def _delivery(inbound: InboundMessage, message: ParsedMessage) -> Delivery:
+    return Delivery(bytes(inbound.content), message.from_address, inbound.peer)
 
 
 def _invites(message: ParsedMessage) -> bool:
@@ -285,7 +289,7 @@ async def process_inbound(
                 raise reading
             message = reading if reading is not None else await read_one(inbound, settings.domain)
             if verdict is None:
-                [verdict] = await judge.judge_all([bytes(inbound.content)])
+                [verdict] = await judge.judge_all([_delivery(inbound, message)])
             return await _process(inbound, message, verdict, settings, now, attempt, limited)
         except (OperationalError, ConnectionError, OSError) as exc:
             raise TransientProcessingError(str(exc)) from exc

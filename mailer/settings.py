@@ -80,6 +80,15 @@ class Settings:
     # Border MTAs whose topmost Received: line names the real client.
     trusted_relays: tuple[IPNetwork, ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.trusted_authserv_ids and not self.trusted_relays:
+            # Results only the border may write count only in mail the border
+            # handed over: from anyone else, they are the sender's own words.
+            raise SettingsError(
+                "PACTMAIL_TRUSTED_AUTHSERV_ID needs PACTMAIL_TRUSTED_RELAYS: the IPs of "
+                "the border MTA whose Authentication-Results count"
+            )
+
     @property
     def outbox_dir(self) -> Path:
         """Where outbound mail is written when no relay is configured."""

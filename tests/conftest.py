@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,8 @@ def base_settings(data_dir: Path, database_url: str, redis_url: str) -> Settings
         # Each test its own queue: nothing leaks between tests through Redis.
         queue_name=f"pactmail-test-{uuid.uuid4().hex[:12]}",
         trusted_authserv_ids=frozenset({BORDER_ID}),
+        # The test client plays the border MTA, from 127.0.0.1.
+        trusted_relays=(ip_network("127.0.0.1/32"),),
         # Every test sends from 127.0.0.1; the rate-limit tests turn limits on.
         rate_limits=RATE_LIMITS_OFF,
     )

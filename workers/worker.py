@@ -56,7 +56,9 @@ def build_worker(
     runs the worker without arq's ``close`` calls ``release_clients`` on its
     ``ctx`` after it.
     """
-    judge = SenderJudge(settings.trusted_authserv_ids, resolver or DnsResolver())
+    judge = SenderJudge(
+        settings.trusted_authserv_ids, resolver or DnsResolver(), settings.trusted_relays
+    )
     context: Ctx = {
         "settings": settings,
         "clock": clock,

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
 from email.parser import HeaderParser
 
+from mailer.clients import IPAddress, is_trusted
+from mailer.settings import IPNetwork
 from mailer.trust.authresults import border_finding
 from mailer.trust.dkimcheck import Answers, Signature, names_to_look_up, signatures, verify_aligned
 from mailer.trust.resolver import DnsTemporaryError, TxtResolver
@@ -45,6 +48,19 @@ class _Examined:
     sigs: tuple[Signature, ...] = ()
 
 
+def _peer_ip(peer: str) -> IPAddress | None:
+    """The IP of a stored ``ip:port`` peer.
+
+    >>> _peer_ip("127.0.0.1:2525"), _peer_ip("::1:40000"), _peer_ip("unknown")
+    (IPv4Address('127.0.0.1'), IPv6Address('::1'), None)
+    """
+    host = peer.rpartition(":")[0].strip("[]")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
 def _addresses(values: list[str]) -> list[tuple[str, str]]:
     # strict=True where this Python has it (CVE-2023-27043): crafted lists
     # must not pass for one address.
@@ -53,16 +69,31 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
     return email.utils.getaddresses(values)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One stored message as the judge sees it."""
+
+    raw: bytes
+    author: str | None  # the From: address the flows act for, as the MIME reader read it
+    peer: str  # "ip:port" of the client that handed it over
+
+
 class SenderJudge:
     """Judges batches of raw messages; holds the settings and the resolver, nothing else."""
 
-    def __init__(self, trusted_ids: frozenset[str], resolver: TxtResolver) -> None:
+    def __init__(
+        self,
+        trusted_ids: frozenset[str],
+        resolver: TxtResolver,
+        relays: Sequence[IPNetwork] = (),
+    ) -> None:
         self._trusted_ids = frozenset(i.lower() for i in trusted_ids)
         self._resolver = resolver
+        self._relays = tuple(relays)
 
-    async def judge_all(self, raws: Sequence[bytes]) -> list[SenderVerdict]:
-        """A verdict for each raw message, in order."""
-        examined = await asyncio.to_thread(lambda: [self._examine(raw) for raw in raws])
+    async def judge_all(self, deliveries: Sequence[Delivery]) -> list[SenderVerdict]:
+        """A verdict for each message, in order; a message that defeats the checks is unproven."""
+        examined = await asyncio.to_thread(lambda: [self._examine_safely(d) for d in deliveries])
         needed = [
             name
             for item in examined
@@ -71,34 +102,49 @@ class SenderJudge:
         ]
         answers = await self._look_up(list(dict.fromkeys(needed)))
 
-        def decide() -> list[SenderVerdict]:
-            return [
-                item.verdict
-                or SenderVerdict(*verify_aligned(raw, item.sigs, item.from_domain, answers))
-                for raw, item in zip(raws, examined, strict=True)
-            ]
+        def decide(raw: bytes, item: _Examined) -> SenderVerdict:
+            if item.verdict is not None:
+                return item.verdict
+            try:
+                return SenderVerdict(*verify_aligned(raw, item.sigs, item.from_domain, answers))
+            except Exception as exc:  # whatever a crafted message does, it proves nothing
+                return SenderVerdict(False, f"dkim check failed: {type(exc).__name__}")
 
-        return await asyncio.to_thread(decide)
+        return await asyncio.to_thread(
+            lambda: [decide(d.raw, item) for d, item in zip(deliveries, examined, strict=True)]
+        )
 
-    def _examine(self, raw: bytes) -> _Examined:
+    def _examine_safely(self, delivery: Delivery) -> _Examined:
+        try:
+            return self._examine(delivery)
+        except Exception as exc:  # RecursionError on nested comments, and the like
+            return _Examined(SenderVerdict(False, f"unreadable headers: {type(exc).__name__}"))
+
+    def _examine(self, delivery: Delivery) -> _Examined:
+        if delivery.author is None or "@" not in delivery.author:
+            # The flows could only answer the envelope sender, which nothing here proves.
+            return _Examined(SenderVerdict(False, "no readable From: address"))
+        raw = delivery.raw
         end = raw.find(b"\r\n\r\n")
         if end < 0:
             end = raw.find(b"\n\n")
         if end < 0 or end > MAX_HEADER_BYTES:
             return _Examined(SenderVerdict(False, "header section missing or too large"))
-        try:
-            # As UTF-8 (RFC 6532): internationalised addresses read as what they are.
-            text = raw[: end + 4].decode("utf-8", "replace")
-            parsed = HeaderParser(policy=policy.compat32).parsestr(text)
-            headers = [(str(name), str(value)) for name, value in parsed.items()]
-        except Exception:  # a header section the parser cannot read proves nothing
-            return _Examined(SenderVerdict(False, "unreadable header section"))
+        # As UTF-8 (RFC 6532): internationalised addresses read as what they are.
+        text = raw[: end + 4].decode("utf-8", "replace")
+        headers = [
+            (str(name), str(value))
+            for name, value in HeaderParser(policy=policy.compat32).parsestr(text).items()
+        ]
         authors = [value for name, value in headers if name.lower() == "from"]
         addresses = _addresses(authors)
-        if len(authors) != 1 or len(addresses) != 1 or "@" not in addresses[0][1]:
+        if len(authors) != 1 or len(addresses) != 1:
             return _Examined(SenderVerdict(False, "not exactly one From: address"))
-        from_domain = addresses[0][1].rpartition("@")[2].strip().rstrip(".").lower()
-        if self._trusted_ids:
+        if addresses[0][1].strip().lower() != delivery.author.strip().lower():
+            # What is checked must be what the flows act for: read two ways, it is neither.
+            return _Examined(SenderVerdict(False, "the From: address reads two ways"))
+        from_domain = delivery.author.rpartition("@")[2].strip().rstrip(".").lower()
+        if self._trusted_ids and is_trusted(_peer_ip(delivery.peer), self._relays):
             finding = border_finding(headers, from_domain, self._trusted_ids)
             if finding.authenticated is not None:
                 return _Examined(SenderVerdict(finding.authenticated, finding.evidence))

@@ -98,6 +98,7 @@ def _worker_process(settings: Settings, relay_port: int) -> subprocess.Popen[byt
         "PACTMAIL_QUEUE": settings.queue_name,
         "PACTMAIL_JOB_TIMEOUT": "2",
         "PACTMAIL_TRUSTED_AUTHSERV_ID": ",".join(settings.trusted_authserv_ids),
+        "PACTMAIL_TRUSTED_RELAYS": ",".join(str(net) for net in settings.trusted_relays),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "worker"],

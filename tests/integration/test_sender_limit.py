@@ -132,7 +132,7 @@ async def test_with_redis_down_the_worker_lets_every_sender_through(
     # Mail taken, and processed here by hand with a limiter whose Redis is gone.
     taking = Service(replace(limits, relay=("127.0.0.1", relay[1])), worker=False, migrate=False)
     gone = Limiter("redis://127.0.0.1:1/0", "nowhere")  # nothing listens on port 1
-    judge = SenderJudge(settings.trusted_authserv_ids, TableResolver())
+    judge = SenderJudge(settings.trusted_authserv_ids, TableResolver(), settings.trusted_relays)
     await taking.start()
     try:
         for number in range(3):

@@ -192,3 +192,58 @@ async def test_a_trusted_result_written_below_the_received_line_is_the_senders_o
     assert [m.rcpt_tos for m in await quiet(capture, 0)] == [[ANNA]]
     assert row.sender_auth == "unauthenticated"
     assert await rows() == (0, 0, 0)
+
+
+async def test_a_from_address_read_two_ways_proves_nothing(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    """The border vouches for the attacker's own domain; the envelope names Anna."""
+    capture, _ = relay
+    await publish_genuinely(service, capture)
+    before_rows, before_mail = await rows(), len(capture.messages)
+    for n, author in enumerate(['"x"@attacker.example', '"b o b"@attacker.example']):
+        data = (
+            "Authentication-Results: mx.pactmail.test; dmarc=pass header.from=attacker.example\r\n"
+            "Received: from x (x [192.0.2.9]) by mx.pactmail.test; Wed, 25 Nov 2026\r\n"
+            f"From: {author}\r\nTo: {COMMIT}\r\nSubject: hi\r\nMessage-ID: <two{n}@x>\r\n"
+            f"Cc: <{STRANGER}>\r\n\r\n- Something in Anna's name\r\n"
+        ).encode()
+        assert (await send(service.smtp_port, ANNA, [COMMIT], data, border=None)).code == 250
+    await settled(3)
+    after = await quiet(capture, before_mail)
+    assert all(m.rcpt_tos != [STRANGER] for m in after)
+    assert await rows() == before_rows
+    assert await InboundMessage.filter(sender_auth="authenticated").count() == 1  # Anna's own
+
+
+async def test_a_from_header_that_defeats_the_parser_holds_up_no_other_message(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    nested = "(" * 1500 + ")" * 1500
+    folded = "\r\n ".join(nested[i : i + 900] for i in range(0, len(nested), 900))
+    poison = (
+        f"From: {folded} eve@attacker.example\r\nTo: {COMMIT}\r\nSubject: x\r\n"
+        "Message-ID: <poison@x>\r\n\r\n- x\r\n"
+    ).encode()
+    eve = "eve@attacker.example"
+    assert (await send(service.smtp_port, eve, [COMMIT], poison, border=None)).code == 250
+    good = message(body=THREE_COMMITMENTS, message_id="<after-poison@example.com>")
+    assert (await send(service.smtp_port, ANNA, [COMMIT], good)).code == 250
+    await settled(2)
+    assert [m.rcpt_tos for m in await quiet(capture, 0) if m.rcpt_tos == [ANNA]] == [[ANNA]]
+    assert await Commitment.all().count() == 3
+
+
+async def test_border_results_count_only_from_a_trusted_relay(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    """Straight to pactmail's port, from an IP that is no border: the results are the sender's."""
+    capture, _ = relay
+    data = message(body=THREE_COMMITMENTS, extra=f"Cc: <{STRANGER}>")
+    reply = await send(service.smtp_port, ANNA, [COMMIT], data, source="127.0.0.2")
+    assert reply.code == 250
+    [row] = await settled(1)
+    assert [m.rcpt_tos for m in await quiet(capture, 0)] == [[ANNA]]
+    assert (row.status, row.sender_auth) == ("held", "unauthenticated")
+    assert await rows() == (0, 0, 0)

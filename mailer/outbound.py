@@ -10,9 +10,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from mailer.headers import header_safe
 from mailer.models import InboundMessage, OutboundMessage
 
-# Emails whose recipient asked to be forgotten ("forget me"): once sent,
-# their row keeps neither the address nor what the email said.
-FORGET_AFTER_SENDING = frozenset({"forgotten"})
+# Emails whose row, once sent, keeps nothing of what they said: the export
+# of a person's data ("my data"), and the goodbye to someone who asked to be
+# forgotten, whose row keeps not even the address.
+CONTEXT_DROPPED_AFTER_SENDING = frozenset({"forgotten", "my_data"})
+ADDRESS_DROPPED_AFTER_SENDING = frozenset({"forgotten"})
 
 
 async def queue_email(
@@ -85,6 +87,6 @@ def new_message_id(domain: str) -> str:
 
     It carries nothing else: a Message-ID travels in every reply, Cc and
     forward, so a credential in it would reach anyone those reach. A reply
-    is matched to what it answers by looking the ID up (mailer/flows/thread.py).
+    is matched to what it answers by looking the ID up (mailer/flows/reply.py).
     """
     return f"pm.{secrets.token_hex(16)}@{domain}"

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 # Few enough that a failure (each then redone alone) stays cheap, and that a
 # transaction holding members' rows (and, on SQLite, the database) ends soon.
 MESSAGES_PER_TRANSACTION = 8
+# Tries of a job before a DNS look-up that keeps failing counts as no proof.
+DNS_TRIES = 4
 
 
 class TransientProcessingError(Exception):
@@ -104,7 +106,13 @@ async def process_batch(
         route = _main_route(inbound, settings, now)
         sender = message.from_address or _bare(inbound.mail_from)
         verdict = verdicts[inbound.id]
-        limited = await _over_sender_limit(limiter, settings, route, sender, message)
+        if verdict.temporary and attempt < DNS_TRIES:
+            # The signer's DNS did not answer: ask again later rather than
+            # hold genuine mail as unproven.
+            result.to_retry.append(inbound.id)
+            result.errors.append(f"inbound {inbound.id}: {verdict.evidence}")
+            continue
+        limited = await _over_sender_limit(limiter, settings, route, sender, message, verdict)
         if (
             route is None
             or not sender
@@ -145,6 +153,7 @@ async def _over_sender_limit(
     route: Route | None,
     sender: str,
     message: ParsedMessage,
+    verdict: SenderVerdict,
 ) -> bool:
     """Count a message that would act against its sender's rate; True once that is used up.
 
@@ -158,8 +167,10 @@ async def _over_sender_limit(
         return False
     if route.kind in _NEVER_ANSWERING or message.auto_reply_reason is not None:
         return False  # never acts on a sender's behalf: nothing to limit
-    # A keyed hash: Redis need not hold people's addresses.
-    key = address_key(settings.secret_key, sender)
+    # A keyed hash: Redis need not hold people's addresses. Proven and
+    # unproven mail count apart, so that forgeries in someone's name cannot
+    # use up the rate of their own, authenticated mail.
+    key = address_key(settings.secret_key, sender) + (":a" if verdict.authenticated else ":u")
     return not await limiter.allow(settings.rate_limits.sender, "sender", key)
 
 
@@ -263,7 +274,7 @@ def _claim_values(ctx: FlowContext, outcome: Outcome, verdict: SenderVerdict) ->
         ctx.now,
         verdict.label,
         verdict.evidence[:300],
-        address_key(ctx.settings.secret_key, ctx.sender),
+        None if outcome.forgets_sender else address_key(ctx.settings.secret_key, ctx.sender),
     )
 
 
@@ -378,10 +389,12 @@ async def _decide(ctx: FlowContext, limited: bool = False) -> Outcome:
         )
         return Outcome(InboundStatus.LIMITED, f"limited: {refusal.reason}")
     except Unproven as held:
-        await ask_sender_to_confirm(ctx, held)
-        return Outcome(InboundStatus.HELD, "held: the sender is not proven; asked them to confirm")
+        if await ask_sender_to_confirm(ctx, held):
+            return Outcome(InboundStatus.HELD, "held: sender not proven; asked them to confirm")
+        return Outcome(InboundStatus.HELD, "held: sender not proven; asked already today")
     except NotTheOwner as refusal:
-        ask_owner_to_confirm(ctx, refusal.owner)
+        if not await ask_owner_to_confirm(ctx, refusal.owner):
+            return Outcome(InboundStatus.HELD, "held: another's address; its owner asked today")
         await ctx.answer(refusal.template, {"subject": ctx.message.subject})
         return Outcome(InboundStatus.HELD, "held: sent from another address; asked its owner")
     except Refused as refusal:

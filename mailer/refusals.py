@@ -80,6 +80,10 @@ class Why(StrEnum):
         "your reply; nothing changes until they do"
     )
     SENDER_OVER_LIMIT = "we act on at most {rate} from one address"
+    # Why someone a member named was not invited (listed in their confirmation).
+    CANNOT_INVITE = "we cannot invite them through pactmail now"
+    DECLINED_RECENTLY = "they declined your invitation less than {days} days ago"
+    DAILY_INVITATIONS = "you have sent {count} invitations today, the most a day"
 
 
 class Refused(Exception):

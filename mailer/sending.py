@@ -17,7 +17,7 @@ from mailer.delivery import (
     write_to_outbox,
 )
 from mailer.models import OutboundMessage, OutboundStatus
-from mailer.outbound import FORGET_AFTER_SENDING
+from mailer.outbound import ADDRESS_DROPPED_AFTER_SENDING, CONTEXT_DROPPED_AFTER_SENDING
 from mailer.redact import mask_address
 from mailer.render import render_email
 from mailer.settings import Settings
@@ -221,9 +221,11 @@ async def _record_sent(sent: Sequence[tuple[int, str]], now: datetime) -> None:
     await OutboundMessage.filter(id__in=ids, status__in=_SENDING).update(
         status=OutboundStatus.SENT.value, sent_at=now, last_error=""
     )
-    # The last email to someone who asked to be forgotten: sent, it forgets them too.
-    await OutboundMessage.filter(id__in=ids, template__in=FORGET_AFTER_SENDING).update(
-        to_address="", context={}
+    await OutboundMessage.filter(id__in=ids, template__in=CONTEXT_DROPPED_AFTER_SENDING).update(
+        context={}
+    )
+    await OutboundMessage.filter(id__in=ids, template__in=ADDRESS_DROPPED_AFTER_SENDING).update(
+        to_address=""
     )
 
 

@@ -36,16 +36,15 @@ class RateLimits:
     ``client``: messages per client IP a minute, checked at the SMTP server
     (an IP shared by a provider's many users still gets one a second);
     ``sender``: messages per ``From:`` address, counted by the worker before
-    a message acts (a person writes a few an hour);
-    ``answer``: automatic answers per unproven address and reason (SPEC §7).
+    a message acts (a person writes a few an hour). Automatic answers to an
+    unproven address are one per kind a day, whatever is set here (SPEC §7).
     """
 
     client: RateLimitItem | None = parse_many("60/minute")[0]
     sender: RateLimitItem | None = parse_many("20/hour")[0]
-    answer: RateLimitItem | None = parse_many("1/day")[0]
 
 
-RATE_LIMITS_OFF = RateLimits(client=None, sender=None, answer=None)
+RATE_LIMITS_OFF = RateLimits(client=None, sender=None)
 
 
 @dataclass(frozen=True)
@@ -179,9 +178,9 @@ def parse_authserv_ids(text: str) -> frozenset[str]:
 def parse_rate_limits(text: str) -> RateLimits:
     """``off``, or ``name=rate`` pairs that replace the defaults they name.
 
-    >>> limits = parse_rate_limits("client=10/minute; answer=off")
-    >>> limits.client, limits.sender, limits.answer
-    (10 per 1 minute, 20 per 1 hour, None)
+    >>> limits = parse_rate_limits("client=10/minute; sender=off")
+    >>> limits.client, limits.sender
+    (10 per 1 minute, None)
     >>> parse_rate_limits(" OFF ") == RATE_LIMITS_OFF
     True
     >>> parse_rate_limits("client=10/minit")  # doctest: +ELLIPSIS

@@ -25,6 +25,7 @@ from typing import Protocol
 _TOKEN_TEXT = re.compile(r"[a-z](?:-[0-9a-z]+){3,}")
 _MAC_BYTES = 10  # 80 bits: forging one by guessing is out of reach
 _BINDING_BYTES = 8  # 64 bits, and the first MAC must hold as well
+_LEGACY_MAC_LENGTH = 16  # base32 of _MAC_BYTES: what ends a token that has no binding
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 DEFAULT_LIFETIME = timedelta(days=90)
 
@@ -149,12 +150,19 @@ def read_token(key: bytes, text: str, *, now: datetime) -> Token:
     >>> t = make_token(b"k", Purpose.MEMBER, (42,), to="a@example.com", now=now)
     >>> read_token(b"k", t.upper(), now=now).ids
     (42,)
+    >>> legacy = t.rpartition("-")[0]  # as tokens were before they named an address
+    >>> read_token(b"k", legacy, now=now).is_bound_to(b"k", "a@example.com")
+    False
     """
     text = text.strip().lower()
     # Only what make_token writes; SMTPUTF8 lets anything else reach here.
     if not _TOKEN_TEXT.fullmatch(text):
         raise MalformedToken("not a token")
     signed, _, binding = text.rpartition("-")
+    if len(binding) == _LEGACY_MAC_LENGTH:
+        # From before tokens were bound to an address (still in mailboxes,
+        # and on the return path of mail in flight): it routes, proves nothing.
+        signed, binding = text, ""
     payload, _, mac = signed.rpartition("-")
     parts = payload.split("-")
     if len(parts) < 2 or not hmac.compare_digest(mac, _mac(key, payload)):
@@ -168,7 +176,7 @@ def read_token(key: bytes, text: str, *, now: datetime) -> Token:
         purpose=purpose,
         ids=tuple(numbers[:-1]),
         expires_hours=numbers[-1],
-        signed=signed,
+        signed=signed if binding else "",
         binding=binding,
     )
     if token.expires_at < now:

@@ -23,6 +23,8 @@ from mailer.tokens import address_key
 class Outcome:
     status: InboundStatus
     reason: str
+    # "forget me" was done: the message's own row keeps no key to its sender.
+    forgets_sender: bool = False
 
 
 class Proof(StrEnum):
@@ -85,20 +87,19 @@ class FlowContext:
         reply_token: str | None = None,
         key_suffix: str = "",
         once_a_day: bool = False,
-    ) -> None:
-        """Queue an email to the sender, threaded to their message.
+    ) -> bool:
+        """Queue an email to the sender, threaded to their message; False if it is not sent.
 
         An address that has not proven itself gets at most one automatic
         answer of each kind a day, however many messages bear its name;
         ``once_a_day`` holds every address, proven or not, to that.
         """
-        key = f"answer:{self.inbound.id}:{template}{key_suffix}"
+        key: str | None = f"answer:{self.inbound.id}:{template}{key_suffix}"
         if once_a_day or not self.proven:
             kind = "daily" if once_a_day else "unproven"
-            key = f"{kind}:{address_key(self.settings.secret_key, self.sender)}:{template}:"
-            key += self.now.date().isoformat()
-            if await OutboundMessage.filter(idempotency_key=key).using_db(self.connection).exists():
-                return
+            key = await self.daily_key(kind, self.sender, template)
+        if key is None:
+            return False
         row = outbound_row(
             key=key,
             template=template,
@@ -111,6 +112,17 @@ class FlowContext:
             reply_token=reply_token,
         )
         self.outbox.append(row)
+        return True
+
+    async def daily_key(self, kind: str, address: str, template: str) -> str | None:
+        """The key of today's one email of ``kind`` to ``address``; None if it went already."""
+        key = f"{kind}:{address_key(self.settings.secret_key, address)}:{template}:"
+        key += self.now.date().isoformat()
+        if await OutboundMessage.filter(idempotency_key=key).using_db(self.connection).exists():
+            return None
+        if any(row.idempotency_key == key for row in self.outbox):
+            return None
+        return key
 
     def tell(
         self,

@@ -12,6 +12,7 @@ the held message once, as if it had come proven; the token lasts 3 days.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import timedelta
 
@@ -23,7 +24,7 @@ from mailer.models import InboundMessage, InboundStatus
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
 from mailer.reading import RawMailDeleted, read_one
-from mailer.refusals import NotUnderstood, RecipientRefused, Unproven, Why
+from mailer.refusals import NotTheOwner, NotUnderstood, RecipientRefused, Unproven, Why
 from mailer.tokens import Purpose, Token, make_token
 
 CONFIRM_LIFETIME = timedelta(days=3)
@@ -31,12 +32,15 @@ CONFIRMED = "confirmed"
 EXCERPT_LINES = 8
 _YES = {"confirm", "confirmed", "yes", "ok", "okay"}
 # Anything a mail client would turn into a link: schemes, www., dotted names.
-_LINKISH = re.compile(r"\b(?:[a-z][a-z0-9+.-]*:/*)?[\w-]+(?:\.[\w-]+)+\b|\bwww\.", re.IGNORECASE)
+# What a mail client would make a link of: a scheme ("https:", "tel:",
+# "localhost:"), and a dot between two characters, whatever dot it is.
+_SCHEME = re.compile(r"\b([a-z][a-z0-9+.-]*):(?=\S)", re.IGNORECASE)
+_DOT = re.compile(r"(?<=\S)[.\u2024\u3002\uff0e\uff61](?=\S)")
 
 
-async def ask_sender_to_confirm(ctx: FlowContext, held: Unproven) -> None:
-    """Queue "Was this you?" to the address in the From: line (at most once a day)."""
-    await ctx.answer(
+async def ask_sender_to_confirm(ctx: FlowContext, held: Unproven) -> bool:
+    """Queue "Was this you?" to the address in the From: line; False if one went today."""
+    return await ctx.answer(
         "was_this_you",
         {
             "address": ctx.sender,
@@ -50,8 +54,15 @@ async def ask_sender_to_confirm(ctx: FlowContext, held: Unproven) -> None:
     )
 
 
-def ask_owner_to_confirm(ctx: FlowContext, owner: str) -> None:
-    """Queue the owner's question: was this reply, from another address, theirs?"""
+async def ask_owner_to_confirm(ctx: FlowContext, owner: str) -> bool:
+    """Queue the owner's question, was this reply from another address theirs?
+
+    At most once a day for each owner: whoever holds a copy of their reply
+    address must not be able to mail them at will. False if one went today.
+    """
+    key = await ctx.daily_key("owner", owner, "confirm_reply")
+    if key is None:
+        return False
     ctx.tell(
         owner,
         "confirm_reply",
@@ -61,9 +72,10 @@ def ask_owner_to_confirm(ctx: FlowContext, owner: str) -> None:
             "excerpt": _excerpt(new_text(ctx.message.text)),
             "days": CONFIRM_LIFETIME.days,
         },
-        key=f"confirm:{ctx.inbound.id}",
+        key=key,
         reply_token=_confirm_token(ctx, owner),
     )
+    return True
 
 
 def _confirm_token(ctx: FlowContext, asked: str) -> str:
@@ -90,12 +102,15 @@ def inert(text: str) -> str:
 
     >>> inert("see https://evil.example/x or www.evil.example, mail a@b.example")
     'see https[:]//evil[.]example/x or www[.]evil[.]example, mail a@b[.]example'
+    >>> inert("http://3627734734/x https://evil\u3002example tel:+15550100 http://[::1]/")
+    'http[:]//3627734734/x https[:]//evil[.]example tel[:]+15550100 http[:]//[::1]/'
+    >>> inert("Goals: ship it. Next")
+    'Goals: ship it. Next'
     """
-
-    def defang(found: re.Match[str]) -> str:
-        return found.group(0).replace(":", "[:]").replace(".", "[.]")
-
-    return _LINKISH.sub(defang, text)
+    # Look-alike characters first (fullwidth letters, one-dot leaders) to
+    # what they look like, so that the rules below see them.
+    text = unicodedata.normalize("NFKC", text)
+    return _DOT.sub("[.]", _SCHEME.sub(r"\1[:]", text))
 
 
 def _excerpt(text: str, limit: int = 1000) -> str:
@@ -146,7 +161,14 @@ async def confirm_reply(ctx: FlowContext, token: Token) -> Outcome:
         outbox=[],
         new_rows=[],
     )
-    outcome = await FLOWS[inner.route.kind](inner)
+    try:
+        outcome = await FLOWS[inner.route.kind](inner)
+    except NotTheOwner as refusal:
+        # Proven now, but the reply address it used is someone else's: its
+        # owner is asked, about the held message itself, which stays held.
+        asked = await ask_owner_to_confirm(inner, refusal.owner)
+        ctx.outbox.extend(inner.outbox)
+        return Outcome(InboundStatus.PROCESSED, f"confirmed; owner asked: {asked}")
     ctx.outbox.extend(inner.outbox)
     ctx.new_rows.extend(inner.new_rows)
     claimed = (
@@ -156,7 +178,9 @@ async def confirm_reply(ctx: FlowContext, token: Token) -> Outcome:
     )
     if not claimed:  # a second confirmation got here first: undo this one, then ignore it
         raise IntegrityError("the held message was confirmed meanwhile")
-    return Outcome(InboundStatus.PROCESSED, f"confirmed: {outcome.reason}"[:200])
+    return Outcome(
+        InboundStatus.PROCESSED, f"confirmed: {outcome.reason}"[:200], outcome.forgets_sender
+    )
 
 
 def _held_route(held: InboundMessage, ctx: FlowContext) -> Route:

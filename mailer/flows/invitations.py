@@ -102,7 +102,7 @@ async def _not_invitable(ctx: FlowContext, member: Person, address: str) -> str 
         .using_db(db)
         .exists()
     ):
-        return "they have asked never to be invited"
+        return Why.CANNOT_INVITE  # their choice is theirs: not told to the member
     if (
         await Partnership.filter(
             member_id=member.id,
@@ -113,14 +113,14 @@ async def _not_invitable(ctx: FlowContext, member: Person, address: str) -> str 
         .using_db(db)
         .exists()
     ):
-        return f"they declined your invitation less than {DECLINED_QUIET.days} days ago"
+        return Why.DECLINED_RECENTLY.format(days=DECLINED_QUIET.days)
     today = (
         await Partnership.filter(member_id=member.id, invited_at__gt=ctx.now - timedelta(days=1))
         .using_db(db)
         .count()
     )
     if today >= settings.invitations_per_member_day:
-        return f"you have sent {today} invitations today, the most a day"
+        return Why.DAILY_INVITATIONS.format(count=today)
     month = (
         await OutboundMessage.filter(
             template="invitation",
@@ -132,7 +132,7 @@ async def _not_invitable(ctx: FlowContext, member: Person, address: str) -> str 
         .count()
     )
     if month >= settings.invitations_per_address_month:
-        return "they have had as many invitations this month as we send anyone"
+        return Why.CANNOT_INVITE
     return None
 
 
@@ -175,6 +175,12 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
     answer = read_answer(new_text(ctx.message.text), ctx.message.subject)
     if answer is None:
         raise NotUnderstood(Why.NO_INVITATION_ANSWER, answers=", ".join(a.value for a in Answer))
+    if answer is Answer.NEVER:
+        # Kept as a keyed hash: the address itself is not kept for this. It
+        # holds whatever became of this invitation, expired or answered.
+        never = address_key(ctx.settings.secret_key, partner.email)
+        if not await NeverInvite.filter(address_hash=never).using_db(ctx.connection).exists():
+            await NeverInvite.create(using_db=ctx.connection, address_hash=never)
     if partnership.state != State.INVITED.value:
         return await _answered_before(ctx, partnership, answer)
     partnership.answer = answer.value
@@ -187,11 +193,6 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
     else:
         partnership.state = State.DECLINED.value
     await partnership.save(using_db=ctx.connection)
-    if answer is Answer.NEVER:
-        # Kept as a keyed hash: the address itself is not kept for this.
-        never = address_key(ctx.settings.secret_key, partner.email)
-        if not await NeverInvite.filter(address_hash=never).using_db(ctx.connection).exists():
-            await NeverInvite.create(using_db=ctx.connection, address_hash=never)
     if answer.accepts and ctx.message.date is not None:
         # Digests come at 08:00 in the partner's zone: until they name one,
         # the offset their own mail carries is the best guess we have.
@@ -220,6 +221,8 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
 async def _answered_before(ctx: FlowContext, partnership: Partnership, answer: Answer) -> Outcome:
     if partnership.state == State.ACTIVE.value and answer.accepts:
         return Outcome(InboundStatus.IGNORED, "invitation already accepted")
+    if answer is Answer.NEVER:
+        return Outcome(InboundStatus.PROCESSED, "never to be invited again (a closed invitation)")
     raise NotUnderstood(
         Why.INVITATION_CLOSED,
         expired=" (it expired unanswered)" if partnership.answer == "expired" else "",

@@ -7,11 +7,12 @@ to them, or confirmed "Was this you?"), and only on the sender's own data.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from mailer.flows.base import FlowContext, Outcome
+from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.models import (
     CoachingNote,
     Commitment,
@@ -29,6 +30,7 @@ from mailer.models import (
 )
 from mailer.parsing.updates import Action
 from mailer.redact import mask_address
+from mailer.refusals import Unproven
 from mailer.sql import placeholders
 from mailer.tokens import address_key
 
@@ -40,7 +42,12 @@ FORGOTTEN = "forgotten"
 async def act_on_own_data(ctx: FlowContext, request: Action) -> Outcome:
     """``forget me`` or ``my data`` for the sender, once they are proven."""
     if request is Action.FORGET_ME:
-        ctx.require_owner(ctx.sender, "delete everything pactmail keeps about you")
+        would = "delete everything pactmail keeps about you"
+        ctx.require_owner(ctx.sender, would)
+        if ctx.proof is Proof.TOKEN:
+            # A reply address travels with every forwarded email: for what
+            # cannot be undone, its mailbox is asked first.
+            raise Unproven([would])
         return await forget(ctx)
     ctx.require_owner(ctx.sender, "mail you everything pactmail keeps about you")
     return await export(ctx)
@@ -68,8 +75,10 @@ async def forget(ctx: FlowContext) -> Outcome:
         .using_db(db)
         .update(content=b"", mail_from="", sender_key=None)
     )
+    # Coaching notes of other members that name them as the coach.
+    await CoachingNote.filter(coach_email__iexact=ctx.sender).using_db(db).update(coach_email="")
     await ctx.answer("forgotten", {"subject": ctx.message.subject, "deleted": deleted})
-    return Outcome(InboundStatus.PROCESSED, "forgotten: everything about the sender deleted")
+    return Outcome(InboundStatus.PROCESSED, "forgotten: everything about the sender deleted", True)
 
 
 async def _their_inbound(ctx: FlowContext, person: Person | None) -> list[int]:
@@ -165,32 +174,77 @@ async def _forget_outbound(db: BaseDBAsyncClient, address: str, inbound_ids: lis
 
 
 async def _naming(db: BaseDBAsyncClient, address: str) -> list[tuple[int, str]]:
-    """Outbound rows whose stored context holds the address (as written, or JSON-escaped)."""
-    spellings = {address, json.dumps(address)[1:-1]}
+    """Outbound rows whose stored context names the address (as written, or JSON-escaped)."""
+    spellings = sorted({address.lower(), json.dumps(address.lower())[1:-1]})
     marks = placeholders(db, len(spellings))
-    condition = " OR ".join(f'LOWER(CAST("context" AS TEXT)) LIKE {mark}' for mark in marks)
-    rows = await db.execute_query_dict(
-        # Only parameter markers are formatted in; the values are parameters.
-        f'SELECT "id", "status" FROM "outbound_message" WHERE {condition}',  # noqa: S608
-        # "_" in an address matches any one character here: near enough (a
-        # row more forgotten, never one less), and no address holds "%".
-        [f"%{spelling.lower()}%" for spelling in sorted(spellings)],
+    condition = " OR ".join(
+        f"LOWER(CAST(\"context\" AS TEXT)) LIKE {mark} ESCAPE '\\'" for mark in marks
     )
-    return [(int(row["id"]), str(row["status"])) for row in rows]
+    candidates = await db.execute_query_dict(
+        # Only parameter markers are formatted in; the values are parameters.
+        f'SELECT "id", "status", "context" FROM "outbound_message" WHERE {condition}',  # noqa: S608
+        [f"%{_like_literal(spelling)}%" for spelling in spellings],
+    )
+    # LIKE finds "anna@example.com" inside "joanna@example.com" too: only
+    # the address standing on its own counts.
+    exact = _standing_alone(address)
+    return [
+        (int(row["id"]), str(row["status"]))
+        for row in candidates
+        if exact.search(_text(row["context"]).encode())
+    ]
 
 
 async def _empty_raw_naming(db: BaseDBAsyncClient, address: str) -> None:
-    """Empty the raw bytes of every stored message holding the address (in lower case)."""
+    """Empty the raw bytes of stored messages that name the address, in any case.
+
+    Not of messages still waiting to be processed: they would fail for want
+    of their bytes. Those are read before long, and "forget me" can be sent again.
+    """
     [mark] = placeholders(db, 1)
+    wanted = address.lower()
     if db.capabilities.dialect == "postgres":
-        empty, holds = "''::bytea", f'position({mark}::bytea in "content") > 0'
+        # Bytes read one character each, so that no byte sequence fails to decode.
+        holds = f"position({mark} in lower(convert_from(\"content\", 'LATIN1'))) > 0"
+        wanted = wanted.encode("utf-8").decode("latin-1")
     else:
-        empty, holds = "X''", f'instr("content", {mark}) > 0'
-    await db.execute_query(
-        # Only a parameter marker and constants are formatted in.
-        f'UPDATE "inbound_message" SET "content" = {empty} WHERE {holds}',  # noqa: S608
-        [address.lower().encode()],
+        holds = f'instr(lower("content"), {mark}) > 0'
+    candidates = await db.execute_query_dict(
+        # Only a parameter marker is formatted in; the address is a parameter.
+        f'SELECT "id", "content" FROM "inbound_message" WHERE {holds} '  # noqa: S608
+        f"AND \"status\" <> '{InboundStatus.RECEIVED.value}'",
+        [wanted],
     )
+    exact = _standing_alone(address)
+    named = [int(row["id"]) for row in candidates if exact.search(bytes(row["content"]))]
+    if named:
+        await InboundMessage.filter(id__in=named).using_db(db).update(content=b"")
+
+
+def _standing_alone(address: str) -> re.Pattern[bytes]:
+    """The address, in any case, not inside a longer one.
+
+    >>> bool(_standing_alone("anna@example.com").search(b"Cc: <Anna@Example.COM>"))
+    True
+    >>> bool(_standing_alone("anna@example.com").search(b"joanna@example.com, anna@example.co"))
+    False
+    """
+    escaped = re.escape(address.lower().encode("utf-8"))
+    return re.compile(rb"(?<![\w.+%-])" + escaped + rb"(?![\w.-])", re.IGNORECASE)
+
+
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _text(value: object) -> str:
+    """A stored JSON context as text, non-ASCII written as itself."""
+    if isinstance(value, str):
+        try:
+            return json.dumps(json.loads(value), ensure_ascii=False)
+        except ValueError:
+            return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 async def export(ctx: FlowContext) -> Outcome:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import getaddresses
@@ -115,10 +116,32 @@ def nominees(
     for name, address in named:
         address = address.strip().lower()
         domain = address.rpartition("@")[2]
-        if not _ADDRESS.fullmatch(address) or domain == own_domain or address == member:
+        if (
+            not _ADDRESS.fullmatch(address)
+            or not plain_address(address)
+            or domain == own_domain
+            or address == member
+        ):
             continue  # not an address we could write to, or one of ours
         found.setdefault(address, Nominee(one_line(name)[:200].rstrip(), address))
     return list(found.values())[:MAX_NOMINEES], "\n".join(kept)
+
+
+def plain_address(address: str) -> bool:
+    """Whether an address is written as itself: nothing invisible, nothing that
+    normalisation would turn into another address ("never" and the limits
+    count by address, and a relay may drop a soft hyphen on its way).
+
+    >>> plain_address("dave@example.org"), plain_address("dave@bücher.example")
+    (True, True)
+    >>> plain_address("dave@exam\u00adple.org"), plain_address("dave@exa\u200bmple.org")
+    (False, False)
+    >>> plain_address("dave@\uff45xample.org")  # a fullwidth e
+    False
+    """
+    if unicodedata.normalize("NFKC", address) != address:
+        return False
+    return not any(unicodedata.category(char)[0] in "CZ" for char in address)
 
 
 def read_answer(text: str, subject: str = "") -> Answer | None:

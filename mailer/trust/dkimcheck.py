@@ -106,17 +106,23 @@ def dmarc_record(from_domain: str, answers: Answers) -> dict[str, str] | None:
 
 def verify_aligned(
     raw: bytes, sigs: Sequence[Signature], from_domain: str, answers: Answers
-) -> tuple[bool, str]:
-    """Whether a signature aligned with the author domain verifies, and what was found.
+) -> tuple[bool, str, bool]:
+    """Whether a signature aligned with the author domain verifies, what was found, and
+    whether a failed look-up may have decided it (worth trying again later).
 
     Runs in a worker thread: RSA and Ed25519 verification is CPU work.
     """
     if not any(aligned(sig.domain, from_domain) for sig in sigs):
         signed_by = ", ".join(f"d={sig.domain}" for sig in sigs)
-        return False, f"no dkim signature of the From: domain (signed by {signed_by or 'nobody'})"
+        return (
+            False,
+            f"no dkim signature of the From: domain (signed by {signed_by or 'nobody'})",
+            False,
+        )
     policy = dmarc_record(from_domain, answers)
     strict = policy is not None and policy.get("adkim", "r").lower() == "s"
     said: list[str] = [f"dmarc policy p={policy.get('p', '?')}" if policy else "no dmarc record"]
+    temporary = False
     for sig in sigs:
         if not aligned(sig.domain, from_domain, strict=strict):
             said.append(f"dkim d={sig.domain} not aligned")
@@ -124,11 +130,12 @@ def verify_aligned(
         answer = answers.get(sig.key_name)
         if answer is None:
             said.append(f"dkim=temperror d={sig.domain} (key look-up failed)")
+            temporary = True
             continue
         if _verifies(raw, sig, answer):
-            return True, "; ".join([f"dkim=pass d={sig.domain} aligned", *said])
+            return True, "; ".join([f"dkim=pass d={sig.domain} aligned", *said]), False
         said.append(f"dkim=fail d={sig.domain}")
-    return False, "; ".join(said)
+    return False, "; ".join(said), temporary
 
 
 def _verifies(raw: bytes, sig: Signature, records: Sequence[bytes]) -> bool:

@@ -33,6 +33,9 @@ MAX_LOOKUPS_AT_ONCE = 20
 class SenderVerdict:
     authenticated: bool
     evidence: str  # what decided it, for the inbound row and an operator
+    # A DNS look-up failed where an answer could have proven the sender:
+    # the verdict may change if the message is judged again later.
+    temporary: bool = False
 
     @property
     def label(self) -> str:

@@ -44,7 +44,7 @@ def limited(settings: Settings, *trusted: str) -> Settings:
     handing over mail that proves its sender (its results count only from a border)."""
     return replace(
         settings,
-        rate_limits=RateLimits(client=parse(f"{LIMIT}/minute"), sender=None, answer=None),
+        rate_limits=RateLimits(client=parse(f"{LIMIT}/minute"), sender=None),
         trusted_relays=tuple(ip_network(relay) for relay in (*trusted, OTHER)),
     )
 

@@ -20,6 +20,7 @@ from mailer.ratelimit import Limiter
 from mailer.settings import RateLimits, Settings
 from mailer.trust.judge import SenderJudge
 from tests.conftest import running_service
+from tests.integration.test_commit_flow import wait_until_settled
 from tests.security.test_forged_sender import ANNA, COMMIT, quiet
 from tests.support.capture import Captured, CaptureHandler
 from tests.support.dns import TableResolver
@@ -34,7 +35,7 @@ CONFIRM_LINK = re.compile(r'href="mailto:(reply\+[^"?]+)\?subject=confirm')
 def sender_limited(settings: Settings, limit: int = LIMIT) -> Settings:
     return replace(
         settings,
-        rate_limits=RateLimits(client=None, sender=parse(f"{limit}/hour"), answer=None),
+        rate_limits=RateLimits(client=None, sender=parse(f"{limit}/hour")),
     )
 
 
@@ -145,3 +146,16 @@ async def test_with_redis_down_the_worker_lets_every_sender_through(
         await gone.aclose()
         await taking.stop()
     assert any("rate limits unchecked" in record.getMessage() for record in caplog.records)
+
+
+async def test_forgeries_do_not_use_up_the_rate_of_a_senders_own_mail(
+    settings: Settings, db: None, relay: tuple[CaptureHandler, int]
+) -> None:
+    _, relay_port = relay
+    async with running_service(sender_limited(settings), relay_port) as service:
+        for number in range(LIMIT):  # forged in Anna's name, past no border
+            await commit(service, ANNA, number, border=None)
+        await commit(service, ANNA, 99)  # her own, authenticated
+        await wait_until_settled(LIMIT + 1)
+        assert await Commitment.all().count() == 1
+        assert "limited" not in await statuses(ANNA)

@@ -47,7 +47,7 @@ async def test_never_means_nobody_invites_that_address_again(
     after = await quiet(capture, before)
     assert to(after, BOB) == []
     [confirmation] = to(after, "carl@example.net")
-    assert f"Not invited: {BOB}, because they have asked never to be invited" in " ".join(
+    assert f"Not invited: {BOB}, because we cannot invite them through pactmail now" in " ".join(
         confirmation.text().split()
     )
 

@@ -143,3 +143,42 @@ async def test_my_data_mails_a_json_export_of_what_is_kept(
     assert data["commitments"][0]["state"] == "done"
     assert [p["email"] for p in data["partners"]] == [BOB]
     assert [p["email"] for p in data["partner_of"]] == [CARL]
+
+
+async def test_forget_me_by_a_reply_address_alone_asks_first(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    """A reply address travels in every forwarded email: for a deletion, the mailbox is asked."""
+    capture, _ = relay
+    reply_to = await anna_with_partners(service, capture)
+    before = len(capture.messages)
+    forget = message(to=reply_to, subject="Re: My week", body="forget me\n", message_id="<f1@x>")
+    assert (await send(service.smtp_port, ANNA, [reply_to], forget, border=None)).code == 250
+    [question] = await quiet(capture, before)
+    assert question.rcpt_tos == [ANNA]
+    assert question.message["Subject"].startswith("Was this you?")
+    assert await Person.filter(email=ANNA).exists()
+    confirm = question.message["Reply-To"]
+    yes = message(to=confirm, subject="confirm", body="confirm\n", message_id="<f2@x>")
+    assert (await send(service.smtp_port, ANNA, [confirm], yes, border=None)).code == 250
+    after = await quiet(capture, before + 1)
+    assert sorted(m.rcpt_tos[0] for m in after) == sorted([ANNA, BOB, CARL])
+    assert not await Person.filter(email=ANNA).exists()
+
+
+async def test_forget_me_leaves_a_longer_address_that_holds_it_alone(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    joanna = "joanna@example.com"
+    data = message(sender=joanna, body="- Her own plan\n", message_id="<jo@x>")
+    assert (await send(service.smtp_port, joanna, [COMMIT], data)).code == 250
+    await quiet(capture, 0)
+    ask = message(to="help@pactmail.localhost", body="forget me\n", message_id="<bye@x>")
+    assert (await send(service.smtp_port, ANNA, ["help@pactmail.localhost"], ask)).code == 250
+    await quiet(capture, 0)
+    assert await Commitment.filter(member__email=joanna).count() == 1
+    rows = await all_rows()
+    assert list(everything_holding(rows, joanna)) != []  # her mail and rows stay whole
+    [her_message] = [r for r in rows["inbound_message"] if r["message_id"] == "jo@x"]
+    assert bytes(her_message["content"]) != b""

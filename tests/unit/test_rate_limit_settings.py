@@ -15,20 +15,18 @@ def from_env(tmp_path: Path, **variables: str) -> Settings:
     return Settings.from_env({"PACTMAIL_DATA_DIR": str(tmp_path), **variables})
 
 
-def test_defaults_limit_clients_senders_and_answers(tmp_path: Path) -> None:
+def test_defaults_limit_clients_and_senders(tmp_path: Path) -> None:
     settings = from_env(tmp_path)
-    assert settings.rate_limits == RateLimits(
-        client=parse("60/minute"), sender=parse("20/hour"), answer=parse("1/day")
-    )
+    assert settings.rate_limits == RateLimits(client=parse("60/minute"), sender=parse("20/hour"))
     assert settings.trusted_relays == ()
 
 
 def test_named_limits_replace_their_defaults_only(tmp_path: Path) -> None:
     settings = from_env(
-        tmp_path, PACTMAIL_RATE_LIMITS="client=120/minute; answer=off;sender = 5 per 30 minutes"
+        tmp_path, PACTMAIL_RATE_LIMITS="client=120/minute;sender = 5 per 30 minutes"
     )
     assert settings.rate_limits == RateLimits(
-        client=parse("120/minute"), sender=parse("5/30 minutes"), answer=None
+        client=parse("120/minute"), sender=parse("5/30 minutes")
     )
     assert from_env(tmp_path, PACTMAIL_RATE_LIMITS="off").rate_limits == RATE_LIMITS_OFF
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import secrets
 import shutil
@@ -25,6 +24,8 @@ import subprocess
 from pathlib import Path
 
 import redis.asyncio as aioredis
+
+from mailer.private_files import create_once, write_private
 
 URL_FILE = "redis.url"
 REDIS_DIR = "redis"  # mode 0700: the password, the server's log
@@ -53,15 +54,6 @@ def redis_binary() -> str:
     return found
 
 
-def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with a file that only its owner can read (0600 from the start)."""
-    draft = path.with_name(f".{path.name}.{os.getpid()}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(text)
-    os.replace(draft, path)
-
-
 def private_dir(data_dir: Path) -> Path:
     """``DATA_DIR/redis``, readable by the service's user alone."""
     path = data_dir / REDIS_DIR
@@ -73,19 +65,7 @@ def private_dir(data_dir: Path) -> Path:
 def redis_password(data_dir: Path) -> str:
     """The embedded Redis's password: generated once, then read from the data directory."""
     path = private_dir(data_dir) / AUTH_FILE
-    if not path.exists():
-        # Written aside, then linked into place: of two processes starting at
-        # once, one wins the link and the other reads the winner.
-        draft = path.with_name(f".{AUTH_FILE}.{os.getpid()}")
-        write_private(draft, secrets.token_urlsafe(32) + "\n")
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    path.chmod(0o600)
-    password = path.read_text().strip()
+    password = create_once(path, secrets.token_urlsafe(32) + "\n").strip()
     if not _PASSWORD.fullmatch(password):
         raise EmbeddedRedisError(f"{path} holds no usable password: remove it to have one made")
     return password

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from limits import RateLimitItem, parse_many
 
+from mailer.private_files import create_once
+
 DEFAULT_DOMAIN = "pactmail.localhost"
 DEFAULT_LISTEN = "127.0.0.1:2525"
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
@@ -263,21 +265,7 @@ def _secret_key(given: str | None, data_dir: Path) -> bytes:
             )
         return given.encode()
     path = data_dir / "secret_key"
-    if not path.exists():
-        # Written aside, then linked into place: a second process starting at
-        # the same moment either wins the link or reads the complete winner.
-        draft = data_dir / f".secret_key.{os.getpid()}"
-        # Created 0600, never readable by others even for a moment.
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(secrets.token_hex(32).encode())
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    key = path.read_bytes().strip()
+    key = create_once(path, secrets.token_hex(32)).strip().encode()
     if len(key) < MIN_SECRET_LENGTH:
         raise SettingsError(f"{path} holds no usable key: remove it to have one generated")
     return key

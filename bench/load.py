@@ -18,7 +18,6 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -206,7 +205,7 @@ def send(port: int, load: Load) -> tuple[float, float]:
     for client in clients:
         client.join()
     end = time.perf_counter()
-    failed: Sequence[int | None] = [c.exitcode for c in clients if c.exitcode != 0]
+    failed = [c.exitcode for c in clients if c.exitcode != 0]
     if failed:
         raise SystemExit(f"{len(failed)} load client(s) failed")
     return start, end

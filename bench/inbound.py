@@ -1,26 +1,37 @@
-"""Inbound benchmark: pactmail against a bare aiosmtpd server, same run, same machine.
+"""Inbound benchmark: pactmail against a bare aiosmtpd server, same run, same load.
 
     .venv/bin/python -m bench.inbound [--messages 5000] [--clients 10]
         [--database-url postgres://... --redis-url redis://... [--workers 2]]
+        [--pactmail-root DIR]
 
-Needs Postfix's smtp-source and smtp-sink (Debian package ``postfix``).
-``--clients`` smtp-source processes run at once, each one SMTP session at a
-time from its own member address, against (1) a bare aiosmtpd server whose
-handler only answers 250 and (2) pactmail, whose outbound relay is an
-smtp-sink. Without URLs, pactmail is ``pactmail run`` on a fresh SQLite
-data directory with its embedded Redis (one process). With them, it is the
-scale-out shape: one ``pactmail smtp`` process and ``--workers`` worker
-processes at a lower CPU priority, so that taking mail comes first.
+The load (bench/load.py) is built before any clock starts: ``--messages``
+distinct messages to commit@, each DKIM-signed (RSA-2048) by its member's
+domain, one member per client. ``--clients`` processes then send them at
+once, each one SMTP session at a time, to (1) a bare aiosmtpd server whose
+handler only answers 250 and (2) pactmail, whose outbound relay is Postfix's
+smtp-sink (Debian package ``postfix``).
+
+pactmail checks the signatures itself: it runs as ``python -m bench.serve``
+(the same service as ``pactmail``) with the keys' TXT records in a table the
+benchmark writes, so no look-up leaves the machine. Without URLs it is
+``run`` on a fresh SQLite data directory with its embedded Redis (one
+process); with them, the scale-out shape: one ``smtp`` process and
+``--workers`` worker processes at a lower CPU priority, so that taking mail
+comes first. ``--pactmail-root`` measures another checkout (with its own
+.venv) under the same load; one from before sender checks has no
+bench/serve.py and runs its own ``pactmail``.
 
 Printed: messages/s accepted (until the last 250), messages/s fully
 processed (until the last confirmation was handed to the relay), both as a
 ratio of the bare server's rate, and the accepted messages with no sent
-confirmation (lost).
+confirmation (lost). pactmail confirms commitments only for a proven sender,
+so no loss also means that every signature verified.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -32,9 +43,11 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from bench.load import Load, build, send
+
 ROOT = Path(__file__).resolve().parents[1]
-PACTMAIL = str(ROOT / ".venv" / "bin" / "pactmail")
 DOMAIN = "pactmail.localhost"
+SETTLE_SECONDS = 900
 
 
 def free_port() -> int:
@@ -67,9 +80,12 @@ def running(
     port: int | None,
     env: dict[str, str] | None = None,
     log: Path | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     with open(log or os.devnull, "wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT
+        )
         try:
             if port is not None:
                 wait_for_port(port)
@@ -82,41 +98,26 @@ def running(
                 process.kill()
 
 
-def blast(port: int, messages: int, clients: int) -> float:
-    """Send from ``clients`` members at once; returns the seconds until the last reply."""
-    share = [messages // clients + (n < messages % clients) for n in range(clients)]
-    start = time.perf_counter()
-    senders = [
-        subprocess.Popen(
-            [
-                tool("smtp-source"),
-                "-s",
-                "1",
-                "-m",
-                str(count),
-                "-l",
-                "200",
-                "-S",
-                "My commitments",
-                "-f",
-                f"member{number}@example.com",
-                "-t",
-                f"commit@{DOMAIN}",
-                f"127.0.0.1:{port}",
-            ]
-        )
-        for number, count in enumerate(share)
-        if count
-    ]
-    if any(sender.wait() != 0 for sender in senders):
-        sys.exit("smtp-source failed")
-    return time.perf_counter() - start
-
-
-def bare_rate(messages: int, clients: int) -> float:
+def bare_rate(load: Load) -> float:
     port = free_port()
-    with running([sys.executable, "-m", "bench.bare_server", str(port)], port):
-        return messages / blast(port, messages, clients)
+    with running([sys.executable, "-m", "bench.bare_server", str(port)], port, cwd=ROOT):
+        start, end = send(port, load)
+    return load.count / (end - start)
+
+
+def pactmail_command(root: Path, dns_table: Path) -> list[str]:
+    """The command that starts ``root``'s pactmail: with the DNS table if it checks senders."""
+    if (root / "bench" / "serve.py").exists():
+        return [
+            str(root / ".venv" / "bin" / "python"),
+            "-m",
+            "bench.serve",
+            "--dns-table",
+            str(dns_table),
+        ]
+    if (root / "mailer" / "trust").exists():
+        sys.exit(f"{root} checks senders but has no bench/serve.py to read the benchmark's keys")
+    return [str(root / ".venv" / "bin" / "pactmail")]
 
 
 def counter(database_url: str) -> Callable[[str], int]:
@@ -150,29 +151,39 @@ def counter(database_url: str) -> Callable[[str], int]:
     return count_postgres
 
 
-def pactmail_rates(args: argparse.Namespace, data_dir: Path) -> tuple[float, float, int]:
-    """(accepted/s, processed/s, lost)."""
+def pactmail_rates(
+    args: argparse.Namespace, load: Load, data_dir: Path
+) -> tuple[float, float, int, str]:
+    """(accepted/s, processed/s, lost, what became of the messages)."""
     sink_port, port = free_port(), free_port()
+    dns_table = data_dir / "dns-table.json"
+    dns_table.write_text(json.dumps(load.dns_table), encoding="utf-8")
     env = {
         **os.environ,
-        "PACTMAIL_DATA_DIR": str(data_dir),
+        "PACTMAIL_DATA_DIR": str(data_dir / "var"),
         "PACTMAIL_LISTEN": f"127.0.0.1:{port}",
         "PACTMAIL_RELAY": f"127.0.0.1:{sink_port}",
         # Every client here is 127.0.0.1: the limits would measure themselves.
         "PACTMAIL_RATE_LIMITS": "off",
+        # No border: pactmail verifies every signature itself.
+        "PACTMAIL_TRUSTED_AUTHSERV_ID": "",
     }
+    root = args.pactmail_root
+    pactmail = pactmail_command(root, dns_table)
     if args.database_url:
         env["PACTMAIL_DATABASE_URL"] = args.database_url
         env["PACTMAIL_REDIS_URL"] = args.redis_url
-        subprocess.run([PACTMAIL, "migrate"], env=env, check=True, capture_output=True)
-    database_url = env.get("PACTMAIL_DATABASE_URL", f"sqlite://{data_dir / 'pactmail.sqlite3'}")
-    quiet = [PACTMAIL, "--log-level", "WARNING"]
+        subprocess.run([*pactmail, "migrate"], env=env, cwd=root, check=True, capture_output=True)
+    database_url = env.get(
+        "PACTMAIL_DATABASE_URL", f"sqlite://{data_dir / 'var' / 'pactmail.sqlite3'}"
+    )
+    quiet = [*pactmail, "--log-level", "WARNING"]
     with ExitStack() as stack:
         stack.enter_context(
             running([tool("smtp-sink"), "-u", "root", f"127.0.0.1:{sink_port}", "1000"], sink_port)
         )
         if args.database_url:
-            stack.enter_context(running([*quiet, "smtp"], port, env, data_dir / "smtp.log"))
+            stack.enter_context(running([*quiet, "smtp"], port, env, data_dir / "smtp.log", root))
             for number in range(args.workers):
                 stack.enter_context(
                     running(
@@ -180,27 +191,57 @@ def pactmail_rates(args: argparse.Namespace, data_dir: Path) -> tuple[float, flo
                         None,
                         env,
                         data_dir / f"worker{number}.log",
+                        root,
                     )
                 )
         else:
-            stack.enter_context(running([*quiet, "run"], port, env, data_dir / "run.log"))
+            stack.enter_context(running([*quiet, "run"], port, env, data_dir / "run.log", root))
         count = counter(database_url)
-        start = time.perf_counter()
-        accepted_seconds = blast(port, args.messages, args.clients)
+        start, accepted = send(port, load)
         if args.database_url and args.workers == 0:  # the SMTP side alone
-            return args.messages / accepted_seconds, 0.0, 0
-        sent = "SELECT count(*) FROM outbound_message WHERE status = 'sent'"
-        while count(sent) < args.messages and time.perf_counter() - start < 900:
-            time.sleep(0.1)
-        processed_seconds = time.perf_counter() - start
-        confirmed = count(
-            "SELECT count(DISTINCT inbound_id) FROM outbound_message WHERE status = 'sent'"
+            return load.count / (accepted - start), 0.0, 0, ""
+        confirmations = (
+            "SELECT count(*) FROM outbound_message WHERE status = 'sent' "
+            "AND template = 'confirmation'"
         )
+        unsettled = (
+            "SELECT (SELECT count(*) FROM inbound_message WHERE status = 'received') "
+            "+ (SELECT count(*) FROM outbound_message WHERE status IN ('pending', 'data_sent'))"
+        )
+        while time.perf_counter() - start < SETTLE_SECONDS:
+            if count(confirmations) >= load.count:
+                break
+            if count(unsettled) == 0:
+                break  # all done, some without a confirmation
+            time.sleep(0.1)
+        processed = time.perf_counter()
+        confirmed = count(
+            "SELECT count(DISTINCT inbound_id) FROM outbound_message "
+            "WHERE status = 'sent' AND template = 'confirmation'"
+        )
+        statuses = ", ".join(
+            f"{status} {number}"
+            for status in ("processed", "held", "limited", "duplicate", "ignored", "failed")
+            if (number := count(f"SELECT count(*) FROM inbound_message WHERE status = '{status}'"))
+        )
+        if (root / "mailer" / "trust").exists():
+            proven = count(
+                "SELECT count(*) FROM inbound_message WHERE sender_auth = 'authenticated'"
+            )
+            statuses += f"; sender authenticated: {proven}"
     return (
-        args.messages / accepted_seconds,
-        args.messages / processed_seconds,
-        args.messages - confirmed,
+        load.count / (accepted - start),
+        load.count / (processed - start),
+        load.count - confirmed,
+        statuses,
     )
+
+
+def revision(root: Path) -> str:
+    found = subprocess.run(
+        ["git", "-C", str(root), "log", "-1", "--format=%h %s"], capture_output=True, text=True
+    )
+    return found.stdout.strip()[:72] or str(root)
 
 
 def main() -> None:
@@ -214,22 +255,39 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=2, help="0 measures taking mail alone (nothing processed)"
     )
+    parser.add_argument(
+        "--pactmail-root",
+        type=Path,
+        default=ROOT,
+        metavar="DIR",
+        help="the pactmail checkout to measure, with its .venv (default: this one)",
+    )
     args = parser.parse_args()
     if bool(args.database_url) != bool(args.redis_url):
         parser.error("--database-url and --redis-url go together")
-    bare = bare_rate(args.messages, args.clients)
+    args.pactmail_root = args.pactmail_root.resolve()
+    signing = time.perf_counter()
+    load = build(args.messages, args.clients, f"commit@{DOMAIN}")
+    signing = time.perf_counter() - signing
+    bare = bare_rate(load)
     with tempfile.TemporaryDirectory(prefix="pactmail-bench-") as data_dir:
-        accepted, processed, lost = pactmail_rates(args, Path(data_dir))
+        accepted, processed, lost, statuses = pactmail_rates(args, load, Path(data_dir))
     shape = (
         f"smtp + {args.workers} worker process(es), PostgreSQL"
         if args.database_url
         else "pactmail run (one process), SQLite, embedded Redis"
     )
-    print(f"{args.messages} messages from {args.clients} concurrent clients; {shape}")
+    print(f"pactmail at {revision(args.pactmail_root)}")
+    print(
+        f"{load.count} DKIM-signed messages (RSA-2048, signed in {signing:.0f} s) "
+        f"from {len(load.shares)} concurrent clients; {shape}"
+    )
     print(f"bare aiosmtpd          {bare:8.1f} msg/s accepted")
     print(f"pactmail accepted      {accepted:8.1f} msg/s   {accepted / bare:.2f}x bare")
-    print(f"pactmail processed     {processed:8.1f} msg/s   {processed / bare:.2f}x bare")
-    print(f"lost (accepted, no confirmation sent): {lost}")
+    if processed:
+        print(f"pactmail processed     {processed:8.1f} msg/s   {processed / bare:.2f}x bare")
+        print(f"inbound rows: {statuses}")
+        print(f"lost (accepted, no confirmation sent): {lost}")
 
 
 if __name__ == "__main__":

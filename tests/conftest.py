@@ -21,9 +21,9 @@ import pytest
 from mailer.db import close_database, migrate_database, open_database
 from mailer.embedded_redis import EmbeddedRedis
 from mailer.settings import RATE_LIMITS_OFF, Settings
+from mailer.trust.resolver import TableResolver
 from tests.support.capture import CaptureHandler, start_capture
 from tests.support.database import empty_all_tables, reset_postgres_schema
-from tests.support.dns import TableResolver
 from tests.support.smtpclient import BORDER_ID
 from workers.service import Service
 

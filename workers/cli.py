@@ -21,6 +21,7 @@ from mailer.models import OutboundMessage, OutboundStatus
 from mailer.redact import RedactingFilter
 from mailer.sending import send_batch
 from mailer.settings import Settings, SettingsError
+from mailer.trust.resolver import TxtResolver
 from mailer.unsettled import LISTED, mark_delivered, release_for_resend, unsettled
 from workers.service import Service, serve
 
@@ -139,7 +140,8 @@ def _resent(settings: Settings, status: object) -> str:
     return str(status)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) -> int:
+    """The command line; ``resolver`` replaces DNS for sender checks (bench/serve.py only)."""
     parser = argparse.ArgumentParser(prog="pactmail", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         smtp=args.command in {"run", "smtp"},
         worker=args.command in {"run", "worker"},
         migrate=args.command == "run",
+        resolver=resolver,
     )
     if args.command == "run":
         where = settings.relay or settings.outbox_dir

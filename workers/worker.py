@@ -52,9 +52,9 @@ def build_worker(
     """A worker with its own Redis pool; the database is opened by the caller.
 
     ``resolver`` answers the DNS questions of sender checks (DKIM keys, DMARC
-    records); tests give a table, the service the system's resolvers. Whoever
-    runs the worker without arq's ``close`` calls ``release_clients`` on its
-    ``ctx`` after it.
+    records); tests and benchmarks give a TableResolver, the service the
+    system's resolvers. Whoever runs the worker without arq's ``close`` calls
+    ``release_clients`` on its ``ctx`` after it.
     """
     judge = SenderJudge(
         settings.trusted_authserv_ids, resolver or DnsResolver(), settings.trusted_relays

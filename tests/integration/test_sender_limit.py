@@ -19,11 +19,11 @@ from mailer.processing import process_batch
 from mailer.ratelimit import Limiter
 from mailer.settings import RateLimits, Settings
 from mailer.trust.judge import SenderJudge
+from mailer.trust.resolver import TableResolver
 from tests.conftest import running_service
 from tests.integration.test_commit_flow import wait_until_settled
 from tests.security.test_forged_sender import ANNA, COMMIT, quiet
 from tests.support.capture import Captured, CaptureHandler
-from tests.support.dns import TableResolver
 from tests.support.smtpclient import message, send
 from workers.service import Service
 

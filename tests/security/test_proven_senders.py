@@ -7,11 +7,11 @@ import re
 import pytest
 
 from mailer.models import Commitment, InboundMessage, InboundStatus, Partnership
+from mailer.trust.resolver import TableResolver
 from tests.integration.test_commit_flow import THREE_COMMITMENTS, wait_until_settled
 from tests.security.test_forged_sender import ANNA, COMMIT, STRANGER, quiet
 from tests.support.capture import CaptureHandler
 from tests.support.dkimkeys import DkimKey, ed25519_key, rsa_key
-from tests.support.dns import TableResolver
 from tests.support.smtpclient import message, send
 from workers.service import Service
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.flows.confirm import confirm_reply
@@ -36,21 +37,31 @@ async def read_reply(ctx: FlowContext) -> Outcome:
     request = read_own_data_request(new_text(ctx.message.text), ctx.message.subject)
     if token is not None and token.purpose is not Purpose.CONFIRM and request is not None:
         return await act_on_own_data(ctx, request)  # whatever email it answers
-    if token is not None and token.purpose is Purpose.MEMBER and token.ids:
-        return await apply_member_updates(ctx, token.ids[0])
-    if token is not None and token.purpose is Purpose.INVITE and token.ids:
-        return await answer_invitation(ctx, token.ids[0])
-    if token is not None and token.purpose is Purpose.DIGEST and token.ids:
-        return await answer_digest(ctx, token.ids[0])
-    if token is not None and token.purpose is Purpose.VERDICT and len(token.ids) == 2:
-        return await answer_verdict_link(ctx, *token.ids)
-    if token is not None and token.purpose is Purpose.CHALLENGE and token.ids:
-        return await answer_challenge(ctx, token.ids[0])
-    if token is not None and token.purpose is Purpose.NOTE and token.ids:
-        return await answer_about_note(ctx, token.ids[0])
-    if token is not None and token.purpose is Purpose.CONFIRM and token.ids:
-        return await confirm_reply(ctx, token)
-    raise NotUnderstood(Why.NO_COMMAND)
+    answer = _ANSWERS.get(token.purpose) if token is not None else None
+    if token is None or answer is None or len(token.ids) != answer.ids:
+        raise NotUnderstood(Why.NO_COMMAND)
+    return await answer.read(ctx, token)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """How a reply to a token of one purpose is read, and how many ids that token carries."""
+
+    ids: int
+    read: Callable[[FlowContext, Token], Awaitable[Outcome]]
+
+
+# Token purposes (mailer/tokens.py), each with the flow that reads a reply to it.
+# A bounce token is not here: mail to bounce+ goes to the bounce flow.
+_ANSWERS: dict[Purpose, _Answer] = {
+    Purpose.MEMBER: _Answer(1, lambda ctx, token: apply_member_updates(ctx, token.ids[0])),
+    Purpose.INVITE: _Answer(1, lambda ctx, token: answer_invitation(ctx, token.ids[0])),
+    Purpose.DIGEST: _Answer(1, lambda ctx, token: answer_digest(ctx, token.ids[0])),
+    Purpose.VERDICT: _Answer(2, lambda ctx, token: answer_verdict_link(ctx, *token.ids)),
+    Purpose.CHALLENGE: _Answer(1, lambda ctx, token: answer_challenge(ctx, token.ids[0])),
+    Purpose.NOTE: _Answer(1, lambda ctx, token: answer_about_note(ctx, token.ids[0])),
+    Purpose.CONFIRM: _Answer(1, confirm_reply),
+}
 
 
 async def _bound_to_sender(ctx: FlowContext, token: Token) -> bool:

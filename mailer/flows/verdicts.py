@@ -37,11 +37,14 @@ async def answer_verdict_link(ctx: FlowContext, partner_id: int, commitment_id: 
         raise NotUnderstood(Why.NO_VERDICT)
     commitment = await _held_commitment(ctx, partner, commitment_id)
     kind, note = found
-    await _record(ctx, partner, commitment, kind, note)
-    await ctx.answer(
-        "verdict_thanks",
-        {"subject": ctx.message.subject, "verdicts": 1, "cadence": None, "zone": None},
-    )
+    recorded = await _record(ctx, partner, commitment, kind, note)
+    if kind is VerdictKind.CHALLENGE:
+        # One click, one trace: a challenge gets a receipt naming what it was
+        # about; an on-track click nothing (the next digest shows it).
+        await ctx.answer(
+            "verdict_thanks",
+            {"subject": ctx.message.subject, "answers": [recorded], "cadence": None, "zone": None},
+        )
     return Outcome(InboundStatus.PROCESSED, f"verdict: {kind.value}")
 
 
@@ -57,7 +60,7 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
     zone = zone_line(text)
     if not verdicts and cadence is None and zone is None:
         raise NotUnderstood(Why.NO_DIGEST_ANSWER)
-    recorded = 0
+    recorded: list[dict[str, object]] = []
     for verdict in verdicts:
         if not 1 <= verdict.item <= len(digest.items):
             continue
@@ -65,8 +68,7 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
             commitment = await _held_commitment(ctx, partner, digest.items[verdict.item - 1])
         except NotUnderstood:
             continue  # gone, or no longer theirs: the others still count
-        await _record(ctx, partner, commitment, verdict.kind, verdict.note)
-        recorded += 1
+        recorded.append(await _record(ctx, partner, commitment, verdict.kind, verdict.note))
     if cadence is not None:
         await (
             Person.filter(id=partner.id)
@@ -77,14 +79,14 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
         "verdict_thanks",
         {
             "subject": ctx.message.subject,
-            "verdicts": recorded,
+            "answers": recorded,
             "cadence": cadence.value if cadence else None,
             "zone": await name_zone(ctx, partner, zone) if zone else None,
         },
     )
     return Outcome(
         InboundStatus.PROCESSED,
-        f"{recorded} verdict(s)" + (f", cadence {cadence.value}" if cadence else ""),
+        f"{len(recorded)} verdict(s)" + (f", cadence {cadence.value}" if cadence else ""),
     )
 
 
@@ -122,7 +124,14 @@ async def _held_commitment(ctx: FlowContext, partner: Person, commitment_id: int
 
 async def _record(
     ctx: FlowContext, partner: Person, commitment: Commitment, kind: VerdictKind, note: str
-) -> None:
+) -> dict[str, object]:
+    """Store the verdict (a challenge goes to the member at once); how the receipt names it."""
+    receipt: dict[str, object] = {
+        "number": commitment.number,
+        "text": commitment.text,
+        "member": commitment.member.name or commitment.member.email,
+        "challenge": kind is VerdictKind.CHALLENGE,
+    }
     verdict = await Verdict.create(
         using_db=ctx.connection,
         commitment=commitment,
@@ -132,7 +141,7 @@ async def _record(
         source=ctx.inbound,
     )
     if kind is not VerdictKind.CHALLENGE:
-        return
+        return receipt
     member = commitment.member
     # The partner by name only: the member answers through the service, in
     # the thread it keeps with the partner, not around it.
@@ -152,6 +161,7 @@ async def _record(
             ctx.settings.secret_key, Purpose.CHALLENGE, (verdict.id,), member, now=ctx.now
         ),
     )
+    return receipt
 
 
 async def answer_challenge(ctx: FlowContext, verdict_id: int) -> Outcome:

@@ -139,7 +139,9 @@ async def test_a_challenge_click_reaches_the_member_once_with_thanks(
     text = " ".join(notice.text().split())
     assert "the deadline moved twice" in text
     assert "It took some courage" in text
-    assert "1 answer recorded" in thanks.text()
+    assert "Your challenge on #2" in thanks.text()
+    assert "Call the supplier about the contract by Dec 15" in thanks.text()
+    assert "reached Anna Keller" in thanks.text()
     await asyncio.sleep(1)
     assert len(capture.messages) == before + 2
     [verdict] = await Verdict.all()
@@ -256,7 +258,8 @@ async def test_two_lines_about_one_item_give_one_verdict_the_last(
     digest = await digest_for_bob(service, capture)
     body = "2 on track\n2 challenge: on second thought, no\n"
     arrived = await bob_says(service, capture, digest.message["Reply-To"], body, mid="<twice@x>")
-    assert "1 answer recorded" in to(arrived, "bob@example.org")[0].text()
+    receipt = " ".join(to(arrived, "bob@example.org")[0].text().split())
+    assert 'Your challenge on #2 "Call the supplier about the contract by Dec 15"' in receipt
     [verdict] = await Verdict.all()
     assert (verdict.kind, verdict.note) == ("challenge", "on second thought, no")
 

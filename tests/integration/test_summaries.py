@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
-from mailer.models import Summary
+from mailer.models import OutboundMessage, Summary, Verdict
 from tests.integration.test_commit_flow import THREE_COMMITMENTS
-from tests.integration.test_digests import LINK, bob_says, digest_for_bob, partnered
+from tests.integration.test_digests import LINK, bob_says, digest_for_bob, partnered, reply
 from tests.integration.test_invitations import html, to
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import message, send
@@ -48,7 +49,12 @@ async def test_on_track_verdicts_are_gathered_into_the_summary(
     await partnered(service, capture)
     digest = await digest_for_bob(service, capture)
     on_track_1 = LINK.findall(html(digest))[0][0]
-    await bob_says(service, capture, on_track_1, "on track, nice progress", mid="<ot@x>", count=1)
+    await reply(service, on_track_1, "on track, nice progress", subject="Re: digest", mid="<ot@x>")
+    async with asyncio.timeout(10):  # an on-track click is answered by nothing: watch the row
+        while (verdict := await Verdict.first()) is None:
+            await asyncio.sleep(0.05)
+    # One click, one trace: the verdict, and no email about it.
+    assert not await OutboundMessage.filter(inbound_id=verdict.source_id).exists()  # type: ignore[attr-defined]
     before = len(capture.messages)
     assert await summaries_job(at(service, datetime.now(UTC))) == "0 summaries"  # joined this week
     assert await summaries_job(at(service, datetime.now(UTC) + timedelta(days=7))) == "1 summaries"

@@ -38,7 +38,7 @@ async def apply_member_updates(
     if not commands:
         raise NotUnderstood(Why.NO_COMMAND)
     results = [
-        await _apply(ctx, member, command)
+        await apply_command(ctx, member, command)
         for command in commands
         if command.action is not Action.LIST_NOTES
     ]
@@ -53,7 +53,7 @@ async def apply_member_updates(
     return Outcome(InboundStatus.PROCESSED, f"{len(commands)} update(s) read")
 
 
-async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
+async def apply_command(ctx: FlowContext, member: Person, command: Command) -> str:
     """Apply one command; returns the line that tells the member what happened."""
     if command.action is Action.END_PARTNER:
         return await _end_partnership(ctx, member, command.text.strip(".").lower())

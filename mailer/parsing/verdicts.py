@@ -78,7 +78,7 @@ def read_verdict(text: str) -> tuple[VerdictKind, str] | None:
 def without_sign_off(text: str, names: frozenset[str]) -> str:
     """The text without its last line when that line is only the writer's name ("Bob", "- B.").
 
-    >>> without_sign_off("Not started yet.\n\nBob", frozenset({"bob", "bob stone"}))
+    >>> without_sign_off("Not started yet.\\n\\nBob", frozenset({"bob", "bob stone"}))
     'Not started yet.'
     >>> without_sign_off("Bob will review it", frozenset({"bob"}))
     'Bob will review it'
@@ -113,7 +113,8 @@ def read_link_reply(
         if found is not None:
             # The prefilled words: they name the verdict and are not part of the note.
             written, rest = found
-            note_lines.append(rest)
+            if rest:
+                note_lines.append(rest)
         else:
             note_lines.append(line)
     if kind is None:

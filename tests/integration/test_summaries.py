@@ -103,9 +103,7 @@ async def test_a_challenge_from_a_partnership_since_ended_is_not_waiting(
     await partnered(service, capture)
     [confirmation] = to(capture.messages, "anna@example.com")[:1]  # of her commitments
     digest = await digest_for_bob(service, capture)
-    await bob_says(
-        service, capture, link(digest, 2), "challenge: really?", mid="<c2@x>"
-    )
+    await bob_says(service, capture, link(digest, 2), "challenge: really?", mid="<c2@x>")
     before = len(capture.messages)
     member_address = confirmation.message["Reply-To"]
     ending = message(to=member_address, subject="Re: x", body="end partner bob@example.org")

@@ -151,7 +151,7 @@ async def _send_batch(
         partner_id__in=list(periods), created_at__gte=now - VERDICT_MEMORY
     ).values("partner_id", "created_at", "items", "notes")
     since = _since_last_digest(periods, history)
-    sent_before = {digest["partner_id"] for digest in history}
+    last_shown = _shown_lately(history)
     earliest = min(since.values())
     commitments = await Commitment.filter(
         member_id__in=member_ids, state=CommitmentState.OPEN.value
@@ -221,7 +221,7 @@ async def _send_batch(
         _Draft(
             partner, periods[partner.id], since[partner.id], shown[partner.id], held[partner.id],
             news_of, today=now.astimezone(zone_from_name(partner.timezone)).date(),
-            first=partner.id not in sent_before,
+            last_shown=last_shown.get(partner.id, set()),
         )
         for partner in partners
         if held.get(partner.id)
@@ -254,6 +254,18 @@ def _since_last_digest(
         if partner_id not in last or digest["created_at"] > last[partner_id]:
             last[partner_id] = digest["created_at"]
     return {**since, **{key: value for key, value in last.items() if key in since}}
+
+
+def _shown_lately(history: Sequence[dict[str, Any]]) -> dict[int, set[int]]:
+    """The commitment ids each partner's digests listed lately (VERDICT_MEMORY).
+
+    A member is "nothing new" only to a partner who has seen their list:
+    after one quiet digest the next stays quiet too, until something happens.
+    """
+    shown: dict[int, set[int]] = defaultdict(set)
+    for digest in history:
+        shown[digest["partner_id"]].update(digest["items"] or [])
+    return shown
 
 
 def _silent_streaks(
@@ -339,7 +351,7 @@ class _Draft:
         news: _News,
         *,
         today: date,  # the partner's, as the digest is written
-        first: bool,  # no digest went to this partner lately: nothing is "new" to them
+        last_shown: set[int],  # the commitments their digests listed lately
     ) -> None:
         self.partner = partner
         self.period = period
@@ -349,7 +361,7 @@ class _Draft:
         self.members: list[dict[str, object]] = []
         self.several = len(partnerships) > 1
         for partnership in partnerships:
-            member = self._member(partnership.member, since, notes_shown, news, today, first)
+            member = self._member(partnership.member, since, notes_shown, news, today, last_shown)
             if member is not None:
                 self.members.append(member)
 
@@ -360,10 +372,14 @@ class _Draft:
         notes_shown: set[int],
         news: _News,
         today: date,
-        first: bool,
+        last_shown: set[int],
     ) -> dict[str, object] | None:
         """One member's part of the digest, or None when it would say nothing."""
         open_ones = news.open_commitments.get(member.id, [])
+        if member.away_until is not None and today < member.away_until and open_ones:
+            # The partner's today: a day early or late across zones is as good as
+            # the member could expect from "until Dec 20".
+            return _away(member, today)
         answers = news.verdicts.get((self.partner.id, member.id), [])
         last_answer = {verdict["commitment_id"]: verdict for verdict in answers}
         entries = []
@@ -401,7 +417,8 @@ class _Draft:
         first_name_ = first_name(member.name) or member.email
         # Nothing has happened since the last digest and nothing is near:
         # one line says so instead of the same list again.
-        quiet = not first and not (
+        seen = any(commitment.id in last_shown for commitment in open_ones)
+        quiet = seen and not (
             notes or closed or your_answers or replies
             or any(e["news"] or e["new"] or e["group"] in ("overdue", "soon") for e in entries)
         )  # fmt: skip
@@ -417,6 +434,7 @@ class _Draft:
             "first_name": first_name_,
             # With several members, a typed answer names whose number it is.
             "prefix": f"{first_name_} " if self.several else "",
+            "away_until": None,
             "quiet": quiet,
             "open_count": len(entries),
             "items": [] if quiet else entries,
@@ -528,6 +546,26 @@ def _entry(commitment: Commitment, today: date, period: Period) -> dict[str, obj
         "when": when,
         "recurrence": commitment.recurrence_label,
         "commitment_id": commitment.id,
+    }
+
+
+def _away(member: Person, today: date) -> dict[str, object]:
+    """A member who said "away until …": one line instead of their commitments."""
+    assert member.away_until is not None
+    return {
+        "name": member.name or member.email,
+        "full_name": member.name,
+        "first_name": first_name(member.name) or member.email,
+        "prefix": "",
+        "away_until": _day(member.away_until, today),
+        "quiet": False,
+        "open_count": 0,
+        "items": [],
+        "groups": [],
+        "closed": [],
+        "your_answers": [],
+        "replies": [],
+        "notes": [],
     }
 
 

@@ -92,6 +92,9 @@ class Person(Model):
     # revokes them all. Random, so a person created again after "forget me"
     # never has the old tokens work for them.
     token_epoch = fields.IntField(default=new_token_epoch, db_default=0)
+    # As a member: away until this day (their own); partners' digests say so
+    # instead of listing their commitments, and it ends by itself that day.
+    away_until = fields.DateField(null=True)
     # As a partner: how often digests come (DigestCadence).
     digest_cadence = fields.CharField(max_length=16, default="weekly", db_default="weekly")
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -12,7 +12,8 @@ partner gets one receipt per challenge and none for On track.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from email.utils import format_datetime
 
 from mailer.digests import send_due_digests
 from mailer.models import (
@@ -24,6 +25,7 @@ from mailer.models import (
     Verdict,
 )
 from mailer.queue import enqueue_outbound
+from mailer.summaries import send_due_summaries
 from mailer.tokens import Purpose, token_for
 from tests.integration.test_digests import ITEM, LINK
 from tests.integration.test_invitations import ANSWER_LINK, html, to
@@ -63,7 +65,7 @@ def mail(sender: str, to: str, subject: str, body: str, mid: str, extra: str = "
         f"From: {NAMES[sender]} <{sender}>",
         f"To: {to}",
         f"Subject: {subject}",
-        "Date: Wed, 25 Nov 2026 09:30:00 +0100",
+        f"Date: {format_datetime(datetime.now(UTC))}",
         f"Message-ID: {mid}",
         "MIME-Version: 1.0",
         "Content-Type: text/plain; charset=utf-8",
@@ -314,3 +316,45 @@ async def test_a_digest_sent_before_member_numbers_still_reads_its_own_numbering
     )
     [verdict] = await Verdict.all().prefetch_related("commitment")
     assert verdict.commitment.number == 3
+
+
+async def test_a_member_away_shows_as_away_and_comes_back_by_herself(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    loop = Loop(service, capture)
+    arrived = await loop.write(
+        ALICE, "commit@pactmail.localhost", "- Send the board report\n- Renew the domain names\n",
+        subject="This week", extra="Cc: Bob Stone <bob@example.org>",
+    )  # fmt: skip
+    [confirmation], [invitation] = to(arrived, ALICE), to(arrived, BOB)
+    links = {word: address for address, word, _ in ANSWER_LINK.findall(html(invitation))}
+    await loop.write(BOB, links["peer"], "peer", subject="peer")
+    now = datetime.now(UTC)
+    back_on = (now + timedelta(days=10)).date()
+    [answer] = await loop.write(
+        ALICE, confirmation.message["Reply-To"], f"away until {back_on:%b} {back_on.day}",
+        subject="Re: updates",
+    )  # fmt: skip
+    shown = f"{back_on:%a} {back_on.day} {back_on:%b}"
+    assert f"You are away until {shown}" in words(answer.text())
+    assert (await Person.get(email=ALICE)).away_until == back_on
+
+    [digest] = await loop.digests(now, at_once=True)
+    assert f"Alice is away until {shown}" in words(digest.text())
+    assert "Send the board report" not in digest.text()
+    assert "away until" in digest.message["Subject"]
+    summaries_then = await send_due_summaries(service.settings, now + timedelta(days=7))
+    assert summaries_then == []  # nothing nags her while she is away
+    # The day she named: her commitments are back, with nothing to do for anyone.
+    [digest] = await loop.digests(datetime.combine(back_on, time(12), tzinfo=UTC))
+    assert "Send the board report" in digest.text()
+    assert "is away" not in digest.text()
+
+    # "back" ends it sooner.
+    await loop.write(
+        ALICE, confirmation.message["Reply-To"], "away until the 28th", subject="Re: updates"
+    )
+    [answer] = await loop.write(ALICE, confirmation.message["Reply-To"], "back", subject="Re: x")
+    assert "Welcome back" in answer.text()
+    assert (await Person.get(email=ALICE)).away_until is None

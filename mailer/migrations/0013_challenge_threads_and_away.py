@@ -31,4 +31,9 @@ class Migration(migrations.Migration):
             name='NeverInvite',
             options={'table': 'never_invite', 'app': 'pactmail', 'pk_attr': 'id', 'table_description': 'An address whose owner answered an invitation "never": nobody invites it again.'},
         ),
+        ops.AddField(
+            model_name='Person',
+            name='away_until',
+            field=fields.DateField(null=True),
+        ),
     ]

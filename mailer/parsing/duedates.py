@@ -13,13 +13,20 @@ calendar arithmetic) and `recurrence` the reading of recurrences.
 
 Decisions, all relative to "today" = the Date header's instant in the member's zone:
 - A weekday ("by Friday", "this Friday") is its next occurrence *including today*;
-  "next Friday" is the first one strictly after today.
+  "next Friday" is the first one strictly after today. A weekday needs an anchor or
+  a "this"/"next" ("Friday drinks" is no date); Spanish "el viernes" has one in "el".
+- German "morgen" and Spanish "mañana" are tomorrow, unless a word before them makes
+  them the morning ("jeden Morgen", "por la mañana").
 - The end of a week is its Friday, or its Sunday once Friday has passed;
   "next week" is the Friday of next week; a weekend ends on Sunday.
 - "the 15th", "Dec 15" and "by March" are their next occurrence, today included;
-  a month alone means its last day; a quarter "Q1" the last day of the next Q1
-  that has not ended; numeric dates are month/day in English ("12/15") unless the
-  first number cannot be a month, and day/month otherwise ("15.12.").
+  a month alone means its last day; a quarter "by Q1" the last day of the next Q1
+  that has not ended. A named period (a quarter, a month, a year) is a due date only
+  after a deadline word ("by", "before", "until", "due", "in", "end of", "bis", "im",
+  "d'ici", "avant", "au", "antes de", "en", ...): "Q1 planning" and "priorities for
+  Q1" have none. Neither has "plan for next week": after "for" a period is the subject.
+  Numeric dates are month/day in English ("12/15") unless the first number cannot be a
+  month, and day/month otherwise ("15.12.").
 - A clock time alone ("by 5pm") is today, or tomorrow once that time has passed.
 - An explicit year is kept as written even when past, so the member sees the typo.
 - A recurrence is an RFC 5545 RRULE without the default ``INTERVAL=1``. "N times a
@@ -48,6 +55,7 @@ from mailer.parsing.datewords import (
     FILLERS,
     NUMBERS,
     PAST,
+    SCOPE,
     START,
     STRONG,
     Ctx,
@@ -150,6 +158,8 @@ def _dates(c: Ctx) -> list[_Found]:
             hit, rank = _anchored(c, k, lang, strength), 0 if strength == STRONG else 1
         if hit is None:
             rank, hit, until = 1, parse_at(c, i, BARE), False
+        if hit and hit.first and prev in SCOPE:
+            continue  # "plan for next week": the period is the subject, not the deadline
         if hit:
             day = hit.first or hit.day if kind == "start" else hit.day
             found.append(_Found(rank, i, day, "until" if until and kind == "due" else kind))

@@ -77,6 +77,9 @@ PERCENT = (("percent",), ("per", "cent"), ("prozent",), ("pour", "cent"), ("por"
 # "Monday to Friday", "montags bis freitags", "du lundi au vendredi", "de lunes a viernes";
 # a hyphen between two days ("Mon-Fri") does the same.
 RANGE_TO = word_set("to through thru bis au a hasta")
+# Before the day a weekly or monthly rule falls on: "weekly on Monday", "jeden Monat am
+# 15.", "chaque semaine le lundi", "cada mes el 1".
+ON_DAY = word_set("on am le les el los")
 # "Every other" said after the day or the period: "un vendredi sur deux", "une semaine
 # sur deux", "un viernes sí y otro no", "viernes por medio".
 EVERY_OTHER_AFTER = (("sur", "deux"), ("si", "y", "otro", "no"), ("si", "y", "otra", "no"),

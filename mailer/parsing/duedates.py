@@ -33,7 +33,9 @@ Decisions, all relative to "today" = the Date header's instant in the member's z
   week" has no exact RRULE: it is ``FREQ=WEEKLY`` with the label "3 times a week".
   A recurring commitment is due on its next occurrence; a rule without a day
   ("weekly", "3 times a week", "monthly") is due at the end of the current period
-  (Sunday, last day of the month, ...). "until <date>" becomes ``UNTIL`` and
+  (Sunday, last day of the month, ...) unless the line names a day ("weekly report
+  on Monday"). The first occurrence of "every other Friday" is the next Friday; the
+  interval spaces the later ones. "until <date>" becomes ``UNTIL`` and
   "starting <date>" moves the first occurrence; dates after "since"/"last" are past.
 """
 
@@ -50,14 +52,17 @@ from dateutil.relativedelta import relativedelta
 from mailer.parsing.daterules import Hit, parse_at
 from mailer.parsing.datewords import (
     ANCHORS,
+    ANY_DAY,
     BARE,
     CLAUSE_BREAK,
     FILLERS,
     NUMBERS,
     PAST,
+    RANGE_TO,
     SCOPE,
     START,
     STRONG,
+    WEEKDAY_ABBR,
     Ctx,
     Tok,
     fold,
@@ -93,6 +98,7 @@ class _Found(NamedTuple):
     pos: int
     day: date
     kind: str  # "due", "until" or "start"
+    period: bool = False  # a whole period ("next week", "by Q1"), not one day
 
 
 def _anchor_at(c: Ctx, i: int) -> tuple[int, str, str, bool] | None:
@@ -153,7 +159,9 @@ def _dates(c: Ctx) -> list[_Found]:
         if prev in PAST:
             continue
         rank, hit, until = 1, None, False
-        if anchor := _anchor_at(c, i):
+        # "Montag bis Freitag", "Monday through Friday": a range of days, not a deadline
+        joins_days = c.word(i) in RANGE_TO and (c.word(i - 1) in ANY_DAY | WEEKDAY_ABBR)
+        if not joins_days and (anchor := _anchor_at(c, i)):
             k, lang, strength, until = anchor
             hit, rank = _anchored(c, k, lang, strength), 0 if strength == STRONG else 1
         if hit is None:
@@ -162,7 +170,8 @@ def _dates(c: Ctx) -> list[_Found]:
             continue  # "plan for next week": the period is the subject, not the deadline
         if hit:
             day = hit.first or hit.day if kind == "start" else hit.day
-            found.append(_Found(rank, i, day, "until" if until and kind == "due" else kind))
+            kind = "until" if until and kind == "due" else kind
+            found.append(_Found(rank, i, day, kind, hit.first is not None))
     return found
 
 
@@ -190,7 +199,11 @@ def _read(text: str, sent_at: datetime, zone: tzinfo) -> DueReading:
         rule = replace(rule, parts=rule.parts | {"UNTIL": f"{by_kind['until'][0].day:%Y%m%d}"})
     if by_kind["start"] and rule.dtstart is None:
         rule = replace(rule, dtstart=by_kind["start"][0].day)
-    return DueReading(text, first_due(rule, c.today), rrule_text(rule), rule_label(rule))
+    due = first_due(rule, c.today)
+    days = [f.day for f in by_kind["due"] if not f.period]
+    if days and not set(rule.parts) - {"FREQ", "INTERVAL", "UNTIL"}:
+        due = days[0]  # "weekly report on Monday": the rule says how often, the date when
+    return DueReading(text, due, rrule_text(rule), rule_label(rule))
 
 
 def read_due(line: str, sent_at: datetime, zone: tzinfo) -> DueReading:

@@ -38,7 +38,6 @@ from mailer.parsing.datewords import (
     NEXT,
     NUMBERS,
     ORDINALS,
-    PAST_AFTER,
     PERCENT,
     PERIODS,
     RELATIVE,
@@ -180,8 +179,6 @@ def _weekday(c: Ctx, i: int, strength: str) -> Hit | None:
     after = c.seq(k + 1, ("que", "viene")) or (k + 2 if c.word(k + 1) in NEXT else None)
     if weekday is None or strength == IN_MONTH or (strength == BARE and not modifier and not after):
         return None
-    if c.word(k + 1) in PAST_AFTER:
-        return None  # "el lunes pasado" is gone
     if after and PERIODS.get(c.word(after)) == "week":
         monday = c.today + timedelta(days=7 - c.today.weekday())
         return Hit(monday + timedelta(days=weekday), after + 1)

@@ -58,6 +58,7 @@ from mailer.parsing.datewords import (
     FILLERS,
     NUMBERS,
     PAST,
+    PAST_AFTER,
     RANGE_TO,
     SCOPE,
     START,
@@ -168,6 +169,8 @@ def _dates(c: Ctx) -> list[_Found]:
             rank, hit, until = 1, parse_at(c, i, BARE), False
         if hit and hit.first and prev in SCOPE:
             continue  # "plan for next week": the period is the subject, not the deadline
+        if hit and c.word(hit.next) in PAST_AFTER and not CLAUSE_BREAK.search(c.gap(hit.next)):
+            continue  # "el lunes pasado", "le 15 mars dernier" are gone
         if hit:
             day = hit.first or hit.day if kind == "start" else hit.day
             kind = "until" if until and kind == "due" else kind

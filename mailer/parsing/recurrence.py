@@ -120,7 +120,7 @@ def _every(c: Ctx, i: int) -> Rule | None:
     if word in DAYPARTS and interval == 1:
         return _every_n("DAILY", label=f"every {DAYPARTS[word]}")
     if unit in _FREQ_OF:
-        return _every_unit(c, k + 1, unit, interval)
+        return _every_unit(c, i, k + 1, unit, interval)
     if (day := day_at(c, k)) and c.word(k)[-2:] in {"st", "nd", "rd", "th"}:
         return _every_n("MONTHLY", interval, bymonthday=day)
     return None
@@ -139,14 +139,16 @@ def _on_day(c: Ctx, k: int, freq: str, interval: int) -> Rule | None:
     return None
 
 
-def _every_unit(c: Ctx, k: int, unit: str, interval: int) -> Rule:
-    """Every week (on Monday), every month (on the 15th), every quarter."""
+def _every_unit(c: Ctx, i: int, k: int, unit: str, interval: int) -> Rule:
+    """Every week (on Monday), every month (on the 15th), every quarter, from "every" at i."""
     freq = _FREQ_OF[unit]
     interval *= 3 if unit == "quarter" else 2 if unit == "fortnight" else 1
     if rule := _on_day(c, k, freq, interval):
         return rule
-    if freq == "MONTHLY" and c.word(k - 3) == "of" and (day := day_at(c, k - 4)):
-        return _every_n(freq, interval, bymonthday=day)  # "the 1st of every month"
+    before = i - 2 if c.word(i - 1) in {"of", "de"} else i - 1
+    if freq == "MONTHLY" and (day := day_at(c, before)):
+        # "the 1st of every month", "el 2 de cada mes", "am 15. jedes Monats"
+        return _every_n(freq, interval, bymonthday=day)
     return _every_n(freq, interval, "quarterly" if unit == "quarter" and interval == 3 else None)
 
 

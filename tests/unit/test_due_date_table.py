@@ -53,6 +53,8 @@ RRULES = {
     "3 times a week": "FREQ=WEEKLY",
     "every morning": "FREQ=DAILY",
     "monthly on the 1st": "FREQ=MONTHLY;BYMONTHDAY=1",
+    "monthly on the 2nd": "FREQ=MONTHLY;BYMONTHDAY=2",
+    "monthly on the 5th": "FREQ=MONTHLY;BYMONTHDAY=5",
 }
 
 # (phrase, sent, due date or None, recurrence label or None), by language.
@@ -112,6 +114,7 @@ TABLE: dict[str, list[tuple[str, Sent, str | None, str | None]]] = {
         ("Werktags 30 Minuten lesen", SUN, "2026-11-30", "every weekday"),
         ("Montag bis Freitag joggen", SAT_MADRID, "2026-12-14", "every weekday"),
         ("Jeden Morgen meditieren", SUN, "2026-11-29", "every morning"),
+        ("Miete am 1. jedes Monats überweisen", NYE_MEXICO, "2027-01-01", "monthly on the 1st"),
         ("Ziele für Q1", SUN, None, None),
         ("Q1-Planung abschließen", SUN, None, None),
         ("Am Morgen joggen", SUN, None, None),
@@ -131,6 +134,7 @@ TABLE: dict[str, list[tuple[str, Sent, str | None, str | None]]] = {
         ("Trier les mails les jours ouvrés", SUN, "2026-11-30", "every weekday"),
         ("Marcher du lundi au vendredi", FRI_LOS_ANGELES, "2026-12-04", "every weekday"),
         ("Faire le point toutes les semaines", SUN, "2026-11-29", "weekly"),
+        ("Payer le loyer le 5 de chaque mois", WED, "2026-12-05", "monthly on the 5th"),
         ("Objectifs pour le T1", WED, None, None),
         ("Planification du T1", WED, None, None),
     ],
@@ -151,10 +155,13 @@ TABLE: dict[str, list[tuple[str, Sent, str | None, str | None]]] = {
         ("Retrospectiva cada dos viernes", SAT_MADRID, "2026-12-18", "every other Friday"),
         ("Correr de lunes a viernes", SUN, "2026-11-30", "every weekday"),
         ("Leer entre semana", WED, "2026-11-25", "every weekday"),
+        ("Revisar gastos el 2 de cada mes", SAT_MADRID, "2027-01-02", "monthly on the 2nd"),
         ("Prioridades para el Q1", WED, None, None),
         ("Planificación del Q1", WED, None, None),
         ("Escribir por la mañana", WED, None, None),
         ("Aumentar las ventas el 15%", WED, None, None),
+        ("El lunes pasado prometí más", WED, None, None),
+        ("Corregir el informe del 15 de marzo pasado", WED, None, None),
     ],
 }
 # fmt: on

@@ -118,7 +118,7 @@ THIS = word_set("this current coming upcoming diese dieser dieses diesem diesen 
                 "este esta")
 NEXT = word_set("next nachste nachsten nachster nachstes naechste naechsten kommende kommenden "
                 "prochain prochaine proximo proxima following")
-END = word_set("end ende fin final")
+END = word_set("end ende fin final finales fines")  # "a finales de mes", "a fines de año"
 IN = word_set("in within innerhalb binnen dans en dentro")
 # A date right after these is not a deadline but a start, or in the past.
 START = word_set("from starting start starts beginning after ab nach partir apres desde despues")

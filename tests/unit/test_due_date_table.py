@@ -147,6 +147,7 @@ TABLE: dict[str, list[tuple[str, Sent, str | None, str | None]]] = {
         ("Pagar las facturas para el 15", SAT_MADRID, "2026-12-15", None),
         ("Cerrar la contabilidad antes de fin de mes", NYE_MEXICO, "2026-12-31", None),
         ("Presupuesto antes de fin de trimestre", WED, "2026-12-31", None),
+        ("Entregar la memoria para finales de mes", SUN, "2026-11-30", None),
         ("Lanzar la app en el primer trimestre", SUN, "2027-03-31", None),
         ("Terminar el informe en dos semanas", SUN, "2026-12-13", None),
         ("Reunión de equipo cada lunes", SUN_MADRID, "2026-11-30", "every Monday"),

@@ -123,7 +123,7 @@ IN = word_set("in within innerhalb binnen dans en dentro")
 # A date right after these is not a deadline but a start, or in the past.
 START = word_set("from starting start starts beginning after ab nach partir apres desde despues")
 PAST = word_set("since last past seit depuis")
-# After a weekday these make it a past one: "el lunes pasado", "vendredi dernier".
+# Right after a date these make it a past one: "el lunes pasado", "le 15 mars dernier".
 PAST_AFTER = word_set("last past pasado dernier letzten")
 # A period named after these is what the commitment is about, not when it is due:
 # "priorities for Q1", "plan for next week". French "pour" and Spanish "para" are left

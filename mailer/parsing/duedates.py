@@ -36,7 +36,8 @@ Decisions, all relative to "today" = the Date header's instant in the member's z
   (Sunday, last day of the month, ...) unless the line names a day ("weekly report
   on Monday"). The first occurrence of "every other Friday" is the next Friday; the
   interval spaces the later ones. "until <date>" becomes ``UNTIL`` and
-  "starting <date>" moves the first occurrence; dates after "since"/"last" are past.
+  "starting <date>" moves the first occurrence; dates after "since"/"last" and before
+  "pasado"/"dernier" are past.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.commit import sent_at_or_now
 from mailer.flows.note_commands import delete_note, recent_notes, share_note
@@ -15,12 +17,16 @@ from mailer.models import (
     PartnershipState,
     Person,
 )
+from mailer.occurrences import UnusableRule, day_words
 from mailer.parsing.duedates import read_due
 from mailer.parsing.newtext import new_text
 from mailer.parsing.updates import Action, Command, read_commands
+from mailer.recurring import settle_done
 from mailer.refusals import NotUnderstood, Why
 from mailer.timezones import zone_from_name
 from mailer.tokens import Purpose, token_for
+
+log = logging.getLogger(__name__)
 
 _STATES = {Action.DONE: CommitmentState.DONE, Action.DROP: CommitmentState.DROPPED}
 
@@ -71,6 +77,16 @@ async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
     )
     if commitment is None:
         return f"You have no commitment numbered {command.number}."
+    if (
+        command.action is Action.DONE
+        and commitment.recurrence
+        and commitment.state == CommitmentState.OPEN.value
+    ):
+        # "done" settles this occurrence; "drop" is what ends a recurring one.
+        try:
+            return await _done_occurrence(ctx, member, commitment.id)
+        except UnusableRule:
+            log.warning("commitment %s: recurrence unusable, done ends it", commitment.id)
     update = CommitmentUpdate(commitment=commitment, source=ctx.inbound, kind=command.action)
     # Only the column a command changes is written: two replies processed at
     # once must not put back each other's old values.
@@ -97,6 +113,31 @@ async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
         await commitment.save(using_db=ctx.connection, update_fields=changed)
     await update.save(using_db=ctx.connection)
     return result
+
+
+async def _done_occurrence(ctx: FlowContext, member: Person, commitment_id: int) -> str:
+    """``done N`` on a recurring commitment; the line that tells the member what happened."""
+    # Locked (PostgreSQL) until commit: a roll running meanwhile waits, then
+    # finds the due date moved and leaves it.
+    commitment = (
+        await Commitment.filter(id=commitment_id).using_db(ctx.connection).select_for_update().get()
+    )
+    settled = await settle_done(
+        ctx.connection,
+        commitment,
+        zone_from_name(member.timezone),
+        sent_at_or_now(ctx),
+        ctx.now,
+        ctx.inbound,
+    )
+    number, text = commitment.number, commitment.text
+    if settled.occurrence is None:
+        return f"#{number} has no occurrence left to be done: {text}"
+    words = day_words(settled.occurrence)
+    then = f"next due {settled.due.isoformat()}" if settled.due else "that was the last one"
+    if settled.before:
+        return f"#{number} was already done for {words}; {then}: {text}"
+    return f"#{number} is done for {words}; {then}: {text}"
 
 
 async def _end_partnership(ctx: FlowContext, member: Person, address: str) -> str:

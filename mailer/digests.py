@@ -426,11 +426,22 @@ def _shared_note(note: dict[str, Any]) -> dict[str, object]:
 
 
 def _describe_update(update: dict[str, object]) -> str:
+    # Imported here, not above: this change stays within this function
+    # while the rest of the module is rewritten (issue 10); move it up then.
+    from mailer.occurrences import day_words
+
     kind = str(update["kind"])
     if kind == "moved":
         return f"moved to {update['new_due_date']}"
     if kind == "note":
         return f"note: {update['note']}"
+    if kind in ("done", "missed") and update["note"]:
+        # An occurrence of a recurring commitment: the note holds its day
+        # (mailer/recurring.py), e.g. "missed Mon 7 Dec".
+        try:
+            return f"{kind} {day_words(date.fromisoformat(str(update['note'])))}"
+        except ValueError:
+            return kind
     return kind
 
 

@@ -38,6 +38,7 @@ from mailer.models import (
     VerdictKind,
 )
 from mailer.names import called, first_name
+from mailer.occurrences import day_words
 from mailer.outbound import outbound_row
 from mailer.parsing.newtext import new_text
 from mailer.settings import Settings
@@ -163,7 +164,7 @@ async def _send_batch(
             commitment__member_id__in=member_ids, created_at__gte=earliest, created_at__lt=now
         )
         .order_by("created_at")
-        .values("commitment_id", "kind", "note", "new_due_date", "created_at")
+        .values("commitment_id", "kind", "note", "new_due_date", "occurrence", "created_at")
     )
     closing = {
         update["commitment_id"]
@@ -571,7 +572,7 @@ def _away(member: Person, today: date) -> dict[str, object]:
 
 def _day(day: date, today: date) -> str:
     """A date as people write it: "Fri 11 Dec", with the year when it is not this one's."""
-    shown = f"{day:%a} {day.day} {day:%b}"
+    shown = day_words(day)
     return shown if day.year == today.year else f"{shown} {day.year}"
 
 
@@ -606,6 +607,10 @@ def _describe_update(update: dict[str, object]) -> str:
         return f"moved to {update['new_due_date']}"
     if kind == "note":
         return f"note: {update['note']}"
+    occurrence = update["occurrence"]
+    if kind in ("done", "missed") and isinstance(occurrence, date):
+        # An occurrence of a recurring commitment (mailer/recurring.py): "missed Mon 7 Dec".
+        return f"{kind} {day_words(occurrence)}"
     return kind
 
 

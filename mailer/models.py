@@ -36,6 +36,9 @@ class UpdateKind(StrEnum):
     DONE = "done"
     DROPPED = "dropped"
     MOVED = "moved"
+    # An occurrence of a recurring commitment that passed with neither the
+    # member's "done" nor a partner's "on track" (mailer/recurring.py).
+    MISSED = "missed"
 
 
 class VerdictKind(StrEnum):
@@ -203,6 +206,11 @@ class Commitment(Model):
     due_date = fields.DateField(null=True)
     recurrence = fields.CharField(max_length=200, null=True)
     recurrence_label = fields.CharField(max_length=100, null=True)
+    # A recurring commitment's due date is its current occurrence; this is
+    # the day that occurrence began (the day after the one before it). An
+    # on-track verdict from then to the due date keeps it. None: the first
+    # occurrence, which began when the commitment was made.
+    occurrence_start = fields.DateField(null=True)
     state = fields.CharField(max_length=16, default=CommitmentState.OPEN.value)
     source: fields.ForeignKeyNullableRelation[InboundMessage] = fields.ForeignKeyField(
         "pactmail.InboundMessage",
@@ -227,6 +235,11 @@ class CommitmentUpdate(Model):
     kind = fields.CharField(max_length=16)
     note = fields.TextField(default="")
     new_due_date = fields.DateField(null=True)
+    # For a recurring commitment's "done" or "missed": the occurrence (its
+    # due day) it settles. Unique per commitment, so an occurrence is settled
+    # once however many runs or replies race to do it; the note repeats the
+    # day as YYYY-MM-DD for readers of the older columns (the digest).
+    occurrence = fields.DateField(null=True)
     source: fields.ForeignKeyNullableRelation[InboundMessage] = fields.ForeignKeyField(
         "pactmail.InboundMessage", related_name="updates", null=True, on_delete=fields.SET_NULL
     )
@@ -234,6 +247,7 @@ class CommitmentUpdate(Model):
 
     class Meta:
         table = "commitment_update"
+        unique_together = (("commitment", "occurrence"),)
 
 
 class Verdict(Model):

@@ -101,6 +101,71 @@ async def update_each(
     )
 
 
+async def update_each_if(
+    connection: BaseDBAsyncClient,
+    model: type[Model],
+    columns: Sequence[str],
+    updates: Sequence[tuple[int, Sequence[Any], Any]],
+    *,
+    guard: str,
+    also: Mapping[str, Any] | None = None,
+) -> set[int]:
+    """Set ``columns`` of several rows, each to its own values, in one statement, but only
+    where the row's ``guard`` column still holds the value read with it; the keys changed.
+
+    ``updates`` holds (primary key, values in the order of ``columns``, the
+    ``guard`` value read, never None); ``also`` adds conditions every row
+    must meet. A compare-and-set for many rows: work that read them first
+    does not undo what another transaction changed since.
+    """
+    if not updates:
+        return set()
+    meta = model._meta
+    postgres = connection.capabilities.dialect == "postgres"
+    parameters: list[Any] = []
+
+    def marker(name: str, value: Any) -> str:
+        field = meta.fields_map[name]
+        parameters.append(field.to_db_value(value, model))
+        if not postgres:
+            return "?"
+        # A parameter inside CASE has no column to take its type from.
+        return f"${len(parameters)}::{field.get_for_dialect('postgres', 'SQL_TYPE')}"
+
+    def key(value: int) -> str:
+        parameters.append(value)
+        return f"${len(parameters)}" if postgres else "?"
+
+    pk = quoted(meta.db_pk_column)
+
+    def case(name: str, values: Sequence[tuple[int, Any]]) -> str:
+        whens = " ".join(f"WHEN {key(k)} THEN {marker(name, value)}" for k, value in values)
+        return f"CASE {pk} {whens} END"
+
+    # Markers are made in the order of the text: SQLite's "?" are positional.
+    assignments = ", ".join(
+        f"{quoted(meta.fields_db_projection[name])} = "
+        + case(name, [(k, values[n]) for k, values, _ in updates])
+        for n, name in enumerate(columns)
+    )
+    conditions = [f"{pk} IN ({', '.join(key(k) for k, _, _ in updates)})"]
+    conditions += [
+        f"{quoted(meta.fields_db_projection[name])} = {marker(name, value)}"
+        for name, value in (also or {}).items()
+    ]
+    conditions.append(
+        f"{quoted(meta.fields_db_projection[guard])} = "
+        + case(guard, [(k, read) for k, _, read in updates])
+    )
+    # Identifiers come from the model, values are all parameters.
+    statement = (
+        f"UPDATE {quoted(meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {' AND '.join(conditions)} RETURNING {pk}"
+    )
+    returned = await connection.execute_query_dict(statement, parameters)
+    return {int(record[meta.db_pk_column]) for record in returned}
+
+
 async def update_row_if(
     model: type[Model], key: int, changes: Mapping[str, Any], expected: Mapping[str, Any]
 ) -> int:

@@ -2,9 +2,10 @@
 
 Every member with open commitments gets a summary each week (from Monday
 08:00 in their zone): their open commitments, the on-track verdicts and
-challenges of the week that ended, the challenges still waiting for their
-answer, and, when no partner holds them to account, a nudge to invite one
-(rule 1: everyone should have one).
+challenges of the week that ended, the occurrences of recurring commitments
+found missed in it, the challenges still waiting for their answer, and,
+when no partner holds them to account, a nudge to invite one (rule 1:
+everyone should have one).
 Like digests, a summary row per (member, week) is unique and inserted with
 ON CONFLICT DO NOTHING: whichever worker inserts it sends it.
 """
@@ -18,20 +19,23 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from mailer.digests import current_period
+from mailer.digests import Period, current_period
 from mailer.flows.invitations import describe_stored
 from mailer.models import (
     Commitment,
     CommitmentState,
+    CommitmentUpdate,
     DigestCadence,
     Partnership,
     PartnershipState,
     Person,
     Summary,
+    UpdateKind,
     Verdict,
     VerdictKind,
 )
 from mailer.names import first_name
+from mailer.occurrences import day_words
 from mailer.outbound import outbound_row
 from mailer.settings import Settings
 from mailer.sql import insert_new, insert_returning_ids
@@ -93,6 +97,17 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
         .select_related("partner", "commitment")
         .order_by("created_at")
     )
+    # Recorded when the occurrence was over (mailer/recurring.py): each is in
+    # the summary of the week it was found in, once.
+    missed = (
+        await CommitmentUpdate.filter(
+            commitment__member_id__in=ids,
+            kind=UpdateKind.MISSED.value,
+            created_at__gte=min(week.start for week in weeks.values()) - WEEK,
+        )
+        .select_related("commitment")
+        .order_by("occurrence", "commitment__number")
+    )
     active = await Partnership.filter(
         member_id__in=ids, state=PartnershipState.ACTIVE.value
     ).values_list("member_id", "partner_id")
@@ -106,6 +121,9 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
     for verdict in verdicts:  # oldest first
         heard[verdict.commitment.member_id].append(verdict)  # type: ignore[attr-defined]
         latest[(verdict.partner.id, verdict.commitment.id)] = verdict
+    missed_by_member: dict[int, list[CommitmentUpdate]] = defaultdict(list)
+    for update in missed:
+        missed_by_member[update.commitment.member_id].append(update)  # type: ignore[attr-defined]
     waiting: dict[int, list[Verdict]] = defaultdict(list)
     for verdict in latest.values():  # a challenge the partner has not since taken back
         member_id: int = verdict.commitment.member_id  # type: ignore[attr-defined]
@@ -137,7 +155,12 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
                     "heard": [
                         _describe(v)
                         for v in heard[member.id]
-                        if weeks[member.id].start - WEEK <= v.created_at < weeks[member.id].start
+                        if _week_before(weeks[member.id], v.created_at)
+                    ],
+                    "missed": [
+                        _missed(update)
+                        for update in missed_by_member[member.id]
+                        if _week_before(weeks[member.id], update.created_at)
                     ],
                     "waiting": [
                         _waiting(v, member, settings, now)
@@ -156,6 +179,11 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
         return await insert_returning_ids(connection, rows)
 
 
+def _week_before(week: Period, moment: datetime) -> bool:
+    """Whether ``moment`` is in the week that ended as ``week`` began (the one summed up)."""
+    return week.start - WEEK <= moment < week.start
+
+
 def _describe(verdict: Verdict) -> dict[str, object]:
     partner = verdict.partner
     return {
@@ -163,6 +191,15 @@ def _describe(verdict: Verdict) -> dict[str, object]:
         "partner": partner.name or "a partner",
         "on_track": verdict.kind == VerdictKind.ON_TRACK.value,
         "note": verdict.note,
+    }
+
+
+def _missed(update: CommitmentUpdate) -> dict[str, object]:
+    day = update.occurrence
+    return {
+        "number": update.commitment.number,
+        "text": update.commitment.text,
+        "day": day_words(day) if day else "",
     }
 
 

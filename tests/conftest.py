@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from ipaddress import ip_network
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from tests.support.capture import CaptureHandler, start_capture
 from tests.support.database import empty_all_tables, reset_postgres_schema
 from tests.support.smtpclient import BORDER_ID
 from workers.service import Service
+from workers.worker import utc_now
 
 DOMAIN = "pactmail.localhost"
 
@@ -104,13 +106,21 @@ def dns() -> TableResolver:
 
 @asynccontextmanager
 async def running_service(
-    settings: Settings, relay_port: int, resolver: TableResolver | None = None
+    settings: Settings,
+    relay_port: int,
+    resolver: TableResolver | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Service]:
-    """SMTP server and worker in this event loop, sending to the capture relay."""
+    """SMTP server and worker in this event loop, sending to the capture relay.
+
+    Given a ``clock``, the service keeps its time (SMTP, processing, tokens)
+    and runs no cron job: the test runs those itself, at the times it sets.
+    """
     running = Service(
         replace(settings, relay=("127.0.0.1", relay_port)),
         migrate=False,
-        worker_options={"poll_delay": 0.01},
+        clock=clock or utc_now,
+        worker_options={"poll_delay": 0.01, "cron_jobs": clock is None},
         resolver=resolver or TableResolver(),
     )
     await running.start()

@@ -16,6 +16,7 @@ from mailer.models import InboundMessage, InboundStatus, OutboundMessage, Outbou
 from mailer.priority import MAX_HOLD_SECONDS, IntakeFirst
 from mailer.processing import process_batch
 from mailer.queue import enqueue_inbound, enqueue_outbound
+from mailer.recurring import roll_recurring
 from mailer.retention import delete_old_raw_mail
 from mailer.sending import (
     give_up,
@@ -142,6 +143,11 @@ async def summaries_job(ctx: Ctx) -> str:
     return (
         f"{await _queue_sends(ctx, await send_due_summaries(_settings(ctx), _now(ctx)))} summaries"
     )
+
+
+async def recurring_job(ctx: Ctx) -> str:
+    """Roll recurring commitments past their occurrence (the database keeps each outcome once)."""
+    return f"{await roll_recurring(_now(ctx))} occurrence(s) missed"
 
 
 async def retention_job(ctx: Ctx) -> str:

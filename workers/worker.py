@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from arq import cron
+from arq.cron import CronJob
 from arq.worker import Worker, func
 
 from mailer.priority import IntakeFirst
@@ -21,6 +22,7 @@ from workers.jobs import (
     digests_job,
     invitations_job,
     process_inbound_job,
+    recurring_job,
     retention_job,
     send_email_job,
     summaries_job,
@@ -31,6 +33,10 @@ SWEEP_SECONDS = {0, 15, 30, 45}
 INVITATION_MINUTES = set(range(0, 60, 10))
 DIGEST_MINUTES = {0, 15, 30, 45}  # a partner's 08:00 may fall on any quarter hour
 RETENTION_MINUTES = {7}  # hourly, away from the quarter hours the digests take
+# Soon after any zone's midnight (offsets are whole quarter hours), so that
+# an occurrence over is settled hours before that zone's 08:00 digests and
+# summaries show it; away from the quarter hours the digests take.
+RECURRING_MINUTES = {5, 20, 35, 50}
 
 
 def utc_now() -> datetime:
@@ -48,12 +54,15 @@ def build_worker(
     max_jobs: int = 20,
     poll_delay: float = 0.05,
     resolver: TxtResolver | None = None,
+    cron_jobs: bool = True,
 ) -> Worker:
     """A worker with its own Redis pool; the database is opened by the caller.
 
     ``resolver`` answers the DNS questions of sender checks (DKIM keys, DMARC
     records); tests and benchmarks give a TableResolver, the service the
-    system's resolvers. Whoever runs the worker without arq's ``close`` calls
+    system's resolvers. Without ``cron_jobs`` the worker only runs queued
+    jobs: a test that moves ``clock`` calls the cron jobs itself, at the
+    times it chooses. Whoever runs the worker without arq's ``close`` calls
     ``release_clients`` on its ``ctx`` after it.
     """
     judge = SenderJudge(
@@ -95,48 +104,7 @@ def build_worker(
                 timeout=job_timeout,
             ),
         ],
-        cron_jobs=[
-            cron(
-                digests_job,
-                name="digests",
-                minute=DIGEST_MINUTES,
-                keep_result=0,
-                unique=True,
-                run_at_startup=True,
-            ),
-            cron(
-                summaries_job,
-                name="summaries",
-                minute=DIGEST_MINUTES,
-                keep_result=0,
-                unique=True,
-                run_at_startup=True,
-            ),
-            cron(
-                invitations_job,
-                name="invitations",
-                minute=INVITATION_MINUTES,
-                keep_result=0,
-                unique=True,
-                run_at_startup=True,
-            ),
-            cron(
-                retention_job,
-                name="retention",
-                minute=RETENTION_MINUTES,
-                keep_result=0,
-                unique=True,
-                run_at_startup=True,
-            ),
-            cron(
-                sweep_job,
-                name="sweep",
-                second=SWEEP_SECONDS,
-                keep_result=0,
-                unique=True,
-                run_at_startup=True,
-            ),
-        ],
+        cron_jobs=_cron_jobs() if cron_jobs else [],
         queue_name=settings.queue_name,
         redis_settings=redis_settings(redis_url),
         ctx=context,
@@ -152,6 +120,60 @@ def build_worker(
         job_serializer=dump_job,
         job_deserializer=load_job,
     )
+
+
+def _cron_jobs() -> list[CronJob]:
+    """The scheduled jobs; each also runs as the worker starts, to catch up."""
+    return [
+        cron(
+            digests_job,
+            name="digests",
+            minute=DIGEST_MINUTES,
+            keep_result=0,
+            unique=True,
+            run_at_startup=True,
+        ),
+        cron(
+            summaries_job,
+            name="summaries",
+            minute=DIGEST_MINUTES,
+            keep_result=0,
+            unique=True,
+            run_at_startup=True,
+        ),
+        cron(
+            invitations_job,
+            name="invitations",
+            minute=INVITATION_MINUTES,
+            keep_result=0,
+            unique=True,
+            run_at_startup=True,
+        ),
+        cron(
+            recurring_job,
+            name="recurring",
+            minute=RECURRING_MINUTES,
+            keep_result=0,
+            unique=True,
+            run_at_startup=True,
+        ),
+        cron(
+            retention_job,
+            name="retention",
+            minute=RETENTION_MINUTES,
+            keep_result=0,
+            unique=True,
+            run_at_startup=True,
+        ),
+        cron(
+            sweep_job,
+            name="sweep",
+            second=SWEEP_SECONDS,
+            keep_result=0,
+            unique=True,
+            run_at_startup=True,
+        ),
+    ]
 
 
 async def release_clients(ctx: Ctx) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.invitations import Invited, invite_partners
 from mailer.models import Commitment, InboundStatus, PartnershipState, Person
 from mailer.names import first_name
+from mailer.occurrences import UnusableRule, first_on_or_after, new_day_for_passed
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import nominees
@@ -41,6 +43,9 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
             + [f"invite {mask_address(n.address)} to be your partner" for n in nominated]
         )
     member, first, partnered = await _reserve_numbers(ctx, known, sent_at, len(drafts))
+    # Dates are read from the Date header; "today" is when it is published.
+    today = ctx.now.astimezone(zone).date()
+    drafts = [replace(draft, due=current_due(draft, today)) for draft in drafts]
     commitments = [
         Commitment(
             member=member,
@@ -54,7 +59,7 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
         for offset, draft in enumerate(drafts)
     ]
     ctx.new_rows.extend(commitments)
-    described = [_describe(draft, first + n) for n, draft in enumerate(drafts)]
+    described = [_describe(draft, first + n, today) for n, draft in enumerate(drafts)]
     invited = Invited([], [])
     if nominated:
         # This message's commitments only: what the member published before
@@ -118,13 +123,35 @@ async def _reserve_numbers(
     return known, known.commitment_count - count + 1, bool(row["partnered"])
 
 
-def _describe(draft: CommitmentDraft, number: int) -> dict[str, object]:
+def _describe(draft: CommitmentDraft, number: int, today: date) -> dict[str, object]:
     return {
         "number": number,
         "text": draft.text,
-        "due": draft.due.isoformat() if draft.due else None,
+        **confirmed_due(draft.due, today),
         "recurrence": draft.recurrence_label,
     }
+
+
+def confirmed_due(due: date | None, today: date) -> dict[str, object]:
+    """A new commitment's due date as a confirmation shows it: passed already, a new day
+    to offer for it ("move N to ..."), never silently overdue."""
+    passed = due is not None and due < today
+    return {
+        "due": due.isoformat() if due else None,
+        "passed": passed,
+        "move_to": new_day_for_passed(due, today).isoformat() if due and passed else None,
+    }
+
+
+def current_due(draft: CommitmentDraft, today: date) -> date | None:
+    """The due date to publish: a recurring one whose first occurrence is over by ``today``
+    (an old Date header) starts at its occurrence current today, with nothing missed."""
+    if draft.due is None or draft.recurrence is None or draft.due >= today:
+        return draft.due
+    try:
+        return first_on_or_after(draft.recurrence, draft.due, today) or draft.due
+    except UnusableRule:
+        return draft.due
 
 
 def _due_words(draft: CommitmentDraft) -> str:

@@ -12,7 +12,7 @@ import re
 from datetime import date
 
 from mailer.flows.base import FlowContext, Outcome
-from mailer.flows.commit import publish_commitments, sent_at_or_now
+from mailer.flows.commit import confirmed_due, publish_commitments, sent_at_or_now
 from mailer.flows.invitations import invite_partners
 from mailer.flows.updates import apply_member_updates
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
@@ -89,7 +89,9 @@ async def _keep(ctx: FlowContext, forward: Forward) -> Outcome:
     # The member's own lines above the forward ("I will call Ana by Friday")
     # are proposed too, before the coach's.
     proposed_from = f"{forward.note}\n\n{forward.body}" if forward.note else forward.body
-    items = action_items(proposed_from, written, zone_from_name(member.timezone))
+    zone = zone_from_name(member.timezone)
+    items = action_items(proposed_from, written, zone)
+    today = ctx.now.astimezone(zone).date()
     note = await CoachingNote.create(
         using_db=ctx.connection,
         member=member,
@@ -112,7 +114,8 @@ async def _keep(ctx: FlowContext, forward: Forward) -> Outcome:
             "original_subject": forward.subject,
             "date": forward.date.date().isoformat() if forward.date else None,
             "actions": [
-                {"number": n, "text": i.text, "due": i.due} for n, i in enumerate(items, 1)
+                {"number": n, "text": i.text, **confirmed_due(_date(i.due), today)}
+                for n, i in enumerate(items, 1)
             ],
             "coach_invitable": bool(
                 _invitable(ctx, member.email, forward.coach_name, forward.coach_address)
@@ -178,6 +181,8 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
     if chosen is None:
         raise NotUnderstood(Why.NO_ADD, quoted=text.splitlines())
     new = [n for n in chosen if not actions[n - 1].get("added")]
+    # The coach's "by Friday" was read from the note's date, maybe last week's.
+    today = ctx.now.astimezone(zone_from_name(member.timezone)).date()
     first = await raise_counter(ctx.connection, member, "commitment_count", len(new)) - len(new) + 1
     published = []
     for offset, number in enumerate(new):
@@ -194,7 +199,12 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
             )
         )
         published.append(
-            {"number": first + offset, "text": action["text"], "due": due, "recurrence": None}
+            {
+                "number": first + offset,
+                "text": action["text"],
+                **confirmed_due(_date(due), today),
+                "recurrence": None,
+            }
         )
     await CoachingNote.filter(id=note.id).using_db(ctx.connection).update(actions=actions)
     await ctx.answer(

@@ -322,7 +322,9 @@ async def _gather(db: BaseDBAsyncClient, person: Person) -> dict[str, object]:
                 "recurrence": c.recurrence_label,
                 "state": c.state,
                 "created": c.created_at,
-                "updates": _rows(updates, c.id, ("kind", "note", "new_due_date", "created_at")),
+                "updates": _rows(
+                    updates, c.id, ("kind", "occurrence", "note", "new_due_date", "created_at")
+                ),
                 "verdicts": [
                     {
                         "partner": v.partner.name or v.partner.email,

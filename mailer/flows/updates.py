@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from mailer.flows.base import FlowContext, Outcome
@@ -18,14 +19,19 @@ from mailer.models import (
     Person,
 )
 from mailer.names import display_name
+from mailer.occurrences import UnusableRule, day_words
 from mailer.parsing.duedates import read_due
 from mailer.parsing.newtext import new_text
 from mailer.parsing.updates import Action, Command, read_commands
+from mailer.recurring import settle_done
 from mailer.refusals import NotUnderstood, Why
 from mailer.timezones import zone_from_name
 from mailer.tokens import Purpose, token_for
 
 MAX_AWAY = timedelta(days=180)  # longer than this, end the partnership instead
+
+log = logging.getLogger(__name__)
+
 _STATES = {Action.DONE: CommitmentState.DONE, Action.DROP: CommitmentState.DROPPED}
 
 
@@ -78,6 +84,16 @@ async def apply_command(ctx: FlowContext, member: Person, command: Command) -> s
     )
     if commitment is None:
         return f"You have no commitment numbered {command.number}."
+    if (
+        command.action is Action.DONE
+        and commitment.recurrence
+        and commitment.state == CommitmentState.OPEN.value
+    ):
+        # "done" settles this occurrence; "drop" is what ends a recurring one.
+        try:
+            return await _done_occurrence(ctx, member, commitment.id)
+        except UnusableRule:
+            log.warning("commitment %s: recurrence unusable, done ends it", commitment.id)
     update = CommitmentUpdate(commitment=commitment, source=ctx.inbound, kind=command.action)
     # Only the column a command changes is written: two replies processed at
     # once must not put back each other's old values.
@@ -121,12 +137,38 @@ async def _away(ctx: FlowContext, member: Person, command: Command) -> str:
     if until > today + MAX_AWAY:
         return f"{quoted} is more than {MAX_AWAY.days} days away, so nothing is paused."
     await Person.filter(id=member.id).using_db(ctx.connection).update(away_until=until)
-    shown = f"{until:%a} {until.day} {until:%b}"
+    shown = day_words(until)
     return (
         f"You are away until {shown}. Your partners' digests say so instead of listing your "
         f"commitments, and everything resumes on {shown} by itself; reply \u201cback\u201d to "
         "end it sooner."
     )
+
+
+async def _done_occurrence(ctx: FlowContext, member: Person, commitment_id: int) -> str:
+    """``done N`` on a recurring commitment; the line that tells the member what happened."""
+    # Locked (PostgreSQL) until commit: a roll running meanwhile waits, then
+    # finds the due date moved and leaves it.
+    commitment = (
+        await Commitment.filter(id=commitment_id).using_db(ctx.connection).select_for_update().get()
+    )
+    settled = await settle_done(
+        ctx.connection,
+        commitment,
+        zone_from_name(member.timezone),
+        sent_at_or_now(ctx),
+        ctx.now,
+        ctx.inbound,
+        away=member.away_until,
+    )
+    number, text = commitment.number, commitment.text
+    if settled.occurrence is None:
+        return f"#{number} has no occurrence left to be done: {text}"
+    words = day_words(settled.occurrence)
+    then = f"next due {settled.due.isoformat()}" if settled.due else "that was the last one"
+    if settled.before:
+        return f"#{number} was already done for {words}; {then}: {text}"
+    return f"#{number} is done for {words}; {then}: {text}"
 
 
 async def _end_partnership(ctx: FlowContext, member: Person, address: str) -> str:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api import migrate
 
 from mailer.db import close_database, migrate_database, open_database, tortoise_config
-from mailer.models import CoachingNote, Commitment, Person
+from mailer.models import CoachingNote, Commitment, CommitmentUpdate, Person
 from mailer.settings import Settings
 
 
@@ -84,5 +86,42 @@ async def test_notes_kept_before_numbering_are_numbered_in_order_per_member(
         assert numbered == [(1, 1), (2, 1), (1, 2)]
         counts = await Person.all().order_by("id").values_list("email", "note_count")
         assert counts == [("anna@example.com", 2), ("carl@example.com", 1)]
+    finally:
+        await close_database()
+
+
+async def test_updates_kept_before_occurrences_all_fit_the_one_outcome_per_occurrence_rule(
+    settings: Settings, tmp_path: Path
+) -> None:
+    old = replace(settings, database_url=f"sqlite://{tmp_path / 'old.sqlite3'}")
+    await migrate(config=tortoise_config(old.database_url), target="pactmail.0012_forgetting")
+    connection = Tortoise.get_connection("default")
+    when = "'2026-01-01 00:00:00+00:00'"
+    update = (
+        "INSERT INTO commitment_update (commitment_id, kind, note, created_at) "
+        f"VALUES (1, '%s', '', {when});"
+    )
+    await connection.execute_script(
+        "INSERT INTO person (email, name, timezone, timezone_confirmed, created_at) "
+        f"VALUES ('anna@example.com', '', '', 0, {when});"
+        "INSERT INTO commitment (member_id, number, text, recurrence, state, created_at) "
+        f"VALUES (1, 1, 'every Monday', 'FREQ=WEEKLY;BYDAY=MO', 'open', {when});"
+        + update % "done"
+        + update % "done"
+        + update % "note"
+    )
+    await Tortoise.close_connections()
+
+    await migrate_database(old)
+
+    await open_database(old)
+    try:
+        assert await CommitmentUpdate.filter(occurrence=None).count() == 3
+        commitment = await Commitment.get()
+        assert commitment.occurrence_start is None
+        monday = date(2026, 1, 5)
+        await CommitmentUpdate.create(commitment=commitment, kind="missed", occurrence=monday)
+        with pytest.raises(IntegrityError):
+            await CommitmentUpdate.create(commitment=commitment, kind="done", occurrence=monday)
     finally:
         await close_database()

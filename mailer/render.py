@@ -19,6 +19,7 @@ import jinja2
 
 from mailer.headers import header_safe, reply_subject
 from mailer.models import OutboundMessage
+from mailer.plaintext import wrap_lines
 
 SERVICE_NAME = "pactmail"
 SMTP_COMPAT32 = compat32.clone(linesep="\r\n")
@@ -46,6 +47,7 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     )
     for environment in (text, html):
         environment.filters["reply_subject"] = _reply_subject
+    text.filters["wrap"] = wrap_lines  # base.txt: every text part within 72 columns
     return text, html
 
 

@@ -1,4 +1,5 @@
-"""Every email template, rendered from a realistic context: strict about missing values."""
+"""Every email template, rendered from a realistic context: strict about missing values,
+and a text part that fits 72 columns."""
 
 from __future__ import annotations
 
@@ -7,15 +8,32 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from mailer.plaintext import TEXT_WIDTH
 from tests.support.template_samples import SAMPLES, Sample
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+CASES = [
+    pytest.param(sample, name, context, id=f"{sample.template}-{name}" if name else sample.template)
+    for sample in SAMPLES.values()
+    for name, context in sample.contexts()
+]
 
 
 def test_every_template_has_a_sample() -> None:
     # Partials (_commitment.html, ...) are pieces of others, not emails.
     emails = {path.name for path in TEMPLATES.iterdir() if path.is_dir()}
     assert emails == set(SAMPLES)
+
+
+@pytest.mark.parametrize(("sample", "name", "context"), CASES)
+def test_text_part_fits_72_columns(sample: Sample, name: str, context: dict[str, object]) -> None:
+    text = sample.render(context).text
+    # The one exception: a single word wider than the line (a URL, a reply
+    # address), alone on its line, since cutting it would break it.
+    too_wide = [
+        line for line in text.splitlines() if len(line) > TEXT_WIDTH and len(line.split()) > 1
+    ]
+    assert too_wide == []
 
 
 @pytest.mark.parametrize("sample", SAMPLES.values(), ids=list(SAMPLES))

@@ -18,8 +18,9 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from mailer.flows.invitations import named, news_context
+from mailer.flows.invitations import news_context
 from mailer.flows.note_commands import SHARED_NOTE_MEMORY
+from mailer.flows.verdicts import verdict_link_token
 from mailer.models import (
     CoachingNote,
     Commitment,
@@ -31,8 +32,12 @@ from mailer.models import (
     Partnership,
     PartnershipState,
     Person,
+    ThreadAuthor,
+    ThreadMessage,
     Verdict,
+    VerdictKind,
 )
+from mailer.names import called, first_name
 from mailer.outbound import outbound_row
 from mailer.parsing.newtext import new_text
 from mailer.settings import Settings
@@ -146,6 +151,7 @@ async def _send_batch(
         partner_id__in=list(periods), created_at__gte=now - VERDICT_MEMORY
     ).values("partner_id", "created_at", "items", "notes")
     since = _since_last_digest(periods, history)
+    last_shown = _shown_lately(history)
     earliest = min(since.values())
     commitments = await Commitment.filter(
         member_id__in=member_ids, state=CommitmentState.OPEN.value
@@ -158,6 +164,15 @@ async def _send_batch(
         )
         .order_by("created_at")
         .values("commitment_id", "kind", "note", "new_due_date", "created_at")
+    )
+    closing = {
+        update["commitment_id"]
+        for update in updates
+        if update["kind"] in (CommitmentState.DONE.value, CommitmentState.DROPPED.value)
+    }
+    finished = [CommitmentState.DONE.value, CommitmentState.DROPPED.value]
+    closed = await Commitment.filter(id__in=sorted(closing), state__in=finished).values(
+        "id", "member_id", "number", "text", "state"
     )
     shared_notes = (
         await CoachingNote.filter(
@@ -176,31 +191,37 @@ async def _send_batch(
             created_at__gte=now - VERDICT_MEMORY,
         )
         .order_by("created_at")
-        .values("partner_id", "commitment_id", "kind", "created_at")
-    )
-    by_member: dict[int, list[Commitment]] = defaultdict(list)
-    for commitment in commitments:
-        by_member[commitment.member_id].append(commitment)  # type: ignore[attr-defined]
-    news: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for update in updates:
-        news[update["commitment_id"]].append(update)
-    notes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for note in shared_notes:
-        notes[note["member_id"]].append(note)
-    last_verdict: dict[tuple[int, int], dict[str, object]] = {
-        (verdict["partner_id"], verdict["commitment_id"]): verdict for verdict in verdicts
-    }
+        .values(
+            "partner_id", "commitment_id", "kind", "note", "created_at",
+            "commitment__member_id", "commitment__number", "commitment__text",
+        )
+    )  # fmt: skip
+    replies = (
+        await ThreadMessage.filter(
+            verdict__partner_id__in=list(periods),
+            verdict__commitment__member_id__in=member_ids,
+            author=ThreadAuthor.MEMBER.value,
+            created_at__gte=earliest,
+            created_at__lt=now,
+        )
+        .order_by("created_at")
+        .values(
+            "verdict__partner_id", "verdict__commitment__member_id",
+            "verdict__commitment__number", "verdict__commitment__text", "text", "created_at",
+        )
+    )  # fmt: skip
+    news_of = _News.gather(commitments, updates, closed, shared_notes, verdicts, replies)
     held: dict[int, list[Partnership]] = defaultdict(list)
     for partnership in partnerships:
         held[partnership.partner_id].append(partnership)  # type: ignore[attr-defined]
     shown: dict[int, set[int]] = defaultdict(set)  # note ids each partner has had
     for digest in history:
         shown[digest["partner_id"]].update(digest["notes"] or [])
-    news_of = _News(by_member, news, notes, last_verdict)
     drafts = [
         _Draft(
             partner, periods[partner.id], since[partner.id], shown[partner.id], held[partner.id],
             news_of, today=now.astimezone(zone_from_name(partner.timezone)).date(),
+            last_shown=last_shown.get(partner.id, set()),
         )
         for partner in partners
         if held.get(partner.id)
@@ -235,6 +256,18 @@ def _since_last_digest(
     return {**since, **{key: value for key, value in last.items() if key in since}}
 
 
+def _shown_lately(history: Sequence[dict[str, Any]]) -> dict[int, set[int]]:
+    """The commitment ids each partner's digests listed lately (VERDICT_MEMORY).
+
+    A member is "nothing new" only to a partner who has seen their list:
+    after one quiet digest the next stays quiet too, until something happens.
+    """
+    shown: dict[int, set[int]] = defaultdict(set)
+    for digest in history:
+        shown[digest["partner_id"]].update(digest["items"] or [])
+    return shown
+
+
 def _silent_streaks(
     history: Sequence[dict[str, Any]], verdicts: Sequence[dict[str, Any]]
 ) -> dict[int, int]:
@@ -261,8 +294,48 @@ class _News:
 
     open_commitments: dict[int, list[Commitment]]  # by member
     updates: dict[int, list[dict[str, Any]]]  # by commitment, oldest first
+    closed: dict[int, list[dict[str, Any]]]  # done or dropped lately, by member
     shared_notes: dict[int, list[dict[str, Any]]]  # by member
-    last_verdict: dict[tuple[int, int], dict[str, object]]  # by (partner, commitment)
+    verdicts: dict[tuple[int, int], list[dict[str, Any]]]  # by (partner, member), oldest first
+    replies: dict[tuple[int, int], list[dict[str, Any]]]  # the member's, by (partner, member)
+
+    @classmethod
+    def gather(
+        cls,
+        commitments: Sequence[Commitment],
+        updates: Sequence[dict[str, Any]],
+        closed: Sequence[dict[str, Any]],
+        shared_notes: Sequence[dict[str, Any]],
+        verdicts: Sequence[dict[str, Any]],
+        replies: Sequence[dict[str, Any]],
+    ) -> _News:
+        news = cls(
+            defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list),
+            defaultdict(list), defaultdict(list),
+        )  # fmt: skip
+        for commitment in commitments:
+            news.open_commitments[commitment.member_id].append(commitment)  # type: ignore[attr-defined]
+        for update in updates:
+            news.updates[update["commitment_id"]].append(update)
+        for row in sorted(closed, key=lambda row: (row["member_id"], row["number"])):
+            news.closed[row["member_id"]].append(row)
+        for note in shared_notes:
+            news.shared_notes[note["member_id"]].append(note)
+        for verdict in verdicts:
+            news.verdicts[(verdict["partner_id"], verdict["commitment__member_id"])].append(verdict)
+        for reply in replies:
+            key = (reply["verdict__partner_id"], reply["verdict__commitment__member_id"])
+            news.replies[key].append(reply)
+        return news
+
+
+# The groups of a member's open commitments in a digest, in the order shown.
+_GROUPS = (
+    ("overdue", "Overdue"),
+    ("soon", "Due before your next digest"),
+    ("later", "Later"),
+    ("undated", "No due date"),
+)
 
 
 class _Draft:
@@ -278,48 +351,104 @@ class _Draft:
         news: _News,
         *,
         today: date,  # the partner's, as the digest is written
+        last_shown: set[int],  # the commitments their digests listed lately
     ) -> None:
         self.partner = partner
         self.period = period
         self.partnerships = partnerships
-        self.items: list[Commitment] = []  # in digest order: item n is items[n - 1]
+        self.items: list[Commitment] = []  # the commitments shown, in order
         self.notes: list[int] = []  # the shared notes it shows
         self.members: list[dict[str, object]] = []
+        self.several = len(partnerships) > 1
         for partnership in partnerships:
-            member = partnership.member
-            entries = []
-            for commitment in news.open_commitments.get(member.id, []):
-                self.items.append(commitment)
-                entry = _entry(commitment, len(self.items), today, period)
-                entry["news"] = [
-                    _describe_update(update)
-                    for update in news.updates.get(commitment.id, [])
-                    if update["created_at"] >= since
-                ]
-                verdict = news.last_verdict.get((partner.id, commitment.id))
-                entry["last_verdict"] = _describe_verdict(verdict) if verdict else None
-                entries.append(entry)
-            # Only notes the member chose to share, each once to each partner.
-            notes = [
-                note
-                for note in news.shared_notes.get(member.id, [])
-                if note["id"] not in notes_shown
+            member = self._member(partnership.member, since, notes_shown, news, today, last_shown)
+            if member is not None:
+                self.members.append(member)
+
+    def _member(
+        self,
+        member: Person,
+        since: datetime,
+        notes_shown: set[int],
+        news: _News,
+        today: date,
+        last_shown: set[int],
+    ) -> dict[str, object] | None:
+        """One member's part of the digest, or None when it would say nothing."""
+        open_ones = news.open_commitments.get(member.id, [])
+        if member.away_until is not None and today < member.away_until and open_ones:
+            # The partner's today: a day early or late across zones is as good as
+            # the member could expect from "until Dec 20".
+            return _away(member, today)
+        answers = news.verdicts.get((self.partner.id, member.id), [])
+        last_answer = {verdict["commitment_id"]: verdict for verdict in answers}
+        entries = []
+        for commitment in open_ones:
+            entry = _entry(commitment, today, self.period)
+            entry["news"] = [
+                _describe_update(update)
+                for update in news.updates.get(commitment.id, [])
+                if update["created_at"] >= since
             ]
-            self.notes += [note["id"] for note in notes]
-            if entries or notes:
-                self.members.append(
-                    {
-                        "name": named(member),
-                        "first_name": member.name or member.email,
-                        "items": entries,
-                        "notes": [_shared_note(note) for note in notes],
-                    }
-                )
+            verdict = last_answer.get(commitment.id)
+            entry["last_verdict"] = _describe_verdict(verdict) if verdict else None
+            entry["new"] = commitment.created_at >= since
+            entries.append(entry)
+        # Only notes the member chose to share, each once to each partner.
+        notes = [
+            note for note in news.shared_notes.get(member.id, []) if note["id"] not in notes_shown
+        ]
+        closed = [
+            {"number": row["number"], "text": row["text"], "state": row["state"]}
+            for row in news.closed.get(member.id, [])
+        ]
+        your_answers = [_your_answer(v) for v in answers if v["created_at"] >= since]
+        replies = [
+            {
+                "number": reply["verdict__commitment__number"],
+                "text": reply["verdict__commitment__text"],
+                "answer": reply["text"],
+            }
+            for reply in news.replies.get((self.partner.id, member.id), [])
+        ]
+        if not (entries or notes or closed):
+            return None
+        self.notes += [note["id"] for note in notes]
+        first_name_ = first_name(member.name) or member.email
+        # Nothing has happened since the last digest and nothing is near:
+        # one line says so instead of the same list again.
+        seen = any(commitment.id in last_shown for commitment in open_ones)
+        quiet = seen and not (
+            notes or closed or your_answers or replies
+            or any(e["news"] or e["new"] or e["group"] in ("overdue", "soon") for e in entries)
+        )  # fmt: skip
+        if not quiet:
+            self.items += open_ones
+        groups = [
+            {"title": title, "items": [e for e in entries if e["group"] == key]}
+            for key, title in _GROUPS
+        ]
+        return {
+            "name": member.name or member.email,
+            "full_name": member.name,  # for the subject, which shows no address
+            "first_name": first_name_,
+            # With several members, a typed answer names whose number it is.
+            "prefix": f"{first_name_} " if self.several else "",
+            "away_until": None,
+            "quiet": quiet,
+            "open_count": len(entries),
+            "items": [] if quiet else entries,
+            "groups": [] if quiet else [group for group in groups if group["items"]],
+            "closed": closed,
+            "your_answers": your_answers,
+            "replies": replies,
+            "notes": [_shared_note(note) for note in notes],
+        }
 
     def members_told(
         self, digest_id: int, settings: Settings, now: datetime
     ) -> list[OutboundMessage]:
-        """Each member told, kindly, that this partner has been quiet for a while."""
+        """Each member told that this partner has been quiet for a while."""
         told = []
         for partnership in self.partnerships:
             member = partnership.member
@@ -331,7 +460,7 @@ class _Draft:
                     context={
                         **news_context(member, self.partner, "silent"),
                         "answer": "",
-                        "subject": f"{named(self.partner)} has been quiet",
+                        "subject": f"{called(self.partner, 'Your partner')} has been quiet",
                     },
                     domain=settings.domain,
                     reply_token=token_for(
@@ -345,28 +474,29 @@ class _Draft:
         self, digest_id: int, settings: Settings, now: datetime, *, nudge: bool = False
     ) -> OutboundMessage:
         key = settings.secret_key
+        example: dict[str, object] | None = None
         for member in self.members:
             for entry in member["items"]:  # type: ignore[attr-defined]
-                entry["token"] = token_for(
-                    key,
-                    Purpose.VERDICT,
-                    (self.partner.id, entry["commitment_id"]),
-                    self.partner,
-                    now=now,
-                )
+                for kind in VerdictKind:
+                    entry[f"{kind.value}_token"] = verdict_link_token(
+                        key, self.partner, entry["commitment_id"], kind, now=now
+                    )
+                if example is None:
+                    example = {"prefix": member["prefix"], "number": entry["number"]}
         digest_token = token_for(key, Purpose.DIGEST, (digest_id,), self.partner, now=now)
         return outbound_row(
             key=f"digest:{digest_id}",
             template="digest",
             to=self.partner.email,
             context={
+                "name": first_name(self.partner.name),
                 "members": self.members,
                 "cadence": self.partner.digest_cadence,
                 "period": self.period.start.date().isoformat(),
-                "next": self.period.end.date().isoformat(),
+                "next": _day(self.period.end.date(), self.period.end.date()),
                 "count": len(self.items),
                 "note_count": len(self.notes),
-                "first_item": 1 if self.items else None,
+                "example": example,
                 "unsubscribe": f"reply+{digest_token}@{settings.domain}",
                 "nudge": nudge,
             },
@@ -393,19 +523,64 @@ async def _claim(
     return {int(partner_id): digest_id for (partner_id, _), digest_id in claimed.items()}
 
 
-def _entry(commitment: Commitment, item: int, today: date, period: Period) -> dict[str, object]:
+def _entry(commitment: Commitment, today: date, period: Period) -> dict[str, object]:
     """One commitment as a digest item: overdue and due-soon as of the day it is written
     (a digest sent late in its period, by ``digest --now``, is not behind the times)."""
     due = commitment.due_date
+    if due is None:
+        group, when = "undated", "no due date"
+    elif due < today:
+        group, when = "overdue", f"was due {_day(due, today)}"
+    elif due == today:
+        group, when = "soon", "due today"
+    elif due == today + timedelta(days=1):
+        group, when = "soon", "due tomorrow"
+    elif due < period.end.date():
+        group, when = "soon", f"due {_day(due, today)}"
+    else:
+        group, when = "later", f"due {_day(due, today)}"
     return {
-        "item": item,
         "number": commitment.number,
         "text": commitment.text,
-        "due": due.isoformat() if due else None,
+        "group": group,
+        "when": when,
         "recurrence": commitment.recurrence_label,
-        "overdue": bool(due and due < today),
-        "due_soon": bool(due and today <= due < period.end.date()),
         "commitment_id": commitment.id,
+    }
+
+
+def _away(member: Person, today: date) -> dict[str, object]:
+    """A member who said "away until …": one line instead of their commitments."""
+    assert member.away_until is not None
+    return {
+        "name": member.name or member.email,
+        "full_name": member.name,
+        "first_name": first_name(member.name) or member.email,
+        "prefix": "",
+        "away_until": _day(member.away_until, today),
+        "quiet": False,
+        "open_count": 0,
+        "items": [],
+        "groups": [],
+        "closed": [],
+        "your_answers": [],
+        "replies": [],
+        "notes": [],
+    }
+
+
+def _day(day: date, today: date) -> str:
+    """A date as people write it: "Fri 11 Dec", with the year when it is not this one's."""
+    shown = f"{day:%a} {day.day} {day:%b}"
+    return shown if day.year == today.year else f"{shown} {day.year}"
+
+
+def _your_answer(verdict: dict[str, Any]) -> dict[str, object]:
+    return {
+        "number": verdict["commitment__number"],
+        "text": verdict["commitment__text"],
+        "challenge": verdict["kind"] == VerdictKind.CHALLENGE.value,
+        "note": verdict["note"],
     }
 
 

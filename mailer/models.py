@@ -92,6 +92,9 @@ class Person(Model):
     # revokes them all. Random, so a person created again after "forget me"
     # never has the old tokens work for them.
     token_epoch = fields.IntField(default=new_token_epoch, db_default=0)
+    # As a member: away until this day (their own); partners' digests say so
+    # instead of listing their commitments, and it ends by itself that day.
+    away_until = fields.DateField(null=True)
     # As a partner: how often digests come (DigestCadence).
     digest_cadence = fields.CharField(max_length=16, default="weekly", db_default="weekly")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -257,6 +260,30 @@ class Verdict(Model):
         unique_together = (("source", "commitment"),)
 
 
+class ThreadAuthor(StrEnum):
+    MEMBER = "member"
+    PARTNER = "partner"
+
+
+class ThreadMessage(Model):
+    """A message in a challenge's thread after the challenge itself, relayed to the other side."""
+
+    id = fields.IntField(primary_key=True)
+    verdict: fields.ForeignKeyRelation[Verdict] = fields.ForeignKeyField(
+        "pactmail.Verdict", related_name="thread", on_delete=fields.CASCADE
+    )
+    author = fields.CharField(max_length=16)  # ThreadAuthor
+    text = fields.TextField()
+    source: fields.ForeignKeyRelation[InboundMessage] = fields.ForeignKeyField(
+        "pactmail.InboundMessage", related_name="thread_messages", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "thread_message"
+        unique_together = (("source", "verdict"),)
+
+
 class Digest(Model):
     """One digest for one partner and period: the unique pair is what stops a second."""
 
@@ -265,9 +292,11 @@ class Digest(Model):
         "pactmail.Person", related_name="digests", on_delete=fields.CASCADE
     )
     period = fields.CharField(max_length=16)  # "2026-11-30" (its first day) or "d2026-12-01"
-    # The commitment ids in the order the digest numbers them (item 1 first),
-    # for replies such as "2 on track".
+    # The commitment ids it showed, in the order shown.
     items = fields.JSONField[list[int]]()
+    # Replies such as "15 on track" name the member's own number (#15); in
+    # digests sent before that, the number was the item's place in ``items``.
+    by_member_number = fields.BooleanField(default=True, db_default=False)
     # The shared coaching notes it showed: each goes to a partner once.
     notes = fields.JSONField[list[int]](default=list, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -50,13 +50,14 @@ class Why(StrEnum):
     NO_COMMAND = "we could not find a command we know in your reply"
     NO_VERDICT = "start your reply with \u201con track\u201d or \u201cchallenge\u201d"
     NO_DIGEST_ANSWER = (
-        'we could not find an answer we know: write lines such as "2 on track" or '
-        '"3 challenge: what worries you", or "daily", "weekly", "pause" or "stop"'
+        'we could not find an answer we know in {lines}; write lines such as "15 on track" '
+        'or "15 challenge: what worries you", or "daily", "weekly", "pause" or "stop"'
     )
     NO_INVITATION_ANSWER = "we could not read your answer: start your reply with one of {answers}"
     NO_ADD = "reply \u201cadd all\u201d or \u201cadd\u201d with the numbers to publish"
     NO_CONFIRM = "reply \u201cconfirm\u201d to apply that message, or ignore our email"
     EMPTY_CHALLENGE_ANSWER = "your reply was empty, so nothing was passed on"
+    THREAD_CLOSED = "{other} and you are no longer partners, so nothing was passed on"
     UNKNOWN_OWNER = "that reply address belongs to no one we know"
     NO_SUCH_DIGEST = "that digest no longer exists"
     NO_SUCH_COMMITMENT = "that commitment no longer exists"

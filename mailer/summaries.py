@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from mailer.digests import current_period
@@ -49,6 +50,8 @@ async def send_due_summaries(settings: Settings, now: datetime) -> list[int]:
     while True:
         members = (
             await Person.filter(id__gt=after, commitments__state=CommitmentState.OPEN.value)
+            # Away ("away until …"): no summary and its nudges until they are back.
+            .filter(Q(away_until__isnull=True) | Q(away_until__lte=now.date()))
             .distinct()
             .order_by("id")
             .limit(BATCH)

@@ -37,8 +37,11 @@ class Purpose(StrEnum):
     BOUNCE = "b"  # the return path of an outbound message (VERP)
     INVITE = "i"  # an invited partner answering: ids (partnership,)
     DIGEST = "d"  # a partner replying to a digest: ids (digest,)
-    VERDICT = "v"  # a partner's one-click verdict: ids (partner, commitment)
-    CHALLENGE = "c"  # a member answering a challenge: ids (verdict,)
+    # A partner's one-click verdict: ids (partner, commitment, verdict code);
+    # tokens sent before the code was added carry the first two only.
+    VERDICT = "v"
+    CHALLENGE = "c"  # the member writing in a challenge's thread: ids (verdict,)
+    THREAD = "t"  # the partner writing on in a challenge's thread: ids (verdict,)
     NOTE = "n"  # a member answering about a coaching note: ids (note,)
     CONFIRM = "k"  # an owner confirming a reply sent from another address: ids (inbound,)
 

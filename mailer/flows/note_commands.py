@@ -106,7 +106,7 @@ async def _withdraw_from_unsent_digests(ctx: FlowContext, member: Person, note_i
             {**entry, "notes": [n for n in entry["notes"] if n.get("note_id") != note_id]}
             for entry in row.context["members"]  # type: ignore[attr-defined]
         ]
-        members = [entry for entry in members if entry["items"] or entry["notes"]]
+        members = [entry for entry in members if _says_something(entry)]
         note_count = sum(len(entry["notes"]) for entry in members)
         change: dict[str, object] = {
             "context": {**row.context, "members": members, "note_count": note_count}
@@ -122,6 +122,12 @@ async def _withdraw_from_unsent_digests(ctx: FlowContext, member: Person, note_i
 
 
 _GONE = "the only coaching note in it was unshared or deleted"
+
+
+def _says_something(member: dict[str, object]) -> bool:
+    """Whether a member's part of a digest has more to say than the note taken out."""
+    parts = ("items", "notes", "closed", "your_answers", "replies", "quiet")
+    return any(member.get(part) for part in parts)
 
 
 async def recent_notes(ctx: FlowContext, member: Person) -> list[dict[str, object]]:

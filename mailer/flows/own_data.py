@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -26,6 +27,7 @@ from mailer.models import (
     PartnershipState,
     Person,
     Summary,
+    ThreadMessage,
     Verdict,
 )
 from mailer.parsing.updates import Action
@@ -143,6 +145,9 @@ async def _delete_person(db: BaseDBAsyncClient, person: Person) -> dict[str, int
         "partnerships": await Partnership.filter(member_id=person.id).using_db(db).count()
         + await Partnership.filter(partner_id=person.id).using_db(db).count(),
     }
+    # Threads by hand: SQLite enforces ON DELETE CASCADE only when asked to.
+    await ThreadMessage.filter(verdict__commitment_id__in=commitment_ids).using_db(db).delete()
+    await ThreadMessage.filter(verdict__partner_id=person.id).using_db(db).delete()
     await Verdict.filter(commitment_id__in=commitment_ids).using_db(db).delete()
     await Verdict.filter(partner_id=person.id).using_db(db).delete()
     await CommitmentUpdate.filter(commitment_id__in=commitment_ids).using_db(db).delete()
@@ -265,6 +270,15 @@ async def export(ctx: FlowContext) -> Outcome:
     return Outcome(InboundStatus.PROCESSED, "their data mailed to them")
 
 
+def _thread(messages: list[dict[str, Any]], verdict_id: int) -> list[dict[str, object]]:
+    """What member and partner wrote after a challenge, in order."""
+    return [
+        {"from": m["author"], "text": m["text"], "date": m["created_at"]}
+        for m in messages
+        if m["verdict_id"] == verdict_id
+    ]
+
+
 async def _gather(db: BaseDBAsyncClient, person: Person) -> dict[str, object]:
     commitments = await Commitment.filter(member_id=person.id).using_db(db).order_by("number")
     ids = [c.id for c in commitments]
@@ -280,6 +294,12 @@ async def _gather(db: BaseDBAsyncClient, person: Person) -> dict[str, object]:
         .using_db(db)
         .select_related("commitment__member")
         .order_by("id")
+    )
+    threads = (
+        await ThreadMessage.filter(verdict_id__in=[v.id for v in [*received, *given]])
+        .using_db(db)
+        .order_by("id")
+        .values("verdict_id", "author", "text", "created_at")
     )
     as_member = await Partnership.filter(member_id=person.id).using_db(db).select_related("partner")
     as_partner = (
@@ -309,6 +329,7 @@ async def _gather(db: BaseDBAsyncClient, person: Person) -> dict[str, object]:
                         "verdict": v.kind,
                         "note": v.note,
                         "date": v.created_at,
+                        "thread": _thread(threads, v.id),
                     }
                     for v in received
                     if v.commitment_id == c.id  # type: ignore[attr-defined]
@@ -333,6 +354,7 @@ async def _gather(db: BaseDBAsyncClient, person: Person) -> dict[str, object]:
                 "verdict": v.kind,
                 "note": v.note,
                 "date": v.created_at,
+                "thread": _thread(threads, v.id),
             }
             for v in given
         ],

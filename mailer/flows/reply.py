@@ -10,8 +10,9 @@ from mailer.flows.confirm import confirm_reply
 from mailer.flows.invitations import answer_invitation
 from mailer.flows.notes import answer_about_note
 from mailer.flows.own_data import act_on_own_data
+from mailer.flows.threads import member_writes, partner_writes
 from mailer.flows.updates import apply_member_updates
-from mailer.flows.verdicts import answer_challenge, answer_digest, answer_verdict_link
+from mailer.flows.verdicts import answer_digest, answer_verdict_link
 from mailer.models import OutboundMessage
 from mailer.parsing.newtext import new_text
 from mailer.parsing.updates import read_own_data_request
@@ -38,29 +39,34 @@ async def read_reply(ctx: FlowContext) -> Outcome:
     if token is not None and token.purpose is not Purpose.CONFIRM and request is not None:
         return await act_on_own_data(ctx, request)  # whatever email it answers
     answer = _ANSWERS.get(token.purpose) if token is not None else None
-    if token is None or answer is None or len(token.ids) != answer.ids:
+    if token is None or answer is None or len(token.ids) not in answer.ids:
         raise NotUnderstood(Why.NO_COMMAND)
     return await answer.read(ctx, token)
 
 
 @dataclass(frozen=True)
 class _Answer:
-    """How a reply to a token of one purpose is read, and how many ids that token carries."""
+    """How a reply to a token of one purpose is read, and how many ids that token may carry."""
 
-    ids: int
+    ids: frozenset[int]
     read: Callable[[FlowContext, Token], Awaitable[Outcome]]
 
 
 # Token purposes (mailer/tokens.py), each with the flow that reads a reply to it.
 # A bounce token is not here: mail to bounce+ goes to the bounce flow.
+_ONE = frozenset({1})
 _ANSWERS: dict[Purpose, _Answer] = {
-    Purpose.MEMBER: _Answer(1, lambda ctx, token: apply_member_updates(ctx, token.ids[0])),
-    Purpose.INVITE: _Answer(1, lambda ctx, token: answer_invitation(ctx, token.ids[0])),
-    Purpose.DIGEST: _Answer(1, lambda ctx, token: answer_digest(ctx, token.ids[0])),
-    Purpose.VERDICT: _Answer(2, lambda ctx, token: answer_verdict_link(ctx, *token.ids)),
-    Purpose.CHALLENGE: _Answer(1, lambda ctx, token: answer_challenge(ctx, token.ids[0])),
-    Purpose.NOTE: _Answer(1, lambda ctx, token: answer_about_note(ctx, token.ids[0])),
-    Purpose.CONFIRM: _Answer(1, confirm_reply),
+    Purpose.MEMBER: _Answer(_ONE, lambda ctx, token: apply_member_updates(ctx, token.ids[0])),
+    Purpose.INVITE: _Answer(_ONE, lambda ctx, token: answer_invitation(ctx, token.ids[0])),
+    Purpose.DIGEST: _Answer(_ONE, lambda ctx, token: answer_digest(ctx, token.ids[0])),
+    # (partner, commitment, verdict code); links sent before the code, two ids.
+    Purpose.VERDICT: _Answer(
+        frozenset({2, 3}), lambda ctx, token: answer_verdict_link(ctx, *token.ids)
+    ),
+    Purpose.CHALLENGE: _Answer(_ONE, lambda ctx, token: member_writes(ctx, token.ids[0])),
+    Purpose.THREAD: _Answer(_ONE, lambda ctx, token: partner_writes(ctx, token.ids[0])),
+    Purpose.NOTE: _Answer(_ONE, lambda ctx, token: answer_about_note(ctx, token.ids[0])),
+    Purpose.CONFIRM: _Answer(_ONE, confirm_reply),
 }
 
 

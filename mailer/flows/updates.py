@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.commit import sent_at_or_now
 from mailer.flows.note_commands import delete_note, recent_notes, share_note
@@ -22,6 +24,7 @@ from mailer.refusals import NotUnderstood, Why
 from mailer.timezones import zone_from_name
 from mailer.tokens import Purpose, token_for
 
+MAX_AWAY = timedelta(days=180)  # longer than this, end the partnership instead
 _STATES = {Action.DONE: CommitmentState.DONE, Action.DROP: CommitmentState.DROPPED}
 
 
@@ -38,7 +41,7 @@ async def apply_member_updates(
     if not commands:
         raise NotUnderstood(Why.NO_COMMAND)
     results = [
-        await _apply(ctx, member, command)
+        await apply_command(ctx, member, command)
         for command in commands
         if command.action is not Action.LIST_NOTES
     ]
@@ -53,12 +56,14 @@ async def apply_member_updates(
     return Outcome(InboundStatus.PROCESSED, f"{len(commands)} update(s) read")
 
 
-async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
+async def apply_command(ctx: FlowContext, member: Person, command: Command) -> str:
     """Apply one command; returns the line that tells the member what happened."""
     if command.action is Action.END_PARTNER:
         return await _end_partnership(ctx, member, command.text.strip(".").lower())
     if command.action is Action.TIME_ZONE:
         return await name_zone(ctx, member, command.text)
+    if command.action in (Action.AWAY, Action.BACK):
+        return await _away(ctx, member, command)
     if command.action is Action.DELETE_NOTE:
         return await delete_note(ctx, member, command.number)
     if command.action in (Action.SHARE_NOTE, Action.UNSHARE_NOTE):
@@ -97,6 +102,29 @@ async def _apply(ctx: FlowContext, member: Person, command: Command) -> str:
         await commitment.save(using_db=ctx.connection, update_fields=changed)
     await update.save(using_db=ctx.connection)
     return result
+
+
+async def _away(ctx: FlowContext, member: Person, command: Command) -> str:
+    """``away until Dec 20`` pauses what partners see until that day; ``back`` ends it."""
+    if command.action is Action.BACK:
+        await Person.filter(id=member.id).using_db(ctx.connection).update(away_until=None)
+        return "Welcome back: your partners' next digests list your commitments again."
+    zone = zone_from_name(member.timezone)
+    written = sent_at_or_now(ctx)
+    until = read_due(f"by {command.text}", written, zone).due
+    today = written.astimezone(zone).date()
+    quoted = f"\u201c{command.text}\u201d"
+    if until is None or until <= today:
+        return f"We could not read a day to come in {quoted}, so nothing is paused."
+    if until > today + MAX_AWAY:
+        return f"{quoted} is more than {MAX_AWAY.days} days away, so nothing is paused."
+    await Person.filter(id=member.id).using_db(ctx.connection).update(away_until=until)
+    shown = f"{until:%a} {until.day} {until:%b}"
+    return (
+        f"You are away until {shown}. Your partners' digests say so instead of listing your "
+        f"commitments, and everything resumes on {shown} by itself; reply \u201cback\u201d to "
+        "end it sooner."
+    )
 
 
 async def _end_partnership(ctx: FlowContext, member: Person, address: str) -> str:

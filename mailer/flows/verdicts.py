@@ -1,11 +1,14 @@
 """Partners' verdicts (SPEC §4.4): one click per commitment, or lines in a reply to a digest.
 
-A verdict is stored once per source message (the database's unique key); a
+A verdict is stored once per source message (the database's unique key). An
+on-track click is recorded without an email (the next digest shows it); a
 challenge reaches the member at once, framed with thanks for the partner's
-courage, and asks for an answer.
+courage, and opens a thread between the two (mailer/flows/threads.py).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.invitations import named
@@ -20,74 +23,160 @@ from mailer.models import (
     Verdict,
     VerdictKind,
 )
+from mailer.names import called, first_name
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
-from mailer.parsing.verdicts import read_digest_reply, read_verdict
+from mailer.parsing.verdicts import (
+    ItemVerdict,
+    read_digest_reply,
+    read_link_reply,
+    without_sign_off,
+)
 from mailer.refusals import NotUnderstood, Why
-from mailer.timezones import zone_line
 from mailer.tokens import Purpose, token_for
 
+# The verdict a link names, as the third id of its token.
+LINK_CODES: dict[VerdictKind, int] = {VerdictKind.ON_TRACK: 1, VerdictKind.CHALLENGE: 2}
+_LINK_KINDS = {code: kind for kind, code in LINK_CODES.items()}
 
-async def answer_verdict_link(ctx: FlowContext, partner_id: int, commitment_id: int) -> Outcome:
-    """A click on On track or Challenge: the reply names the verdict, the rest is the note."""
+
+def verdict_link_token(
+    key: bytes, partner: Person, commitment_id: int, kind: VerdictKind, *, now: datetime
+) -> str:
+    """The token of an On track or Challenge link in a digest."""
+    ids = (partner.id, commitment_id, LINK_CODES[kind])
+    return token_for(key, Purpose.VERDICT, ids, partner, now=now)
+
+
+async def answer_verdict_link(
+    ctx: FlowContext, partner_id: int, commitment_id: int, code: int | None = None
+) -> Outcome:
+    """A click on On track or Challenge: the link names the verdict, every new word is the note."""
     partner = await _partner(ctx, partner_id)
-    text = new_text(ctx.message.text)
-    found = read_verdict(text) or read_verdict(strip_reply_prefix(ctx.message.subject))
+    text = without_sign_off(new_text(ctx.message.text), _names(partner))
+    found = read_link_reply(text, ctx.message.subject, _LINK_KINDS.get(code or 0))
     if found is None:
         raise NotUnderstood(Why.NO_VERDICT)
     commitment = await _held_commitment(ctx, partner, commitment_id)
     kind, note = found
-    recorded = await _record(ctx, partner, commitment, kind, note)
+    verdict, receipt = await _record(ctx, partner, commitment, kind, note)
     if kind is VerdictKind.CHALLENGE:
         # One click, one trace: a challenge gets a receipt naming what it was
-        # about; an on-track click nothing (the next digest shows it).
+        # about, and a reply to it goes on in the challenge's thread; an
+        # on-track click gets nothing (the next digest shows it).
         await ctx.answer(
             "verdict_thanks",
-            {"subject": ctx.message.subject, "answers": [recorded], "cadence": None, "zone": None},
+            {
+                "subject": ctx.message.subject,
+                "answers": [receipt],
+                "unread": [],
+                "cadence": None,
+                "zone": None,
+            },
+            reply_token=token_for(
+                ctx.settings.secret_key, Purpose.THREAD, (verdict.id,), partner, now=ctx.now
+            ),
         )
     return Outcome(InboundStatus.PROCESSED, f"verdict: {kind.value}")
 
 
 async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
-    """A reply to a digest: ``2 on track``, ``3 challenge: …``, daily/weekly/pause/stop,
+    """A reply to a digest: ``15 on track``, ``Alice 3 challenge: …``, daily/weekly/pause/stop,
     and ``time zone NAME``."""
     digest = await Digest.filter(id=digest_id).using_db(ctx.connection).first()
     if digest is None:
         raise NotUnderstood(Why.NO_SUCH_DIGEST)
     partner = await _partner(ctx, digest.partner_id)  # type: ignore[attr-defined]
-    text = new_text(ctx.message.text)
-    verdicts, cadence = read_digest_reply(text or strip_reply_prefix(ctx.message.subject))
-    zone = zone_line(text)
-    if not verdicts and cadence is None and zone is None:
-        raise NotUnderstood(Why.NO_DIGEST_ANSWER)
+    text = without_sign_off(new_text(ctx.message.text), _names(partner))
+    reply = read_digest_reply(text or strip_reply_prefix(ctx.message.subject))
+    if not reply.verdicts and reply.cadence is None and reply.zone is None:
+        raise NotUnderstood(Why.NO_DIGEST_ANSWER, lines=_quoted(reply.unread))
+    found = await _answered_commitments(ctx, digest, partner, reply.verdicts)
     recorded: list[dict[str, object]] = []
-    for verdict in verdicts:
-        if not 1 <= verdict.item <= len(digest.items):
+    unread = list(reply.unread)
+    for verdict in reply.verdicts:
+        commitment = found.get(id(verdict))
+        if commitment is None:
+            unread.append(verdict.line)
             continue
-        try:
-            commitment = await _held_commitment(ctx, partner, digest.items[verdict.item - 1])
-        except NotUnderstood:
-            continue  # gone, or no longer theirs: the others still count
-        recorded.append(await _record(ctx, partner, commitment, verdict.kind, verdict.note))
-    if cadence is not None:
+        recorded.append((await _record(ctx, partner, commitment, verdict.kind, verdict.note))[1])
+    if reply.cadence is not None:
         await (
             Person.filter(id=partner.id)
             .using_db(ctx.connection)
-            .update(digest_cadence=cadence.value)
+            .update(digest_cadence=reply.cadence.value)
         )
     await ctx.answer(
         "verdict_thanks",
         {
             "subject": ctx.message.subject,
             "answers": recorded,
-            "cadence": cadence.value if cadence else None,
-            "zone": await name_zone(ctx, partner, zone) if zone else None,
+            "unread": unread,
+            "cadence": reply.cadence.value if reply.cadence else None,
+            "zone": await name_zone(ctx, partner, reply.zone) if reply.zone else None,
         },
+        reply_token=token_for(
+            ctx.settings.secret_key, Purpose.DIGEST, (digest.id,), partner, now=ctx.now
+        ),
     )
-    return Outcome(
-        InboundStatus.PROCESSED,
-        f"{len(recorded)} verdict(s)" + (f", cadence {cadence.value}" if cadence else ""),
+    cadence = f", cadence {reply.cadence.value}" if reply.cadence else ""
+    return Outcome(InboundStatus.PROCESSED, f"{len(recorded)} verdict(s){cadence}")
+
+
+def _quoted(lines: list[str]) -> str:
+    return "; ".join(f"\u201c{line[:200]}\u201d" for line in lines[:5]) or "\u201c\u201d"
+
+
+async def _answered_commitments(
+    ctx: FlowContext, digest: Digest, partner: Person, verdicts: list[ItemVerdict]
+) -> dict[int, Commitment]:
+    """The commitment each typed answer is about (keyed by ``id()`` of the answer).
+
+    A number is the member's own (#15); with several members it needs the
+    first name before it when two of them have a #15. Only commitments of
+    members this partner holds to account now can be answered.
+    """
+    if not verdicts:
+        return {}
+    members = (
+        await Partnership.filter(partner_id=partner.id, state=PartnershipState.ACTIVE.value)
+        .using_db(ctx.connection)
+        .values_list("member_id", flat=True)
     )
+    query = Commitment.filter(member_id__in=list(members)).using_db(ctx.connection)
+    if digest.by_member_number:
+        query = query.filter(number__in=sorted({verdict.number for verdict in verdicts}))
+    else:  # a digest from before: its numbers are places in its list
+        query = query.filter(id__in=[_placed(digest, verdict.number) for verdict in verdicts])
+    candidates = await query.select_related("member")
+    found: dict[int, Commitment] = {}
+    for verdict in verdicts:
+        if digest.by_member_number:
+            matching = [c for c in candidates if c.number == verdict.number]
+        else:
+            matching = [c for c in candidates if c.id == _placed(digest, verdict.number)]
+        if verdict.who:
+            matching = [c for c in matching if _goes_by(c.member, verdict.who)]
+        if len(matching) == 1:
+            found[id(verdict)] = matching[0]
+    return found
+
+
+def _placed(digest: Digest, place: int) -> int:
+    """The commitment id at a place (1, 2, ...) in an old digest's list; 0 for none."""
+    return digest.items[place - 1] if 1 <= place <= len(digest.items) else 0
+
+
+def _goes_by(member: Person, word: str) -> bool:
+    """Whether ``word`` names this member: their first name, full name, or mailbox name."""
+    return word.casefold().rstrip(".") in _names(member)
+
+
+def _names(person: Person) -> frozenset[str]:
+    """What a person goes by, in lower case: first name, full name, mailbox name, initial."""
+    names = {first_name(person.name), person.name, person.email.split("@")[0]}
+    names |= {name[0] for name in names if name}
+    return frozenset(name.casefold() for name in names if name)
 
 
 async def _partner(ctx: FlowContext, partner_id: int) -> Person:
@@ -124,13 +213,15 @@ async def _held_commitment(ctx: FlowContext, partner: Person, commitment_id: int
 
 async def _record(
     ctx: FlowContext, partner: Person, commitment: Commitment, kind: VerdictKind, note: str
-) -> dict[str, object]:
+) -> tuple[Verdict, dict[str, object]]:
     """Store the verdict (a challenge goes to the member at once); how the receipt names it."""
+    member = commitment.member
     receipt: dict[str, object] = {
         "number": commitment.number,
         "text": commitment.text,
-        "member": commitment.member.name or commitment.member.email,
+        "member": called(member, member.email),
         "challenge": kind is VerdictKind.CHALLENGE,
+        "note": note,
     }
     verdict = await Verdict.create(
         using_db=ctx.connection,
@@ -141,68 +232,30 @@ async def _record(
         source=ctx.inbound,
     )
     if kind is not VerdictKind.CHALLENGE:
-        return receipt
-    member = commitment.member
+        return verdict, receipt
     # The partner by name only: the member answers through the service, in
     # the thread it keeps with the partner, not around it.
+    partner_name = called(partner, "Your partner")
     ctx.tell(
         member.email,
         "challenge",
         {
-            "partner": partner.name or "Your partner",
-            "partner_name": partner.name or "Your partner",
+            "name": first_name(member.name),
+            "partner": partner_name,
+            "partner_name": partner_name,
             "number": commitment.number,
             "text": commitment.text,
             "due": commitment.due_date.isoformat() if commitment.due_date else None,
             "note": note,
         },
-        key=f"challenge:{ctx.inbound.id}:{commitment.id}",
+        key=challenge_key(ctx.inbound.id, commitment.id),
         reply_token=token_for(
             ctx.settings.secret_key, Purpose.CHALLENGE, (verdict.id,), member, now=ctx.now
         ),
     )
-    return receipt
+    return verdict, receipt
 
 
-async def answer_challenge(ctx: FlowContext, verdict_id: int) -> Outcome:
-    """The member's answer to a challenge, relayed to the partner in their thread, with thanks."""
-    verdict = (
-        await Verdict.filter(id=verdict_id)
-        .using_db(ctx.connection)
-        .select_related("partner", "commitment__member", "source")
-        .first()
-    )
-    if verdict is None:
-        raise NotUnderstood(Why.NO_SUCH_CHALLENGE)
-    member, partner = verdict.commitment.member, verdict.partner
-    ctx.require_owner(member.email, "pass your answer to a challenge on to your partner")
-    text = new_text(ctx.message.text)
-    if not text:
-        raise NotUnderstood(Why.EMPTY_CHALLENGE_ANSWER)
-    await (
-        Verdict.filter(id=verdict.id, answered_at__isnull=True)
-        .using_db(ctx.connection)
-        .update(answered_at=ctx.now)
-    )
-    # In the partner's thread: an answer to the message they challenged with.
-    challenged = verdict.source.message_id
-    thread = (challenged,) if challenged else ()
-    ctx.tell(
-        partner.email,
-        "challenge_answer",
-        {
-            "member_name": member.name or "The person you challenged",
-            "number": verdict.commitment.number,
-            "text": verdict.commitment.text,
-            "challenge": verdict.note,
-            "answer": text[:8000],
-            "subject": f"Re: your challenge on #{verdict.commitment.number}",
-        },
-        key=f"challenge-answer:{ctx.inbound.id}",
-        thread=thread,
-    )
-    await ctx.answer(
-        "challenge_relayed",
-        {"subject": ctx.message.subject, "partner_name": partner.name or "your partner"},
-    )
-    return Outcome(InboundStatus.PROCESSED, "challenge answered, relayed to the partner")
+def challenge_key(inbound_id: int, commitment_id: int) -> str:
+    """The idempotency key of the email that brings a challenge to the member."""
+    return f"challenge:{inbound_id}:{commitment_id}"

@@ -28,6 +28,8 @@ class Action(StrEnum):
     LIST_NOTES = "notes"  # number unused
     FORGET_ME = "forget me"  # everything about the sender deleted (SPEC §4.9)
     MY_DATA = "my data"  # everything about the sender, mailed to them as JSON
+    AWAY = "away"  # text: until when, as written; number unused
+    BACK = "back"  # the member is back before the day they gave
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,15 @@ _PATTERNS = [
         re.compile(rf"^(?:delete|forget|remove)\s+(?:coaching\s+)?note\s+{_NUMBER}\b\W*$", re.I),
     ),
     (Action.TIME_ZONE, re.compile(rf"^{ZONE_COMMAND}\W*$", re.I)),
+    (
+        Action.AWAY,
+        re.compile(
+            r"^(?:i(?:'|\u2019)?m\s+|i\s+am\s+)?(?:away|pause|paused|off|on\s+(?:holiday|vacation|leave))"
+            r"\s+(?:until|till|til|through|to)\s+(?P<text>\S.{0,60}?)\W*$",
+            re.I,
+        ),
+    ),
+    (Action.BACK, re.compile(r"^(?:i(?:'|\u2019)?m\s+|i\s+am\s+)?back(?:\s+early)?\W*$", re.I)),
     (Action.LIST_NOTES, re.compile(r"^(?:list\s+)?(?:my\s+)?(?:coaching\s+)?notes\W*$", re.I)),
 ]
 _BULLET = re.compile(r"^\s*(?:[-*•]\s+)?")

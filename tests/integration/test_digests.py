@@ -7,16 +7,27 @@ import re
 import subprocess
 from datetime import UTC, datetime, time, timedelta
 
-from mailer.models import Digest, Partnership, Person, Verdict
+from mailer.models import Digest, Partnership, Person, ThreadMessage, Verdict
 from mailer.settings import Settings
 from tests.integration.test_invitations import answer, html, invite, to
 from tests.support.capture import Captured, CaptureHandler
 from tests.support.cli import ROOT, cli_command, cli_env
+from tests.support.settle import all_settled
 from tests.support.smtpclient import message, send
 from workers.jobs import digests_job
 from workers.service import Service
 
 LINK = re.compile(r'href="mailto:([^"?]+)\?subject=([^&"]+)&amp;body=([^"]*)"')
+ITEM = re.compile(r"<strong>#(\d+)</strong>.*?(?=<strong>#|\Z)", re.DOTALL)
+
+
+def link(digest: Captured, number: int, verdict: str = "challenge") -> str:
+    """The address of the digest's On track or Challenge link for the member's #number."""
+    for item in ITEM.finditer(html(digest)):
+        if int(item[1]) == number:
+            links: dict[str, str] = {s: address for address, s, _ in LINK.findall(item[0])}
+            return links[verdict]
+    raise AssertionError(f"no #{number} in the digest")
 
 
 async def partnered(service: Service, capture: CaptureHandler) -> None:
@@ -76,11 +87,11 @@ async def test_an_active_partner_gets_one_digest_with_one_click_answers(
     digest = await digest_for_bob(service, capture)
     assert digest.message["Subject"] == "Anna Keller: 3 commitments to look at"
     text = digest.text()
-    assert "Anna Keller <anna@example.com>" in text
-    assert "1. Finish the quarterly report by Friday" in text
+    assert "Anna Keller" in text
+    assert "#1  Finish the quarterly report by Friday" in text
     links = LINK.findall(html(digest))
     assert [subject for _, subject, _ in links] == ["on%20track", "challenge"] * 3
-    assert len({address for address, _, _ in links}) == 3  # one per commitment
+    assert len({address for address, _, _ in links}) == 6  # each names its commitment and verdict
     assert all(address.startswith("reply+v-") for address, _, _ in links)
     unsubscribe = str(digest.message["List-Unsubscribe"]).strip()
     assert unsubscribe.startswith("<mailto:reply+d-")
@@ -126,7 +137,7 @@ async def test_a_challenge_click_reaches_the_member_once_with_thanks(
     capture, _ = relay
     await partnered(service, capture)
     digest = await digest_for_bob(service, capture)
-    challenge_address = LINK.findall(html(digest))[3][0]  # item 2's challenge
+    challenge_address = link(digest, 2)
     before = len(capture.messages)
     for _ in range(2):  # the same reply delivered twice
         await reply(service, challenge_address, "challenge: the deadline moved twice", mid="<c@x>")
@@ -134,14 +145,14 @@ async def test_a_challenge_click_reaches_the_member_once_with_thanks(
     [notice] = to(arrived, "anna@example.com")
     [thanks] = to(arrived, "bob@example.org")
     assert notice.message["Subject"] == (
-        "Bob Stone challenges you on #2: Call the supplier about the contract by Dec 15"
+        "Bob challenges you on #2: Call the supplier about the contract by Dec 15"
     )
     text = " ".join(notice.text().split())
     assert "the deadline moved twice" in text
     assert "It took some courage" in text
     assert "Your challenge on #2" in thanks.text()
     assert "Call the supplier about the contract by Dec 15" in thanks.text()
-    assert "reached Anna Keller" in thanks.text()
+    assert "reached Anna." in thanks.text()
     await asyncio.sleep(1)
     assert len(capture.messages) == before + 2
     [verdict] = await Verdict.all()
@@ -183,42 +194,79 @@ async def test_stop_by_list_unsubscribe_ends_digests(
     assert await digests_job(in_two_weeks) == "0 email(s) for digests"
 
 
-async def test_the_members_answer_reaches_the_partner_in_their_thread(
+async def test_a_challenge_thread_goes_on_both_ways_each_in_its_own_thread(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
     await partnered(service, capture)
     digest = await digest_for_bob(service, capture)
-    challenge_address = LINK.findall(html(digest))[1][0]  # item 1's challenge
     challenged = await bob_says(
-        service, capture, challenge_address, "challenge: is Friday still real?", mid="<ch@x>"
+        service, capture, link(digest, 1), "challenge: is Friday still real?", mid="<ch@x>"
     )
     [notice] = to(challenged, "anna@example.com")
+    [receipt] = to(challenged, "bob@example.org")
     assert "bob@example.org" not in notice.data.decode()  # the thread stays with us
-    before = len(capture.messages)
-    address = notice.message["Reply-To"]
-    sent = await send(
-        service.smtp_port,
-        "anna@example.com",
-        [address],
-        message(
-            to=address,
-            subject=f"Re: {notice.message['Subject']}",
-            body="Fair point. The draft is half done; Monday is realistic.\n\nAnna\n",
-            message_id="<answer@example.com>",
-        ),
-    )
-    assert sent.code == 250
-    arrived = (await capture.wait_for(before + 2))[before:]
-    [relayed] = to(arrived, "bob@example.org")
-    [receipt] = to(arrived, "anna@example.com")
+
+    # Anna answers: one email, to Bob, answering his challenge; none to her.
+    [relayed] = await writes(
+        service, capture, "anna@example.com", notice,
+        "Fair point. The draft is half done; Monday is realistic.\n\nAnna\n", "<a1@example.com>",
+    )  # fmt: skip
+    assert relayed.rcpt_tos == ["bob@example.org"]
     assert relayed.message["In-Reply-To"] == "<ch@x>"
     text = " ".join(relayed.text().split())
     assert "Fair point. The draft is half done; Monday is realistic." in text
     assert "You wrote: is Friday still real?" in text
-    assert "Thank you for challenging them" in text
-    assert "anna@example.com" not in relayed.message["Reply-To"]
-    assert "has gone to Bob Stone" in receipt.text()
+    assert "help@" not in relayed.message["Reply-To"]
+    assert relayed.message["Reply-To"].startswith("reply+t-")
+
+    # Bob writes back to that relay: it reaches Anna, in her thread, quotes left out.
+    [back] = await writes(
+        service, capture, "bob@example.org", relayed,
+        "Good luck, tell me how it went.\n\nOn Mon, Anna wrote:\n> Fair point.", "<b1@x>",
+    )  # fmt: skip
+    assert back.rcpt_tos == ["anna@example.com"]
+    assert back.message["In-Reply-To"] == "<a1@example.com>"
+    assert "Good luck, tell me how it went." in back.text()
+    assert "Fair point" not in back.text()
+    assert back.message["Reply-To"].startswith("reply+c-")
+
+    # And Anna's answer to that reaches Bob, after his own last message.
+    [third] = await writes(
+        service, capture, "anna@example.com", back, "Will do: it went out Monday.", "<a2@x>"
+    )
+    assert third.rcpt_tos == ["bob@example.org"]
+    assert third.message["In-Reply-To"] == "<b1@x>"
+    assert "Will do: it went out Monday." in third.text()
+    # Bob's receipt for the challenge goes on in the thread as well.
+    assert receipt.message["Reply-To"].startswith("reply+t-")
+    assert await ThreadMessage.all().count() == 3
+
+
+async def writes(
+    service: Service, capture: CaptureHandler, sender: str, answering: Captured, body: str, mid: str
+) -> list[Captured]:
+    """``sender`` replies to the email ``answering``; the one email that follows."""
+    before = len(capture.messages)
+    address = answering.message["Reply-To"]
+    sent = await send(
+        service.smtp_port,
+        sender,
+        [address],
+        message(
+            sender=sender,
+            to=address,
+            subject=f"Re: {answering.message['Subject']}",
+            body=body,
+            message_id=mid,
+            extra=f"In-Reply-To: {answering.message['Message-ID']}",
+        ),
+    )
+    assert sent.code == 250
+    arrived = (await capture.wait_for(before + 1))[before:]
+    await all_settled()
+    assert len(capture.messages) == before + 1  # one relay, nothing else
+    return arrived
 
 
 async def test_a_partner_quiet_for_three_digests_is_nudged_and_the_member_told(

@@ -82,7 +82,7 @@ async def test_a_partner_sees_a_note_only_once_it_is_shared_and_in_one_digest(
 
     private = await digest_at(service, capture, now)
     # Due dates as of the day it is written, even late in its period:
-    assert "1. Finish the quarterly report by Friday\n   due 2026-11-27 (overdue)" in private.text()
+    assert "#1  Finish the quarterly report by Friday\n       was due Fri 27 Nov" in private.text()
     assert NOTE_TEXT not in seen(private)
     assert "coaching note" not in seen(private)
 
@@ -97,7 +97,7 @@ async def test_a_partner_sees_a_note_only_once_it_is_shared_and_in_one_digest(
     next_one = await digest_at(service, capture, now + timedelta(days=8))
     text = next_one.text()
     assert (
-        "Anna Keller shared a coaching note from Dana Coach, "
+        "Anna shared a coaching note from Dana Coach, "
         '"Our session on Tuesday" (2026-11-24):' in next_one.words()
     )
     assert "    Good session today. What we agreed:" in text
@@ -163,8 +163,8 @@ async def test_added_action_items_and_the_coach_from_a_note_reach_the_coachs_dig
     digest = await digest_at(service, capture, datetime.now(UTC) + timedelta(days=8))
     assert digest.rcpt_tos == ["dana@coach.example"]
     text = digest.text()
-    assert "1. Draft the budget by Friday\n   due 2026-11-27 (overdue)" in text
-    assert "2. call the bank by Dec 15\n   due 2026-12-15" in text
+    assert "#1  Draft the budget by Friday\n       was due Fri 27 Nov" in text
+    assert "#2  call the bank by Dec 15\n       due " in text
     assert NOTE_TEXT not in seen(digest)  # the coach wrote it, but it was never shared
 
 

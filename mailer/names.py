@@ -1,0 +1,39 @@
+"""How people are named in the emails: by first name, as one would write to them."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+# Words before a first name that are not one ("Dr. Alice Example").
+_TITLES = frozenset(
+    {"dr", "prof", "mr", "mrs", "ms", "mx", "herr", "frau", "mme", "m", "sr", "sra", "don", "doña"}
+)
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def email(self) -> str: ...
+
+
+def first_name(full_name: str) -> str:
+    """The name to greet someone by: their first name, or nothing.
+
+    >>> first_name("Alice Example"), first_name("Example, Alice"), first_name("Dr. Åsa Berg")
+    ('Alice', 'Alice', 'Åsa')
+    >>> first_name("  "), first_name("alice@example.com")
+    ('', '')
+    """
+    if "@" in full_name:
+        return ""
+    if "," in full_name:  # "Last, First", as some address books write it
+        full_name = full_name.split(",", 1)[1]
+    words = [word for word in full_name.split() if word.lower().rstrip(".") not in _TITLES]
+    return words[0] if words else ""
+
+
+def called(person: Named, fallback: str) -> str:
+    """A person's first name, or ``fallback`` ("your partner") when we know none."""
+    return first_name(person.name) or fallback

@@ -1,0 +1,19 @@
+"""Waiting for the service to have nothing left to do: a condition, not a sleep."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
+
+_UNSENT = [OutboundStatus.PENDING.value, OutboundStatus.DATA_SENT.value]
+
+
+async def all_settled(timeout: float = 15.0) -> None:
+    """Wait until every stored message is processed and every email it caused has gone."""
+    async with asyncio.timeout(timeout):
+        while (
+            await InboundMessage.filter(status=InboundStatus.RECEIVED.value).exists()
+            or await OutboundMessage.filter(status__in=_UNSENT).exists()
+        ):
+            await asyncio.sleep(0.05)

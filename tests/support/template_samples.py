@@ -14,6 +14,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from mailer.digests import _GROUPS as DIGEST_GROUPS  # the digest's sections, in order
+from mailer.flows.verdicts import LINK_CODES
+from mailer.models import VerdictKind
+from mailer.names import first_name
 from mailer.refusals import Why
 from mailer.render import Rendered, render_parts
 from mailer.tokens import Purpose, make_token
@@ -110,19 +114,56 @@ COMMITMENTS: list[dict[str, object]] = [  # as mailer.flows.commit._describe
 ]
 
 
-def _digest_item(item: int, commitment: dict[str, object], **rest: object) -> dict[str, object]:
-    """A commitment as mailer.digests._entry and _Draft.email make it."""
+def _digest_entry(
+    commitment: dict[str, object], group: str, when: str, **rest: object
+) -> dict[str, object]:
+    """A commitment as mailer.digests._entry, _Draft._member and _Draft.email make it."""
+    commitment_id = 100 + int(str(commitment["number"]))
     entry: dict[str, object] = {
-        "item": item,
-        **commitment,
-        "overdue": False,
-        "due_soon": False,
-        "commitment_id": 100 + item,
+        "number": commitment["number"],
+        "text": commitment["text"],
+        "group": group,
+        "when": when,
+        "recurrence": commitment["recurrence"],
+        "commitment_id": commitment_id,
         "news": [],
         "last_verdict": None,
-        "token": token(Purpose.VERDICT, 7, 100 + item, to=FRANCOIS[1]),
+        "new": False,
+        **{
+            f"{kind.value}_token": token(
+                Purpose.VERDICT, 7, commitment_id, LINK_CODES[kind], to=FRANCOIS[1]
+            )
+            for kind in VerdictKind
+        },
     }
     return {**entry, **rest}
+
+
+def _digest_member(
+    person: tuple[str, str], entries: list[dict[str, object]], *, several: bool, **rest: object
+) -> dict[str, object]:
+    """One member's part of a digest, as mailer.digests._Draft._member makes it."""
+    called = first_name(person[0]) or person[1]
+    member: dict[str, object] = {
+        "name": person[0] or person[1],
+        "full_name": person[0],
+        "first_name": called,
+        "prefix": f"{called} " if several else "",
+        "away_until": None,
+        "quiet": False,
+        "open_count": len(entries),
+        "items": entries,
+        "groups": [
+            {"title": title, "items": [e for e in entries if e["group"] == key]}
+            for key, title in DIGEST_GROUPS
+            if any(e["group"] == key for e in entries)
+        ],
+        "closed": [],
+        "your_answers": [],
+        "replies": [],
+        "notes": [],
+    }
+    return {**member, **rest}
 
 
 _SHARED_NOTE = {  # as mailer.digests._shared_note
@@ -133,26 +174,46 @@ _SHARED_NOTE = {  # as mailer.digests._shared_note
     "body": "Zoë, two things from today.\n\nFirst, say no to one meeting a day this week and "
     f"write down what you did with the hour.\n\nSecond, read {LONG_URL} before Friday.",
 }
-_DIGEST_MEMBERS: list[dict[str, object]] = [
-    {
-        "name": named(ZOE),
-        "first_name": ZOE[0],
-        "items": [
-            _digest_item(
-                1, COMMITMENTS[0], due_soon=True, news=["note: first draft is with Jürgen"]
-            ),
-            _digest_item(2, COMMITMENTS[1], last_verdict="challenge (2026-11-23)"),
-            _digest_item(3, COMMITMENTS[3], overdue=True, news=["moved to 2026-11-28"]),
-        ],
-        "notes": [_SHARED_NOTE],
-    },
-    {
-        "name": NAMELESS,
-        "first_name": NAMELESS,
-        "items": [_digest_item(4, COMMITMENTS[2], due_soon=True)],
-        "notes": [],
-    },
+_ZOE_ENTRIES = [
+    _digest_entry(COMMITMENTS[3], "overdue", "was due Sat 28 Nov", news=["moved to 2026-11-28"]),
+    _digest_entry(
+        COMMITMENTS[0], "soon", "due Fri 4 Dec", news=["note: first draft is with Jürgen"]
+    ),
+    _digest_entry(COMMITMENTS[1], "undated", "no due date", last_verdict="challenge (2026-11-23)"),
 ]
+_ZOE_NEWS: dict[str, object] = {
+    "closed": [
+        {"number": 11, "text": "Book the venue for the Zürich offsite", "state": "done"},
+        {"number": 9, "text": f"Translate the {LONG_WORD}", "state": "dropped"},
+    ],
+    "your_answers": [
+        {
+            "number": 13,
+            "text": COMMITMENTS[1]["text"],
+            "challenge": True,
+            "note": "Is this really the final version? Legal saw another one last week.",
+        },
+        {"number": 12, "text": COMMITMENTS[0]["text"], "challenge": False, "note": ""},
+    ],
+    "replies": [
+        {
+            "number": 13,
+            "text": COMMITMENTS[1]["text"],
+            "answer": f"You were right: legal had an older draft.\n\nThe final one is {LONG_URL}",
+        }
+    ],
+    "notes": [_SHARED_NOTE],
+}
+_DIGEST_MEMBERS: list[dict[str, object]] = [
+    _digest_member(ZOE, _ZOE_ENTRIES, several=True, **_ZOE_NEWS),
+    _digest_member(
+        ("", NAMELESS),
+        [_digest_entry(COMMITMENTS[2], "later", "due Mon 7 Dec", new=True)],
+        several=True,
+    ),
+]
+_AWAY = _digest_member(FRANCOIS, [], several=True, away_until="Sun 20 Dec", open_count=0)
+_QUIET = _digest_member(ZOE, [], several=True, quiet=True, open_count=3)
 
 _NOTES = [  # as mailer.flows.note_commands.recent_notes
     {
@@ -290,34 +351,41 @@ _ALL = [
         "digest",
         "mailer/digests.py _Draft.email",
         {
+            "name": first_name(FRANCOIS[0]),
             "members": _DIGEST_MEMBERS,
             "cadence": "weekly",
             "period": "2026-11-30",
-            "next": "2026-12-07",
+            "next": "Mon 7 Dec",
             "count": 4,
             "note_count": 1,
-            "first_item": 1,
+            "example": {"prefix": "Zoë ", "number": 15},
             "unsubscribe": reply_address(Purpose.DIGEST, 88, to=FRANCOIS[1]),
             "nudge": False,
         },
         reply_token=token(Purpose.DIGEST, 88, to=FRANCOIS[1]),
         variants={
-            "daily_nudge": {"cadence": "daily", "nudge": True},
-            "one_member": {"members": _DIGEST_MEMBERS[:1], "count": 3},
-            "notes_only": {
-                "members": [{**_DIGEST_MEMBERS[0], "items": []}],
-                "count": 0,
-                "first_item": None,
+            "daily_nudge": {"cadence": "daily", "nudge": True, "name": ""},
+            "one_member": {
+                "members": [_digest_member(ZOE, _ZOE_ENTRIES, several=False)],
+                "count": 3,
+                "note_count": 0,
+                "example": {"prefix": "", "number": 15},
             },
-            "two_notes": {
-                "members": [{**_DIGEST_MEMBERS[0], "items": [], "notes": [_SHARED_NOTE] * 2}],
+            "away_and_quiet": {
+                "members": [_AWAY, _QUIET],
+                "count": 0,
+                "note_count": 0,
+                "example": None,
+            },
+            "notes_only": {
+                "members": [_digest_member(ZOE, [], several=False, notes=[_SHARED_NOTE] * 2)],
                 "count": 0,
                 "note_count": 2,
-                "first_item": None,
+                "example": None,
             },
         },
-        # period and next: what the digest covers, for later use; unsubscribe: a header.
-        not_required=frozenset({"period", "next", "unsubscribe"}),
+        # period: what the digest covers, for later use; unsubscribe: a header.
+        not_required=frozenset({"period", "unsubscribe"}),
     ),
     Sample(
         "summary",
@@ -367,8 +435,9 @@ _ALL = [
         "challenge",
         "mailer/flows/verdicts.py _record",
         {
-            "partner": ANA[0],
-            "partner_name": ANA[0],
+            "name": first_name(ZOE[0]),
+            "partner": first_name(ANA[0]),
+            "partner_name": first_name(ANA[0]),
             "number": 12,
             "text": COMMITMENTS[0]["text"],
             "due": "2026-12-04",
@@ -376,63 +445,78 @@ _ALL = [
             f"has not been booked. What is different this time? {LONG_URL}",
         },
         reply_token=token(Purpose.CHALLENGE, 61, to=ZOE[1]),
-        variants={"no_note": {"note": "", "due": None, "partner": "Your partner"}},
+        variants={
+            "no_note": {"note": "", "due": None, "partner": "Your partner", "name": ""},
+        },
     ),
     Sample(
         "challenge_answer",
-        "mailer/flows/verdicts.py answer_challenge",
+        "mailer/flows/threads.py member_writes",
         {
-            "member_name": ZOE[0],
+            "name": first_name(ANA[0]),
+            "member_name": first_name(ZOE[0]),
             "number": 12,
             "text": COMMITMENTS[0]["text"],
             "challenge": "The deadline has moved twice already. What is different this time?",
             "answer": "You are right, and thank you for asking.\n\nFinance has now booked the "
             "budget review for Thursday, and the hiring plan is done. The one risk left is "
             f"the Lisbon offer; I will decide by Friday.\n\nDraft: {LONG_URL}",
-            "subject": "Re: your challenge on #12",
+            "subject": f"Re: your challenge on #12: {str(COMMITMENTS[0]['text'])[:60]}",
         },
-        variants={"no_note": {"challenge": ""}},
+        reply_token=token(Purpose.THREAD, 61, to=ANA[1]),
+        variants={"no_note": {"challenge": "", "name": ""}},
     ),
     Sample(
-        "challenge_relayed",
-        "mailer/flows/verdicts.py answer_challenge",
-        {"subject": "Re: Ana María Núñez-Villalobos challenges you on #12", "partner_name": ANA[0]},
+        "challenge_reply",
+        "mailer/flows/threads.py partner_writes",
+        {
+            "name": first_name(ZOE[0]),
+            "partner_name": first_name(ANA[0]),
+            "number": 12,
+            "text": COMMITMENTS[0]["text"],
+            "message": "Thank you, that helps. One more thing: who signs off the hiring plan?"
+            f"\n\nThe template is at {LONG_URL}",
+            "subject": f"Re: Ana challenges you on #12: {COMMITMENTS[0]['text']}",
+        },
+        reply_token=token(Purpose.CHALLENGE, 61, to=ZOE[1]),
+        variants={"unnamed": {"name": "", "partner_name": "Your partner"}},
     ),
     Sample(
         "verdict_thanks",
-        "mailer/flows/verdicts.py answer_verdict_link, answer_digest",
+        "mailer/flows/verdicts.py answer_verdict_link, answer_digest (receipts from _record)",
         {
-            "subject": "Re: Zoë Müller-Łukasiewicz: 4 commitments to look at",
+            "subject": "Re: 2 people: 4 commitments to look at",
             "answers": [
-                {"number": 12, "text": COMMITMENTS[0]["text"], "member": ZOE[0], "challenge": True},
+                {
+                    "number": 12,
+                    "text": COMMITMENTS[0]["text"],
+                    "member": first_name(ZOE[0]),
+                    "challenge": True,
+                    "note": "Who signs off the hiring plan?",
+                },
                 {
                     "number": 14,
                     "text": COMMITMENTS[2]["text"],
                     "member": NAMELESS,
                     "challenge": False,
+                    "note": "",
                 },
+            ],
+            "unread": [
+                "Zoë 15 challenege: typo in the verdict",
+                f"see {LONG_URL}",
             ],
             "cadence": "daily",
             "zone": "Your time zone is now America/Argentina/ComodRivadavia: due dates, digests "
             "and summaries follow it.",
         },
+        reply_token=token(Purpose.DIGEST, 88, to=FRANCOIS[1]),
         variants={
-            "click": {
-                "cadence": None,
-                "zone": None,
-                "answers": [
-                    {
-                        "number": 13,
-                        "text": COMMITMENTS[1]["text"],
-                        "member": ZOE[0],
-                        "challenge": True,
-                    }
-                ],
-            },
-            "stopped": {"answers": [], "cadence": "stopped", "zone": None},
-            "paused": {"answers": [], "cadence": "paused", "zone": None},
+            "click": {"cadence": None, "zone": None, "unread": []},
+            "unread_only": {"answers": [], "cadence": None, "zone": None},
+            "stopped": {"answers": [], "unread": [], "cadence": "stopped", "zone": None},
+            "paused": {"answers": [], "unread": [], "cadence": "paused", "zone": None},
         },
-        not_required=frozenset({"answers"}),  # the template defaults it to []
     ),
     Sample(
         "note_kept",

@@ -3,6 +3,7 @@ and a text part that fits 72 columns."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -34,6 +35,18 @@ def test_text_part_fits_72_columns(sample: Sample, name: str, context: dict[str,
         line for line in text.splitlines() if len(line) > TEXT_WIDTH and len(line.split()) > 1
     ]
     assert too_wide == []
+
+
+@pytest.mark.parametrize(("sample", "name", "context"), CASES)
+def test_text_part_keeps_links_whole(sample: Sample, name: str, context: dict[str, object]) -> None:
+    # Wrapping at a hyphen or a slash breaks a link in every mail client:
+    # each URL in the text must be one the context holds, whole.
+    given = set(_URL.findall(repr(context).replace("\\n", " ")))
+    shown = set(_URL.findall(sample.render(context).text))
+    assert shown <= given
+
+
+_URL = re.compile(r"https?://[^\s'\"]+[^\s'\".,)]")
 
 
 @pytest.mark.parametrize("sample", SAMPLES.values(), ids=list(SAMPLES))

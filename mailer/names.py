@@ -34,6 +34,17 @@ def first_name(full_name: str) -> str:
     return words[0] if words else ""
 
 
+def display_name(person: Named) -> str:
+    """A person as a subject line names them: their name, else their mailbox's name.
+
+    >>> from types import SimpleNamespace as P
+    >>> pat = P(name="Pat Partner", email="pat@x.org")
+    >>> display_name(pat), display_name(P(name="", email="pat@x.org"))
+    ('Pat Partner', 'pat')
+    """
+    return person.name or person.email.partition("@")[0]
+
+
 def called(person: Named, fallback: str) -> str:
     """A person's first name, or ``fallback`` ("your partner") when we know none."""
     return first_name(person.name) or fallback

@@ -398,9 +398,8 @@ async def _decide(ctx: FlowContext, limited: bool = False) -> Outcome:
         await ctx.answer(refusal.template, {"subject": ctx.message.subject})
         return Outcome(InboundStatus.HELD, "held: sent from another address; asked its owner")
     except Refused as refusal:
-        await ctx.answer(
-            refusal.template, {"reason": refusal.reason, "subject": ctx.message.subject}
-        )
+        said = {"reason": refusal.reason, "quoted": refusal.quoted}
+        await ctx.answer(refusal.template, {**said, "subject": ctx.message.subject})
         return Outcome(InboundStatus.PROCESSED, f"answered: {refusal.reason}")
 
 

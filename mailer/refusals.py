@@ -10,6 +10,7 @@ reason, one of the sentences of Why, says what was not understood.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 
@@ -42,22 +43,29 @@ class RecipientRefused(Exception):
 class Why(StrEnum):
     """Each reason a stored message is not acted on, as the sender reads it."""
 
-    NO_COMMITMENTS = "we found no commitments in your message: write one per line or bullet"
+    # Each reads after "We could not act on your message because ...".
+    NO_COMMITMENTS = "we found no commitments in it. Write one per line or bullet"
     NO_FORWARD = (
-        "we found no forwarded email in your message: forward your coach's email "
-        "to this address, as an attachment or inline"
+        "we found no forwarded email in it. Forward your coach's email to this address, "
+        "as an attachment or inline"
     )
-    NO_COMMAND = "we could not find a command we know in your reply"
-    NO_VERDICT = "start your reply with \u201con track\u201d or \u201cchallenge\u201d"
+    NO_COMMAND = "we found no command we know in it"
+    NO_VERDICT = "it said neither \u201con track\u201d nor \u201cchallenge\u201d"
     NO_DIGEST_ANSWER = (
-        'we could not find an answer we know in {lines}; write lines such as "15 on track" '
-        'or "15 challenge: what worries you", or "daily", "weekly", "pause" or "stop"'
+        'we found no answer we know in it. Write lines such as "15 on track" or '
+        '"15 challenge: what worries you", or "daily", "weekly", "pause" or "stop"'
     )
-    NO_INVITATION_ANSWER = "we could not read your answer: start your reply with one of {answers}"
-    NO_ADD = "reply \u201cadd all\u201d or \u201cadd\u201d with the numbers to publish"
-    NO_CONFIRM = "reply \u201cconfirm\u201d to apply that message, or ignore our email"
-    EMPTY_CHALLENGE_ANSWER = "your reply was empty, so nothing was passed on"
-    THREAD_CLOSED = "{other} and you are no longer partners, so nothing was passed on"
+    NO_INVITATION_ANSWER = "we could not read your answer. Start your reply with one of {answers}"
+    NO_ADD = (
+        "it did not say which action items to add. Reply \u201cadd all\u201d, or "
+        "\u201cadd\u201d with the numbers to publish"
+    )
+    NO_CONFIRM = (
+        "it did not say \u201cconfirm\u201d. Reply \u201cconfirm\u201d to apply that message, "
+        "or ignore our email"
+    )
+    EMPTY_CHALLENGE_ANSWER = "it had no words of its own to pass on"
+    THREAD_CLOSED = "{other} and you are no longer partners"
     UNKNOWN_OWNER = "that reply address belongs to no one we know"
     NO_SUCH_DIGEST = "that digest no longer exists"
     NO_SUCH_COMMITMENT = "that commitment no longer exists"
@@ -92,10 +100,12 @@ class Refused(Exception):
 
     template = "not_understood"
 
-    def __init__(self, why: Why, **values: str) -> None:
+    def __init__(self, why: Why, *, quoted: Sequence[str] = (), **values: str) -> None:
         self.reason = why.format(**values) if values else str(why)
         super().__init__(self.reason)
         self.why = why
+        # The lines of the message that were not understood, to quote back.
+        self.quoted = [" ".join(line.split())[:200] for line in quoted if line.strip()][:5]
 
 
 class NotUnderstood(Refused):

@@ -31,6 +31,7 @@ from mailer.models import (
     Verdict,
     VerdictKind,
 )
+from mailer.names import first_name
 from mailer.outbound import outbound_row
 from mailer.settings import Settings
 from mailer.sql import insert_new, insert_returning_ids
@@ -130,7 +131,7 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
                 template="summary",
                 to=member.email,
                 context={
-                    "name": member.name,
+                    "name": first_name(member.name),
                     "week": weeks[member.id].key,
                     "commitments": [describe_stored(c) for c in open_by_member[member.id]],
                     "heard": [

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.invitations import Invited, invite_partners
 from mailer.models import Commitment, InboundStatus, PartnershipState, Person
+from mailer.names import first_name
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import nominees
@@ -63,7 +64,7 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
     await ctx.answer(
         "confirmation",
         {
-            "name": member.name,
+            "name": first_name(member.name),
             "subject": ctx.message.subject,
             "commitments": described,
             "partners": invited.names,

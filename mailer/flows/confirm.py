@@ -140,9 +140,10 @@ async def confirm_reply(ctx: FlowContext, token: Token) -> Outcome:
         raise NotUnderstood(Why.CONFIRMATION_FOR_ANOTHER)
     if ctx.proof not in (Proof.TOKEN, Proof.AUTHENTICATED):
         return Outcome(InboundStatus.IGNORED, "a confirmation not proven to come from its owner")
-    said = (new_text(ctx.message.text) or strip_reply_prefix(ctx.message.subject)).split()
+    text = new_text(ctx.message.text) or strip_reply_prefix(ctx.message.subject)
+    said = text.split()
     if not said or said[0].strip(".!,").lower() not in _YES:
-        raise NotUnderstood(Why.NO_CONFIRM)
+        raise NotUnderstood(Why.NO_CONFIRM, quoted=text.splitlines())
     held = await InboundMessage.filter(id=token.ids[0]).using_db(ctx.connection).first()
     if held is None or (held.status != InboundStatus.HELD.value and held.reason != CONFIRMED):
         raise NotUnderstood(Why.HELD_GONE)

@@ -20,6 +20,7 @@ from mailer.models import (
     Person,
 )
 from mailer.models import PartnershipState as State
+from mailer.names import display_name, first_name
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Answer, Nominee, read_answer, same_organisation
 from mailer.refusals import NotUnderstood, Why
@@ -151,7 +152,8 @@ def invitation_context(
     return {
         "member": named(member),
         "member_name": member.name or member.email,
-        "partner_name": partner.name,
+        "member_display": display_name(member),  # in the subject: a name, not an address
+        "partner_name": first_name(partner.name),
         "same_organisation": partnership.same_organisation,
         "organisation": member.email.rpartition("@")[2],
         "commitments": commitments,
@@ -172,9 +174,11 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
         raise NotUnderstood(Why.NO_SUCH_INVITATION)
     member, partner = partnership.member, partnership.partner
     ctx.require_owner(partner.email, "record your answer to an invitation")
-    answer = read_answer(new_text(ctx.message.text), ctx.message.subject)
+    text = new_text(ctx.message.text)
+    answer = read_answer(text, ctx.message.subject)
     if answer is None:
-        raise NotUnderstood(Why.NO_INVITATION_ANSWER, answers=", ".join(a.value for a in Answer))
+        answers = ", ".join(a.value for a in Answer)
+        raise NotUnderstood(Why.NO_INVITATION_ANSWER, quoted=text.splitlines(), answers=answers)
     if answer is Answer.NEVER:
         # Kept as a keyed hash: the address itself is not kept for this. It
         # holds whatever became of this invitation, expired or answered.
@@ -208,7 +212,7 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
     ctx.tell(
         member.email,
         "partner_news",
-        {**news, "subject": f"{named(partner)} answered your invitation"},
+        {**news, "subject": f"{display_name(partner)} answered your invitation"},
         key=f"partner-news:{partnership.id}:{ctx.inbound.id}",
         reply_token=token_for(
             ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now

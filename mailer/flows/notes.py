@@ -16,6 +16,7 @@ from mailer.flows.commit import publish_commitments, sent_at_or_now
 from mailer.flows.invitations import invite_partners
 from mailer.flows.updates import apply_member_updates
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
+from mailer.names import first_name
 from mailer.parsing.forwards import (
     FORWARD_SUBJECT,
     MAX_ACTIONS,
@@ -172,9 +173,10 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
     note = await _owned_note(ctx, note_id)
     member = note.member
     actions = list(note.actions or [])
-    chosen = _chosen(new_text(ctx.message.text), len(actions))
+    text = new_text(ctx.message.text)
+    chosen = _chosen(text, len(actions))
     if chosen is None:
-        raise NotUnderstood(Why.NO_ADD)
+        raise NotUnderstood(Why.NO_ADD, quoted=text.splitlines())
     new = [n for n in chosen if not actions[n - 1].get("added")]
     first = await raise_counter(ctx.connection, member, "commitment_count", len(new)) - len(new) + 1
     published = []
@@ -198,7 +200,7 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
     await ctx.answer(
         "confirmation",
         {
-            "name": member.name,
+            "name": first_name(member.name),
             "subject": ctx.message.subject,
             "commitments": published,
             "partners": [],

@@ -17,6 +17,7 @@ from mailer.models import (
     PartnershipState,
     Person,
 )
+from mailer.names import display_name
 from mailer.parsing.duedates import read_due
 from mailer.parsing.newtext import new_text
 from mailer.parsing.updates import Action, Command, read_commands
@@ -36,10 +37,11 @@ async def apply_member_updates(
     if member is None:
         raise NotUnderstood(Why.UNKNOWN_OWNER)
     ctx.require_owner(member.email, "apply the commands in your reply")
+    text = new_text(ctx.message.text)
     if commands is None:
-        commands = read_commands(new_text(ctx.message.text))
+        commands = read_commands(text)
     if not commands:
-        raise NotUnderstood(Why.NO_COMMAND)
+        raise NotUnderstood(Why.NO_COMMAND, quoted=text.splitlines())
     results = [
         await apply_command(ctx, member, command)
         for command in commands
@@ -153,7 +155,7 @@ async def _end_partnership(ctx: FlowContext, member: Person, address: str) -> st
     ctx.tell(
         address,
         "partnership_ended",
-        {"member_name": member.name or member.email},
+        {"member_name": display_name(member)},
         key=f"partnership-ended:{partnership.id}:{ctx.inbound.id}",
     )
     return f"{address} is no longer your partner; we have thanked them."

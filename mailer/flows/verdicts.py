@@ -56,7 +56,7 @@ async def answer_verdict_link(
     text = without_sign_off(new_text(ctx.message.text), _names(partner))
     found = read_link_reply(text, ctx.message.subject, _LINK_KINDS.get(code or 0))
     if found is None:
-        raise NotUnderstood(Why.NO_VERDICT)
+        raise NotUnderstood(Why.NO_VERDICT, quoted=text.splitlines())
     commitment = await _held_commitment(ctx, partner, commitment_id)
     kind, note = found
     verdict, receipt = await _record(ctx, partner, commitment, kind, note)
@@ -90,7 +90,7 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
     text = without_sign_off(new_text(ctx.message.text), _names(partner))
     reply = read_digest_reply(text or strip_reply_prefix(ctx.message.subject))
     if not reply.verdicts and reply.cadence is None and reply.zone is None:
-        raise NotUnderstood(Why.NO_DIGEST_ANSWER, lines=_quoted(reply.unread))
+        raise NotUnderstood(Why.NO_DIGEST_ANSWER, quoted=reply.unread)
     found = await _answered_commitments(ctx, digest, partner, reply.verdicts)
     recorded: list[dict[str, object]] = []
     unread = list(reply.unread)
@@ -121,10 +121,6 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
     )
     cadence = f", cadence {reply.cadence.value}" if reply.cadence else ""
     return Outcome(InboundStatus.PROCESSED, f"{len(recorded)} verdict(s){cadence}")
-
-
-def _quoted(lines: list[str]) -> str:
-    return "; ".join(f"\u201c{line[:200]}\u201d" for line in lines[:5]) or "\u201c\u201d"
 
 
 async def _answered_commitments(

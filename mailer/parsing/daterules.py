@@ -27,6 +27,8 @@ from mailer.parsing.datecalc import (
 from mailer.parsing.datewords import (
     ARTICLES,
     BARE,
+    DAYPART_MARKERS,
+    DAYPARTS,
     END,
     EOD,
     FILLERS,
@@ -36,6 +38,7 @@ from mailer.parsing.datewords import (
     NEXT,
     NUMBERS,
     ORDINALS,
+    PERCENT,
     PERIODS,
     RELATIVE,
     SINGLE_END,
@@ -44,9 +47,14 @@ from mailer.parsing.datewords import (
     WEAK,
     WEEKDAY_ABBR,
     WEEKDAYS,
+    WEEKS_IN_DAYS,
+    WORKDAYS,
     Ctx,
     word_set,
 )
+
+# Languages whose quarters may be written T1 (trimestre); an English line has none.
+_T_LANGS = {None, "fr", "es"}
 
 
 class Hit(NamedTuple):
@@ -73,12 +81,15 @@ def _year_at(c: Ctx, i: int) -> int | None:
 
 
 def day_at(c: Ctx, i: int) -> int | None:
-    """A day of the month (1-31) at token i."""
-    if c.toks[i : i + 1] and c.toks[i].kind == "number":
-        value = _number(c.toks[i].text)
-        if value is not None and 1 <= value <= 31 and not c.toks[i].text.endswith("x"):
-            return value
-    return None
+    """A day of the month (1-31) at token i, unless it is a share ("el 15%")."""
+    if not c.toks[i : i + 1] or c.toks[i].kind != "number" or c.toks[i].text.endswith("x"):
+        return None
+    if c.line[c.toks[i].end :].lstrip().startswith("%") or any(
+        c.seq(i + 1, words) for words in PERCENT
+    ):
+        return None
+    value = _number(c.toks[i].text)
+    return value if value is not None and 1 <= value <= 31 else None
 
 
 def _dated(c: Ctx, month: int, day: int, year: int | None, nxt: int) -> Hit | None:
@@ -160,25 +171,27 @@ def _weekday_name(c: Ctx, i: int) -> int | None:
 
 
 def _weekday(c: Ctx, i: int, strength: str) -> Hit | None:
-    """Friday, this Friday, next Friday, Friday next week, vendredi prochain."""
+    """Friday, this Friday, next Friday, Friday next week, vendredi prochain, martes que viene."""
     modifier = c.word(i) if c.word(i) in THIS | NEXT else ""
     k = i + 1 if modifier else i
     weekday = _weekday_name(c, k)
-    modified = modifier or c.word(k + 1) in NEXT
-    if weekday is None or strength == IN_MONTH or (strength == BARE and not modified):
+    # "que viene" (that comes) is Spanish for "next" after the day
+    after = c.seq(k + 1, ("que", "viene")) or (k + 2 if c.word(k + 1) in NEXT else None)
+    if weekday is None or strength == IN_MONTH or (strength == BARE and not modifier and not after):
         return None
-    if c.word(k + 1) in NEXT and PERIODS.get(c.word(k + 2)) == "week":
+    if after and PERIODS.get(c.word(after)) == "week":
         monday = c.today + timedelta(days=7 - c.today.weekday())
-        return Hit(monday + timedelta(days=weekday), k + 3)
-    after = modifier in NEXT or c.word(k + 1) in NEXT
-    return Hit(weekday_from(c.today, weekday, after), k + (2 if c.word(k + 1) in NEXT else 1))
+        return Hit(monday + timedelta(days=weekday), after + 1)
+    return Hit(weekday_from(c.today, weekday, modifier in NEXT or bool(after)), after or k + 1)
 
 
 def _relative(c: Ctx, i: int, strength: str) -> Hit | None:
-    """Today, tonight, tomorrow, demain, übermorgen, pasado mañana, ..."""
-    for words, days, bare_ok in RELATIVE:
+    """Today, tonight, tomorrow, demain, morgen, übermorgen, mañana, pasado mañana, ..."""
+    if strength == IN_MONTH:
+        return None
+    for words, days in RELATIVE:
         k = c.seq(i, words)
-        if k is not None and (bare_ok or strength in (WEAK, STRONG)) and strength != IN_MONTH:
+        if k is not None and not (words[0] in DAYPARTS and c.word(i - 1) in DAYPART_MARKERS):
             return Hit(c.today + timedelta(days=days), k)
     return None
 
@@ -220,27 +233,37 @@ def _this_next(c: Ctx, i: int, strength: str) -> Hit | None:
     return Hit(end, after or (k + 2 if c.word(k + 1) in NEXT else k + 1), period_start(period, end))
 
 
+def workdays_at(c: Ctx, k: int) -> tuple[int, bool] | None:
+    """(index after, plural) of words for working days at token k ("business days", "werktags")."""
+    for words, plural in WORKDAYS.items():
+        if (after := c.seq(k, words)) is not None:
+            return after, plural
+    return None
+
+
 def _span(c: Ctx, k: int) -> Hit | None:
-    """The day a count and unit after now ("2 weeks", "a fortnight", "3 business days")."""
+    """The day a count and unit after now ("2 weeks", "3 business days", "quinze jours")."""
+    for words, weeks in WEEKS_IN_DAYS.items():
+        if (after := c.seq(k, words)) is not None:
+            return Hit(c.today + timedelta(weeks=weeks), after)
     count = NUMBERS.get(c.word(k))
     if count is None and c.toks[k : k + 1] and c.toks[k].kind == "number":
         count = _number(c.word(k))
     if c.word(k) == "a" and c.word(k + 1) in {"couple", "few"}:
         count, k = NUMBERS[c.word(k + 1)], k + 1
-    k = c.skip(k + 1, frozenset({"of"})) if count is not None else k
-    workdays = c.word(k) in {"business", "working", "werktagen", "arbeitstagen"}
-    unit = (
-        "day" if c.word(k) in {"werktagen", "arbeitstagen"} else PERIODS.get(c.word(k + workdays))
-    )
-    if count is None or unit is None or unit == "weekend" or not 0 < count < 1000:
+    if count is None or not 0 < count < 1000:
         return None
-    if workdays and unit == "day":
-        return Hit(add_workdays(c.today, count), k + 1 + (c.word(k) in {"business", "working"}))
+    k = c.skip(k + 1, frozenset({"of"}))
+    if workdays := workdays_at(c, k):
+        return Hit(add_workdays(c.today, count), workdays[0])
+    unit = PERIODS.get(c.word(k))
+    if unit is None or unit == "weekend":
+        return None
     sizes = {"day": relativedelta(days=count), "week": relativedelta(weeks=count),
              "fortnight": relativedelta(weeks=2 * count), "month": relativedelta(months=count),
              "quarter": relativedelta(months=3 * count), "year": relativedelta(years=count),
              "hour": relativedelta(hours=count)}  # fmt: skip
-    return Hit((c.now + sizes[unit]).date(), k + 1 + workdays)
+    return Hit((c.now + sizes[unit]).date(), k + 1)
 
 
 def _in_span(c: Ctx, i: int, strength: str) -> Hit | None:
@@ -253,11 +276,19 @@ def _in_span(c: Ctx, i: int, strength: str) -> Hit | None:
     return None
 
 
+def _is_quarter(c: Ctx, i: int) -> bool:
+    """Q1 at token i, or T1 where it is French or Spanish (in English T1 is a phone line)."""
+    tok = c.toks[i : i + 1]
+    return bool(tok) and tok[0].kind == "quarter" and (tok[0].text[0] == "q" or c.lang in _T_LANGS)
+
+
 def _quarter(c: Ctx, i: int, strength: str) -> Hit | None:
-    """Q1, Q1 2027, 2027 Q1, Q1 '27, first quarter (of 2027)."""
-    year = _year_at(c, i) if c.toks[i + 1 : i + 2] and c.toks[i + 1].kind == "quarter" else None
+    """By Q1, in Q1 2027, 2027 Q1, Q1 '27, first quarter (of 2027), d'ici le T1, im 1. Quartal."""
+    if strength not in (STRONG, IN_MONTH):
+        return None  # a period named without a deadline word: "Q1 planning"
+    year = _year_at(c, i) if _is_quarter(c, i + 1) else None
     k = i + 1 if year else i
-    if c.toks[k : k + 1] and c.toks[k].kind == "quarter":
+    if _is_quarter(c, k):
         quarter, nxt = int(c.word(k)[1]), k + 1
     elif c.word(k) in ORDINALS and PERIODS.get(c.word(k + 1)) == "quarter":
         quarter, nxt = ORDINALS[c.word(k)], k + 2
@@ -330,7 +361,7 @@ def _clock(c: Ctx, i: int, strength: str) -> Hit | None:
 
 def parse_at(c: Ctx, i: int, strength: str) -> Hit | None:
     """A date starting at token i under the given anchor strength."""
-    if strength in (WEAK, STRONG):
+    if strength in (WEAK, STRONG, IN_MONTH):
         i = c.skip(i, FILLERS)
     if i >= len(c.toks):
         return None

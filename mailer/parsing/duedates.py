@@ -13,21 +13,31 @@ calendar arithmetic) and `recurrence` the reading of recurrences.
 
 Decisions, all relative to "today" = the Date header's instant in the member's zone:
 - A weekday ("by Friday", "this Friday") is its next occurrence *including today*;
-  "next Friday" is the first one strictly after today.
+  "next Friday" is the first one strictly after today. A weekday needs an anchor or
+  a "this"/"next" ("Friday drinks" is no date); Spanish "el viernes" has one in "el".
+- German "morgen" and Spanish "mañana" are tomorrow, unless a word before them makes
+  them the morning ("jeden Morgen", "por la mañana").
 - The end of a week is its Friday, or its Sunday once Friday has passed;
   "next week" is the Friday of next week; a weekend ends on Sunday.
 - "the 15th", "Dec 15" and "by March" are their next occurrence, today included;
-  a month alone means its last day; a quarter "Q1" the last day of the next Q1
-  that has not ended; numeric dates are month/day in English ("12/15") unless the
-  first number cannot be a month, and day/month otherwise ("15.12.").
+  a month alone means its last day; a quarter "by Q1" the last day of the next Q1
+  that has not ended. A named period (a quarter, a month, a year) is a due date only
+  after a deadline word ("by", "before", "until", "due", "in", "end of", "bis", "im",
+  "d'ici", "avant", "au", "antes de", "en", ...): "Q1 planning" and "priorities for
+  Q1" have none. Neither has "plan for next week": after "for" a period is the subject.
+  Numeric dates are month/day in English ("12/15") unless the first number cannot be a
+  month, and day/month otherwise ("15.12.").
 - A clock time alone ("by 5pm") is today, or tomorrow once that time has passed.
 - An explicit year is kept as written even when past, so the member sees the typo.
 - A recurrence is an RFC 5545 RRULE without the default ``INTERVAL=1``. "N times a
   week" has no exact RRULE: it is ``FREQ=WEEKLY`` with the label "3 times a week".
   A recurring commitment is due on its next occurrence; a rule without a day
   ("weekly", "3 times a week", "monthly") is due at the end of the current period
-  (Sunday, last day of the month, ...). "until <date>" becomes ``UNTIL`` and
-  "starting <date>" moves the first occurrence; dates after "since"/"last" are past.
+  (Sunday, last day of the month, ...) unless the line names a day ("weekly report
+  on Monday"). The first occurrence of "every other Friday" is the next Friday; the
+  interval spaces the later ones. "until <date>" becomes ``UNTIL`` and
+  "starting <date>" moves the first occurrence; dates after "since"/"last" and before
+  "pasado"/"dernier" are past.
 """
 
 from __future__ import annotations
@@ -43,13 +53,18 @@ from dateutil.relativedelta import relativedelta
 from mailer.parsing.daterules import Hit, parse_at
 from mailer.parsing.datewords import (
     ANCHORS,
+    ANY_DAY,
     BARE,
     CLAUSE_BREAK,
     FILLERS,
     NUMBERS,
     PAST,
+    PAST_AFTER,
+    RANGE_TO,
+    SCOPE,
     START,
     STRONG,
+    WEEKDAY_ABBR,
     Ctx,
     Tok,
     fold,
@@ -85,6 +100,7 @@ class _Found(NamedTuple):
     pos: int
     day: date
     kind: str  # "due", "until" or "start"
+    period: bool = False  # a whole period ("next week", "by Q1"), not one day
 
 
 def _anchor_at(c: Ctx, i: int) -> tuple[int, str, str, bool] | None:
@@ -145,14 +161,21 @@ def _dates(c: Ctx) -> list[_Found]:
         if prev in PAST:
             continue
         rank, hit, until = 1, None, False
-        if anchor := _anchor_at(c, i):
+        # "Montag bis Freitag", "Monday through Friday": a range of days, not a deadline
+        joins_days = c.word(i) in RANGE_TO and (c.word(i - 1) in ANY_DAY | WEEKDAY_ABBR)
+        if not joins_days and (anchor := _anchor_at(c, i)):
             k, lang, strength, until = anchor
             hit, rank = _anchored(c, k, lang, strength), 0 if strength == STRONG else 1
         if hit is None:
             rank, hit, until = 1, parse_at(c, i, BARE), False
+        if hit and hit.first and prev in SCOPE:
+            continue  # "plan for next week": the period is the subject, not the deadline
+        if hit and c.word(hit.next) in PAST_AFTER and not CLAUSE_BREAK.search(c.gap(hit.next)):
+            continue  # "el lunes pasado", "le 15 mars dernier" are gone
         if hit:
             day = hit.first or hit.day if kind == "start" else hit.day
-            found.append(_Found(rank, i, day, "until" if until and kind == "due" else kind))
+            kind = "until" if until and kind == "due" else kind
+            found.append(_Found(rank, i, day, kind, hit.first is not None))
     return found
 
 
@@ -180,7 +203,11 @@ def _read(text: str, sent_at: datetime, zone: tzinfo) -> DueReading:
         rule = replace(rule, parts=rule.parts | {"UNTIL": f"{by_kind['until'][0].day:%Y%m%d}"})
     if by_kind["start"] and rule.dtstart is None:
         rule = replace(rule, dtstart=by_kind["start"][0].day)
-    return DueReading(text, first_due(rule, c.today), rrule_text(rule), rule_label(rule))
+    due = first_due(rule, c.today)
+    days = [f.day for f in by_kind["due"] if not f.period]
+    if days and not set(rule.parts) - {"FREQ", "INTERVAL", "UNTIL"}:
+        due = days[0]  # "weekly report on Monday": the rule says how often, the date when
+    return DueReading(text, due, rrule_text(rule), rule_label(rule))
 
 
 def read_due(line: str, sent_at: datetime, zone: tzinfo) -> DueReading:

@@ -8,6 +8,7 @@ four languages of `datewords`; recurrent reads the rarer "every ..." phrases in 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
@@ -16,25 +17,30 @@ from dateutil.rrule import rrulestr
 from recurrent.event_parser import RecurringEvent
 
 from mailer.parsing.datecalc import period_end
-from mailer.parsing.daterules import day_at
+from mailer.parsing.daterules import day_at, workdays_at
 from mailer.parsing.datewords import (
     ADVERBS,
+    ALTERNATE,
     ANY_DAY,
     CLAUSE_BREAK,
     DAYPARTS,
     DETERMINERS,
     EVERY,
+    EVERY_OTHER_AFTER,
     FILLERS,
     MONTHS,
     NUMBERS,
+    ON_DAY,
     ORDINALS,
     PER,
     PERIODS,
+    RANGE_TO,
     TIMES_COUNT,
     TIMES_WORDS,
     WEEKDAY_ABBR,
     WEEKDAYS,
     WEEKDAYS_PLURAL,
+    WEEKS_IN_DAYS,
     Ctx,
 )
 
@@ -95,39 +101,54 @@ def _every(c: Ctx, i: int) -> Rule | None:
     if k is None:
         return None
     interval = 1
-    if c.word(k) in {"other", "alternate", "second"}:
+    if c.word(k) in ALTERNATE:
         interval, k = 2, k + 1
+    elif weeks := next((n for w, n in WEEKS_IN_DAYS.items() if c.seq(k, w)), None):
+        return _every_n("WEEKLY", weeks)  # "tous les quinze jours" is every other week
     elif (count := _count_at(c, k)) is not None and 1 < count < 100:
         interval, k = count, k + 1
     days, _ = _weekday_list(c, k, {**WEEKDAYS, **WEEKDAY_ABBR, **WEEKDAYS_PLURAL})
     word, unit = c.word(k), PERIODS.get(c.word(k), "")
+    if rule := _day_range(c, k):
+        return rule
     if days:
         return _weekly(days, interval)
-    if word in {"weekday", "weekdays", "workday", "workdays", "werktag"}:
+    if workdays_at(c, k):
         return _weekly((0, 1, 2, 3, 4), interval, "every weekday")
     if unit == "weekend":
         return _weekly((5, 6), interval, "every weekend")
     if word in DAYPARTS and interval == 1:
-        return _every_n("DAILY", label=f"every {c.line[c.toks[k].start : c.toks[k].end]}")
+        return _every_n("DAILY", label=f"every {DAYPARTS[word]}")
     if unit in _FREQ_OF:
-        return _every_unit(c, k + 1, unit, interval)
+        return _every_unit(c, i, k + 1, unit, interval)
     if (day := day_at(c, k)) and c.word(k)[-2:] in {"st", "nd", "rd", "th"}:
         return _every_n("MONTHLY", interval, bymonthday=day)
     return None
 
 
-def _every_unit(c: Ctx, k: int, unit: str, interval: int) -> Rule:
-    """Every week (on Monday), every month (on the 15th), every quarter."""
-    freq = _FREQ_OF[unit]
-    interval *= 3 if unit == "quarter" else 2 if unit == "fortnight" else 1
-    on = c.skip(k + 1, FILLERS) if c.word(k) == "on" else -1
-    days, _ = _weekday_list(c, on, {**WEEKDAYS, **WEEKDAY_ABBR})
+def _on_day(c: Ctx, k: int, freq: str, interval: int) -> Rule | None:
+    """The day said after a weekly or monthly rule: on Monday, am 15., le lundi, el 1."""
+    if c.word(k) not in ON_DAY:
+        return None
+    on = c.skip(k + 1, FILLERS)
+    days, _ = _weekday_list(c, on, {**WEEKDAYS, **WEEKDAY_ABBR, **WEEKDAYS_PLURAL})
     if freq == "WEEKLY" and days:
         return _weekly(days, interval)
     if freq == "MONTHLY" and (day := day_at(c, on)):
         return _every_n(freq, interval, bymonthday=day)
-    if freq == "MONTHLY" and c.word(k - 3) == "of" and (day := day_at(c, k - 4)):
-        return _every_n(freq, interval, bymonthday=day)  # "the 1st of every month"
+    return None
+
+
+def _every_unit(c: Ctx, i: int, k: int, unit: str, interval: int) -> Rule:
+    """Every week (on Monday), every month (on the 15th), every quarter, from "every" at i."""
+    freq = _FREQ_OF[unit]
+    interval *= 3 if unit == "quarter" else 2 if unit == "fortnight" else 1
+    if rule := _on_day(c, k, freq, interval):
+        return rule
+    before = i - 2 if c.word(i - 1) in {"of", "de"} else i - 1
+    if freq == "MONTHLY" and (day := day_at(c, before)):
+        # "the 1st of every month", "el 2 de cada mes", "am 15. jedes Monats"
+        return _every_n(freq, interval, bymonthday=day)
     return _every_n(freq, interval, "quarterly" if unit == "quarter" and interval == 3 else None)
 
 
@@ -163,24 +184,58 @@ def _times_per(c: Ctx, i: int) -> Rule | None:
 
 
 def _adverb(c: Ctx, i: int, has_deadline: bool) -> Rule | None:
-    """Daily, weekly, fortnightly, monthly, ... unless an adjective ("the weekly report")."""
+    """Daily, weekly (on Monday), monthly, ... unless an adjective ("the weekly report")."""
     if c.word(i) not in ADVERBS or c.word(i - 1) in DETERMINERS:
         return None
     if i == 0 and len(c.toks) > 1 and has_deadline:
         return None  # "Weekly report by Friday" is one report
-    return _every_n(*ADVERBS[c.word(i)])
+    freq, interval, label = ADVERBS[c.word(i)]
+    return _on_day(c, i + 1, freq, interval) or _every_n(freq, interval, label)
 
 
 def _plural_days(c: Ctx, i: int) -> Rule | None:
-    """On Mondays, Mondays and Thursdays, montags, los lunes, on weekdays."""
+    """On Mondays, Mondays and Thursdays, montags, los lunes, on weekdays, an Werktagen."""
     word = c.word(i)
-    if word in {"weekdays", "werktags", "workdays"}:
+    workdays = workdays_at(c, i)
+    if workdays and workdays[1] and not _after_count(c, i):
         return _weekly((0, 1, 2, 3, 4), label="every weekday")
     if word in {"los", "las"} and c.word(i + 1) in ANY_DAY:
         i += 1
     elif word not in WEEKDAYS_PLURAL:
         return None
     return _weekly(_weekday_list(c, i, ANY_DAY)[0])
+
+
+def _after_count(c: Ctx, i: int) -> bool:
+    """Whether a count comes before token i: "3 business days" is a span, not every weekday."""
+    k = i - 2 if c.word(i - 1) == "of" else i - 1
+    return k >= 0 and (_count_at(c, k) is not None or c.word(k) == "several")
+
+
+def _day_range(c: Ctx, i: int) -> Rule | None:
+    """Monday to Friday, Mon-Fri, montags bis freitags, du lundi au vendredi, de lunes a viernes."""
+    names = {**ANY_DAY, **WEEKDAY_ABBR}
+    first = names.get(c.word(i))
+    if first is None or c.word(i - 1) == "from":
+        return None  # "move it from Monday to Friday" is no range
+    hyphen = c.gap(i + 1).strip() in {"-", "\u2013"}  # Mon-Fri
+    last = names.get(c.word(i + 2 if c.word(i + 1) in RANGE_TO else i + 1 if hyphen else -1))
+    if last is None or last == first:
+        return None
+    days = tuple(sorted((first + n) % 7 for n in range((last - first) % 7 + 1)))
+    return _weekly(days, label="every weekday" if days == (0, 1, 2, 3, 4) else None)
+
+
+def _alternate(c: Ctx, i: int) -> Rule | None:
+    """Every other said after: un vendredi sur deux, une semaine sur deux, viernes por medio."""
+    days, k = _weekday_list(c, i, ANY_DAY)
+    unit = PERIODS.get(c.word(i), "")
+    if not days and unit not in {"day", "week", "month"}:
+        return None
+    after = k if days else i + 1
+    if not any(c.seq(after, words) is not None for words in EVERY_OTHER_AFTER):
+        return None
+    return _weekly(days, 2) if days else _every_n(_FREQ_OF[unit], 2)
 
 
 def _from_recurrent(c: Ctx) -> Rule | None:
@@ -213,11 +268,20 @@ def _rule_from_rrule(text: str) -> Rule | None:
     return Rule(parts, dtstart=dtstart) if "FREQ" in parts else None
 
 
+_FINDERS: tuple[Callable[[Ctx, int], Rule | None], ...] = (
+    _every, _alternate, _day_range, _times_per, _plural_days,
+)  # fmt: skip
+
+
 def find_rule(c: Ctx, has_deadline: bool) -> Rule | None:
-    """The first recurrence the line states."""
+    """The first recurrence the line states, an adverb ("weekly") only when nothing else is."""
     for i in range(len(c.toks)):
-        rule = _every(c, i) or _times_per(c, i) or _plural_days(c, i) or _adverb(c, i, has_deadline)
-        if rule:
+        for finder in _FINDERS:
+            if rule := finder(c, i):
+                return rule
+    # An adverb says the least: "Weekly 1:1 prep every Monday" is every Monday.
+    for i in range(len(c.toks)):
+        if rule := _adverb(c, i, has_deadline):
             return rule
     return _from_recurrent(c)
 
@@ -291,9 +355,10 @@ def first_due(rule: Rule, today: date) -> date | None:
         due: date | None = period_end(period, start)
     else:
         midnight = datetime.combine(start, time())
-        plain = rrule_text(
-            replace(rule, parts={k: v for k, v in rule.parts.items() if k != "UNTIL"})
-        )
+        # The first occurrence is the next matching day: "every other Friday" said on a
+        # Sunday is due this Friday, not in twelve days. The interval spaces the later ones.
+        parts = {k: v for k, v in rule.parts.items() if k not in {"UNTIL", "INTERVAL"}}
+        plain = rrule_text(replace(rule, parts=parts))
         found: Any = rrulestr(plain, dtstart=midnight).after(midnight, inc=True)
         due = found.date() if isinstance(found, datetime) else None
     return min(due, until) if due and until else due

@@ -121,7 +121,7 @@ async def test_no_commitments_gets_a_friendly_explanation(
         message(sender="bob@example.com", subject="", body="Thanks!\n"),
     )
     [answer] = await capture.wait_for(1)
-    assert "We could not act on your message: we found no commitments" in answer.text()
+    assert "We could not act on your message because we found no commitments" in answer.text()
     [row] = await wait_until_settled(1)
     assert row.status == "processed"
     assert await Commitment.all().count() == 0

@@ -187,7 +187,7 @@ async def test_a_partner_line_invites_and_is_not_a_commitment(
     body = "Run 5 km by Friday\npartner: Cleo Doe <cleo@example.net>\n"
     invitation = await invite(service, capture, partner="cleo@example.net", body=body, cc=False)
     assert [c.text for c in await Commitment.all()] == ["Run 5 km by Friday"]
-    assert invitation.text().startswith("Hello Cleo Doe,")
+    assert invitation.text().startswith("Hello Cleo,")
 
 
 async def test_inviting_an_active_partner_again_does_nothing(

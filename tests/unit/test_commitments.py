@@ -92,7 +92,7 @@ def test_each_bullet_is_one_commitment_and_wrapped_lines_join() -> None:
             "by next week",
             date(2026, 12, 4),
         ),
-        ("Plan Q1", date(2027, 3, 31)),
+        ("Plan Q1", None),  # a period named without a deadline word is no due date
     ]
 
 

@@ -52,11 +52,11 @@ def due(line: str) -> str | None:
         ("in 3 months", "2027-02-25"),
         ("in 3 business days", "2026-11-30"),
         ("two weeks from now", "2026-12-09"),
-        ("Q1", "2027-03-31"),
+        ("in Q1", "2027-03-31"),
         ("by Q4", "2026-12-31"),
         ("by Q2 2027", "2027-06-30"),
         ("by the end of Q1", "2027-03-31"),
-        ("first quarter of 2027", "2027-03-31"),
+        ("in the first quarter of 2027", "2027-03-31"),
         ("by end of the quarter", "2026-12-31"),
         ("by EOY", "2026-12-31"),
         ("by year-end", "2026-12-31"),
@@ -130,6 +130,12 @@ def test_english_due_dates(line: str, expected: str) -> None:
         ("en dos semanas", "2026-12-09"),
         ("para mañana", "2026-11-26"),
         ("la próxima semana", "2026-12-04"),
+        ("dans 3 jours ouvrés", "2026-11-30"),
+        ("in 2 Werktagen", "2026-11-27"),
+        ("en 5 días hábiles", "2026-12-02"),
+        # Weeks said in days.
+        ("dans quinze jours", "2026-12-09"),
+        ("in acht Tagen", "2026-12-02"),
     ],
 )
 def test_other_languages(line: str, expected: str) -> None:
@@ -154,6 +160,17 @@ def test_other_languages(line: str, expected: str) -> None:
         "finish it on time",
         "stay on track",
         "work on the March budget",
+        # A period named without a deadline word is what the commitment is about.
+        "Q1",
+        "first quarter of 2027",
+        "priorities for Q1 before our next session",
+        "plan for next week",
+        "Fix the T1 line",
+        # Morgen and mañana as the morning, not tomorrow.
+        "Guten Morgen an alle",
+        "am Morgen joggen",
+        "por la mañana",
+        "el lunes pasado prometí más",
         "I may 5x the budget",
         "since Dec 15 I have been late",
         "last Friday I promised more",
@@ -247,6 +264,29 @@ def test_no_due_date(line: str) -> None:
         ("deux fois par semaine", "FREQ=WEEKLY", "twice a week", "2026-11-29"),
         ("todos los días", "FREQ=DAILY", "daily", "2026-11-25"),
         ("tres veces por semana", "FREQ=WEEKLY", "3 times a week", "2026-11-29"),
+        ("weekly on Monday", "FREQ=WEEKLY;BYDAY=MO", "every Monday", "2026-11-30"),
+        ("monatlich am 15.", "FREQ=MONTHLY;BYMONTHDAY=15", "monthly on the 15th", "2026-12-15"),
+        # A rule without a day is due on the day the line names.
+        ("Weekly report on Monday", "FREQ=WEEKLY", "weekly", "2026-11-30"),
+        ("tous les quinze jours", "FREQ=WEEKLY;INTERVAL=2", "every other week", "2026-11-29"),
+        ("alle vierzehn Tage", "FREQ=WEEKLY;INTERVAL=2", "every other week", "2026-11-29"),
+        ("une semaine sur deux", "FREQ=WEEKLY;INTERVAL=2", "every other week", "2026-11-29"),
+        # The "bis" of a range of days is no UNTIL.
+        (
+            "Montag bis Freitag joggen",
+            "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+            "every weekday",
+            "2026-11-25",
+        ),
+        ("Mon-Fri standup", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "every weekday", "2026-11-25"),
+        (
+            "Monday to Wednesday",
+            "FREQ=WEEKLY;BYDAY=MO,TU,WE",
+            "every Monday, Tuesday and Wednesday",
+            "2026-11-25",
+        ),
+        ("cada mañana", "FREQ=DAILY", "every morning", "2026-11-25"),
+        ("tous les soirs", "FREQ=DAILY", "every evening", "2026-11-25"),
     ],
 )
 def test_recurrence(line: str, rrule: str, label: str, expected: str) -> None:
@@ -263,10 +303,28 @@ def test_recurrence(line: str, rrule: str, label: str, expected: str) -> None:
         "Review every PR by Friday",
         "Call each supplier by Friday",
         "read 2 books",
+        # Working days after a count are a span, not every weekday.
+        "in 3 business days",
+        "in a couple of working days",
+        "dans 3 jours ouvrés",
+        "move the 1:1 from Monday to Friday",
     ],
 )
 def test_no_recurrence(line: str) -> None:
     assert read_due(line, SENT, PARIS).recurrence is None
+
+
+def test_every_other_is_first_due_on_the_next_such_day() -> None:
+    sunday = datetime(2026, 11, 29, 10, 0, tzinfo=PARIS)
+    reading = read_due("every other Friday", sunday, PARIS)
+    assert (reading.due, reading.recurrence) == (
+        date(2026, 12, 4),
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR",
+    )
+
+
+def test_past_word_after_a_clause_break_leaves_the_date() -> None:
+    assert due("Finish by Friday, last item on my list") == "2026-11-27"
 
 
 def test_text_is_kept_as_written_and_trimmed() -> None:

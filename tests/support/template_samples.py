@@ -257,7 +257,7 @@ _ALL = [
         "confirmation",
         "mailer/flows/commit.py publish_commitments (and notes.py add_actions)",
         {
-            "name": ZOE[0],
+            "name": first_name(ZOE[0]),
             "subject": "My commitments for the week before the Zürich offsite",
             "commitments": COMMITMENTS,
             "partners": [named(ANA), named(FRANCOIS)],
@@ -282,7 +282,8 @@ _ALL = [
         {
             "member": named(ZOE),
             "member_name": ZOE[0],
-            "partner_name": ANA[0],
+            "member_display": ZOE[0],  # display_name: the name, else the mailbox's
+            "partner_name": first_name(ANA[0]),
             "same_organisation": True,
             "organisation": ZOE[1].rpartition("@")[2],
             "commitments": COMMITMENTS,
@@ -303,12 +304,14 @@ _ALL = [
             "reminder": {"reminder": True, "same_organisation": False, "partner_name": ""},
             "no_commitments": {"commitments": []},
         },
-        not_required=frozenset({"answers"}),  # the words are in the template
+        # answers: the words are in the template; member_display: defaulted in
+        # the subject (rows queued before it existed).
+        not_required=frozenset({"answers", "member_display"}),
     ),
     Sample(
         "partner_news",
         "mailer/flows/invitations.py answer_invitation (digests.py, unanswered.py)",
-        _news("active", "outside", f"{named(ANA)} answered your invitation"),
+        _news("active", "outside", f"{ANA[0]} answered your invitation"),
         reply_token=token(Purpose.MEMBER, 5, to=ZOE[1]),
         variants={
             "peer": {"answer": "peer"},
@@ -391,7 +394,7 @@ _ALL = [
         "summary",
         "mailer/summaries.py _send_batch",
         {
-            "name": ZOE[0],
+            "name": first_name(ZOE[0]),
             "week": "2026-11-30",
             "commitments": COMMITMENTS,
             "heard": [
@@ -682,19 +685,27 @@ _ALL = [
                 member=ZOE[1],
                 commit_address=f"commit@{DOMAIN}",
             ),
+            "quoted": [
+                "peer, of course! Zoë and I have worked together at the Zürich office",
+                f"see {LONG_URL}",
+            ],
             "subject": "Re: Zoë Müller-Łukasiewicz asks you to be their accountability partner",
         },
-        variants={"no_subject": {"subject": "", "reason": str(Why.NO_COMMITMENTS)}},
+        variants={
+            "no_subject": {"subject": "", "reason": str(Why.NO_COMMITMENTS), "quoted": []},
+        },
+        not_required=frozenset({"quoted"}),  # defaulted: rows queued before it existed
     ),
     Sample(
         "token_expired",
         "mailer/processing.py _decide (TokenExpired)",
         {
             "reason": str(Why.TOKEN_EXPIRED),
+            "quoted": [],
             "subject": "Re: Zoë Müller-Łukasiewicz: 4 commitments to look at",
         },
         variants={"no_subject": {"subject": ""}},
-        not_required=frozenset({"reason"}),  # the words say it
+        not_required=frozenset({"reason", "quoted"}),  # the words say it
     ),
     Sample(
         "rate_limited",

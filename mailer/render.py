@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from email.charset import Charset
 from email.header import Header
@@ -17,6 +19,7 @@ import jinja2
 
 from mailer.headers import header_safe, reply_subject
 from mailer.models import OutboundMessage
+from mailer.plaintext import wrap_lines
 
 SERVICE_NAME = "pactmail"
 SMTP_COMPAT32 = compat32.clone(linesep="\r\n")
@@ -43,8 +46,15 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
         keep_trailing_newline=True,
     )
     for environment in (text, html):
-        environment.filters["reply_subject"] = reply_subject
+        environment.filters["reply_subject"] = _reply_subject
+    text.filters["wrap"] = wrap_lines  # base.txt: every text part within 72 columns
     return text, html
+
+
+def _reply_subject(subject: str) -> str:
+    # StrictUndefined fails when printed or tested, but a filter is handed it
+    # as it is: asking for its text raises the error that names the value.
+    return reply_subject(str(subject) if isinstance(subject, jinja2.Undefined) else subject)
 
 
 def _template_dirs() -> list[Path]:
@@ -58,21 +68,42 @@ def _template_dirs() -> list[Path]:
     return found
 
 
-def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
-    """The full message for an outbound row, headers included, as sent."""
+@dataclass(frozen=True)
+class Rendered:
+    """An email's words: its subject, its text part and its HTML part."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def render_parts(
+    template: str, context: Mapping[str, object], *, domain: str, reply_address: str
+) -> Rendered:
+    """The subject and both parts of ``template`` for the context a flow queued."""
     text_env, html_env = _environments()
-    context = {
-        **row.context,
+    values = {
+        **context,
         "domain": domain,
         "service": SERVICE_NAME,
         "help_address": f"help@{domain}",
         "commit_address": f"commit@{domain}",
         "notes_address": f"notes@{domain}",
-        "reply_address": _reply_address(row, domain),
+        "reply_address": reply_address,
     }
-    subject = text_env.get_template(f"{row.template}/subject.txt").render(context)
-    text = text_env.get_template(f"{row.template}/body.txt").render(context)
-    html = html_env.get_template(f"{row.template}/body.html").render(context)
+    return Rendered(
+        subject=text_env.get_template(f"{template}/subject.txt").render(values),
+        text=text_env.get_template(f"{template}/body.txt").render(values),
+        html=html_env.get_template(f"{template}/body.html").render(values),
+    )
+
+
+def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
+    """The full message for an outbound row, headers included, as sent."""
+    parts = render_parts(
+        row.template, row.context, domain=domain, reply_address=_reply_address(row, domain)
+    )
+    subject, text, html = parts.subject, parts.text, parts.html
 
     # The compat32 classes rather than EmailMessage: the same bytes for our
     # simple messages at a fraction of the cost, and every value below is

@@ -5,6 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/setup-venv.sh
+# The emails are checked in Chromium, the system's (playwright's own browser
+# download is not used): Debian's package and the fonts it draws Arial and
+# Helvetica with, installed when missing. Without them the check fails.
+if [ -z "${PACTMAIL_CHROMIUM:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+  && { ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/liberation ]; }; then
+  echo "== installing Debian's chromium for the email checks" >&2
+  apt-get -qq -o DPkg::Lock::Timeout=300 update >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y \
+    --no-install-recommends chromium fonts-liberation >/dev/null
+fi
 .venv/bin/ruff check mailer workers tests bench
 .venv/bin/ruff format --check mailer workers tests bench
 .venv/bin/mypy

@@ -98,7 +98,7 @@ async def test_a_partner_sees_a_note_only_once_it_is_shared_and_in_one_digest(
     text = next_one.text()
     assert (
         "Anna shared a coaching note from Dana Coach, "
-        '"Our session on Tuesday" (2026-11-24):' in text
+        '"Our session on Tuesday" (2026-11-24):' in next_one.words()
     )
     assert "    Good session today. What we agreed:" in text
     assert NOTE_TEXT in html(next_one)

@@ -64,7 +64,7 @@ async def test_a_declined_invitee_is_not_asked_again_by_the_same_member_for_90_d
     after = await quiet(capture, before)
     assert to(after, BOB) == []
     [confirmation] = to(after, ANNA)
-    assert "declined your invitation less than 90 days ago" in confirmation.text()
+    assert "declined your invitation less than 90 days ago" in confirmation.words()
 
 
 async def test_limits_per_member_a_day_and_per_address_a_month(
@@ -80,7 +80,7 @@ async def test_limits_per_member_a_day_and_per_address_a_month(
         invited = sorted(m.rcpt_tos[0] for m in sent if m.rcpt_tos != [ANNA])
         assert invited == ["p0@example.org", "p1@example.org", "p2@example.org"]
         [confirmation] = to(sent, ANNA)
-        assert confirmation.text().count("invitations today, the most a day") == 2
+        assert confirmation.words().count("invitations today, the most a day") == 2
         # One address, asked by three members: the third is held back.
         for n, member in enumerate(["m1@example.net", "m2@example.net", "m3@example.net"]):
             data = message(

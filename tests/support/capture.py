@@ -28,6 +28,10 @@ class Captured:
         content: str = body.get_content()
         return content
 
+    def words(self) -> str:
+        """The text part as read: each run of spaces and line breaks one space."""
+        return " ".join(self.text().split())
+
 
 @dataclass
 class CaptureHandler:

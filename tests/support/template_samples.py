@@ -112,6 +112,8 @@ COMMITMENTS: list[dict[str, object]] = [  # as mailer.flows.commit._describe
         "recurrence": None,
     },
 ]
+# As confirmations show them (mailer.flows.commit.confirmed_due): none passed.
+CONFIRMED: list[dict[str, object]] = [{**c, "passed": False, "move_to": None} for c in COMMITMENTS]
 
 
 def _digest_entry(
@@ -259,7 +261,7 @@ _ALL = [
         {
             "name": first_name(ZOE[0]),
             "subject": "My commitments for the week before the Zürich offsite",
-            "commitments": COMMITMENTS,
+            "commitments": CONFIRMED,
             "partners": [named(ANA), named(FRANCOIS)],
             "not_invited": [
                 {"who": NAMELESS, "why": Why.DECLINED_RECENTLY.format(days=90)},
@@ -271,7 +273,13 @@ _ALL = [
         variants={
             "no_partner": {"partners": [], "not_invited": [], "partnered": False, "name": ""},
             "none_found": {"commitments": [], "subject": ""},
-            "one": {"commitments": COMMITMENTS[:1]},
+            "one": {"commitments": CONFIRMED[:1]},
+            # A coach's "by Friday" from last week: the date has passed, a new one offered.
+            "passed": {
+                "commitments": [
+                    {**CONFIRMED[0], "due": "2026-11-27", "passed": True, "move_to": "2026-12-04"}
+                ]
+            },
         },
         # notes.py add_actions leaves it out; the template defaults it to [].
         not_required=frozenset({"not_invited"}),
@@ -397,6 +405,9 @@ _ALL = [
             "name": first_name(ZOE[0]),
             "week": "2026-11-30",
             "commitments": COMMITMENTS,
+            "missed": [
+                {"number": 14, "text": "Weekly 1:1 prep for the Zürich team", "day": "Mon 23 Nov"}
+            ],
             "heard": [
                 {"number": 12, "partner": ANA[0], "on_track": True, "note": ""},
                 {
@@ -536,8 +547,23 @@ _ALL = [
                     "text": "Say no to one meeting a day this week and write down what I did "
                     "with the hour",
                     "due": "2026-12-04",
+                    "passed": False,
+                    "move_to": None,
                 },
-                {"number": 2, "text": f"Read {LONG_URL}", "due": None},
+                {
+                    "number": 2,
+                    "text": "Send the offsite agenda to the team by Friday",
+                    "due": "2026-11-27",
+                    "passed": True,  # the coach wrote last week
+                    "move_to": "2026-12-04",
+                },
+                {
+                    "number": 3,
+                    "text": f"Read {LONG_URL}",
+                    "due": None,
+                    "passed": False,
+                    "move_to": None,
+                },
             ],
             "coach_invitable": True,
         },

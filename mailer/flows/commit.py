@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.invitations import Invited, invite_partners
@@ -11,8 +11,9 @@ from mailer.models import Commitment, InboundStatus, PartnershipState, Person
 from mailer.names import first_name
 from mailer.occurrences import UnusableRule, first_on_or_after, new_day_for_passed
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
+from mailer.parsing.mime import ParsedMessage
 from mailer.parsing.newtext import new_text
-from mailer.parsing.partners import nominees
+from mailer.parsing.partners import Nominee, nominees
 from mailer.redact import mask_address
 from mailer.refusals import NotUnderstood, Unproven, Why
 from mailer.sql import placeholders
@@ -28,13 +29,9 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
     known = await ctx.person(ctx.sender)
     named = known is not None and known.timezone_confirmed
     zone = zone_from_name(known.timezone if known and named else offset_name(sent_at))
-    nominated, text = nominees(
-        list(zip(ctx.message.cc_names, ctx.message.cc, strict=True)),
-        new_text(ctx.message.text),
-        member=ctx.sender,
-        own_domain=ctx.settings.domain,
+    nominated, drafts = read_publication(
+        ctx.message, member=ctx.sender, own_domain=ctx.settings.domain, sent_at=sent_at, zone=zone
     )
-    drafts = extract_commitments(text, ctx.message.subject, sent_at, zone)
     if not drafts and not nominated:
         raise NotUnderstood(Why.NO_COMMITMENTS)
     if not ctx.proven:
@@ -82,6 +79,28 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
         InboundStatus.PROCESSED,
         f"{len(drafts)} commitment(s) published, {len(invited.names)} partner(s) invited",
     )
+
+
+def read_publication(
+    message: ParsedMessage, *, member: str, own_domain: str, sent_at: datetime, zone: tzinfo
+) -> tuple[list[Nominee], list[CommitmentDraft]]:
+    """The partners a message to commit@ nominates and the commitments it publishes."""
+    nominated, text = nominees(
+        list(zip(message.cc_names, message.cc, strict=True)),
+        new_text(message.text),
+        member=member,
+        own_domain=own_domain,
+    )
+    drafts = extract_commitments(
+        text,
+        message.subject,
+        sent_at,
+        zone,
+        signer=message.from_name or member,
+        # "Pat, I'm counting on you" speaks to a partner when Pat is one of them.
+        addressees=[nominee.name or nominee.address for nominee in nominated],
+    )
+    return nominated, drafts
 
 
 async def _reserve_numbers(

@@ -1,18 +1,23 @@
 """Commitments from the new text of a message to commit@.
 
-Each bullet, numbered item, checkbox or plain line is one commitment; wrapped
-bullets are joined again. Greetings, thanks, intro lines ("My commitments:") and the
-signature (after "-- ", a sign-off such as "Thanks,\\nAnna", "Sent from my iPhone", or
-a trailing block of names and phone numbers) are not commitments. When the body
-has none, the subject is the commitment.
+With a list (bullets, numbers, checkboxes), each list item is one commitment and the
+lines around it are not; without one, each sentence of each line is. Wrapped lines
+are joined again. Asides are never commitments, in a list or not: greetings,
+thanks, intros ("My commitments:"), questions, requests to a partner ("Pat, would
+you keep me honest?"), see mailer/parsing/asides.py. Nor is the signature: after
+"-- ", a sign-off such as "Thanks,\\nAnna", "Sent from my iPhone", a line with the
+sender's name, or a trailing block of names and phone numbers. When the body has
+none, the subject is the commitment.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
+from mailer.parsing.asides import SIGN_OFF, aside, first_name, without_greeting
 from mailer.parsing.duedates import read_due
 
 MAX_COMMITMENTS = 50
@@ -42,40 +47,6 @@ _STOP = re.compile(
     r"|von meinem .* gesendet|envoy[ée] de mon .*|enviado desde mi .*)$",
     re.IGNORECASE,
 )
-_SIGN_OFF = re.compile(
-    r"^(?i:thanks|thank you|many thanks|thanks again|thx|cheers|best|best regards|best wishes"
-    r"|kind regards|warm regards|warmly|regards|sincerely|yours|all the best|talk soon"
-    r"|take care|br|kr|rgds|viele grü(?:ß|ss)e|beste grü(?:ß|ss)e|liebe grü(?:ß|ss)e|lg|vg|mfg"
-    r"|mit freundlichen grü(?:ß|ss)en|grü(?:ß|ss)e|gruß|merci|cordialement|bien à vous|bises"
-    r"|amitiés|saludos|un saludo|gracias|atentamente|un abrazo)"
-    r"[\s,.!-]*(?:[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,2})?[\s,.!]*$"
-)
-# A greeting word, then at most three names or words like "team": "Hello team,".
-_GREETING = re.compile(
-    r"^(?i:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening)|morning"
-    r"|hallo|liebe[rs]?|sehr geehrte[rs]?|guten (?:morgen|tag|abend)|moin|servus"
-    r"|bonjour|bonsoir|salut|coucou|hola|buenos días|buenas(?: tardes| noches)?)\b"
-    r"(?:[\s,]+(?:[A-Z][\w.'-]*|(?i:all|team|everyone|everybody|folks|there|guys|friends"
-    r"|pactmail|zusammen|à tous|tout le monde|todos|equipo))){0,3}[\s,!.:]*$"
-)
-_PLEASANTRY = re.compile(
-    r"^(?:thanks|thank you|thx|many thanks|thanks (?:a lot|so much|in advance|again)|cheers"
-    r"|thank you (?:so much|very much|in advance)|hope (?:you're|you are|all is) (?:well|good)"
-    r"|hope this helps|have a (?:nice|good|great) (?:day|week|weekend)|danke(?: schön| dir| euch)?"
-    r"|vielen dank|merci(?: beaucoup)?|gracias|muchas gracias)[\s!.,:)]*$",
-    re.IGNORECASE,
-)
-_INTRO = re.compile(
-    r"^(?:(?:here (?:are|is)|here's|these are|below (?:are|is)) )?(?:my|our) (?:new |weekly )?"
-    r"(?:commitments|goals|pacts|promises|plans|to-?dos|tasks)"
-    r"(?:\s+(?:for|this|next|the|coming|week|today|month|below))*[.!]?$",
-    re.IGNORECASE,
-)
-_GENERIC_SUBJECT = re.compile(
-    r"^(?:(?:my|our|new|weekly) )*(?:commitments?|goals?|pacts?|promises?|to-?dos?|commit)"
-    r"(?: (?:for )?(?:this|next) week| for today)?[.!:]?$",
-    re.IGNORECASE,
-)
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|rv|antw|ref|réf|enc|r)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*"
     r"|\[[^\]]{1,30}\]\s*)+",
@@ -93,13 +64,31 @@ _NAME_WORD = re.compile(
 )
 
 
-def _is_skipped(text: str) -> bool:
-    """Whether an item is a greeting, thanks, intro or only punctuation, not a commitment."""
-    return (
-        not any(ch.isalnum() for ch in text)
-        or text.endswith(":")
-        or bool(_GREETING.match(text) or _PLEASANTRY.match(text) or _INTRO.match(text))
-    )
+# A sentence ends at . ! ? or … before a capital letter, "¿" or an opening quote; not
+# after a title, a common abbreviation, an initial ("Dr. Lee", "z. B. Sport", "J. Doe")
+# or the day of a German date ("bis zum 15. Dezember").
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=[¿¡\"“«(]?[A-ZÀ-ÖØ-Þ])")
+_ABBREVIATION = re.compile(
+    r"(?<!\w)(?:mrs?|ms|dr|prof|st|mt|jr|sr|sra|srta|mme|mlle|hr|fr|nr|no|vs|ca|approx|etc"
+    r"|bzw|usw|ggf|evtl|inkl|bzgl|e\.g|i\.e|[^\W\d_])\.$",
+    re.IGNORECASE,
+)
+_LONGEST_ABBREVIATION = len("approx.")
+_GERMAN_DAY = re.compile(r"(?<!\w)\d{1,2}\.$")
+_GERMAN_MONTH = re.compile(r"(?:jan|feb|mär|apr|mai|jun|jul|aug|sep|okt|nov|dez)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A list item or a plain line, wrapped lines joined back."""
+
+    text: str
+    listed: bool
+
+
+def _is_heading(text: str) -> bool:
+    """A line that introduces what follows ("Work:") or only decorates ("---")."""
+    return not any(ch.isalnum() for ch in text) or text.endswith(":")
 
 
 def _signature_like(line: str) -> bool:
@@ -115,16 +104,44 @@ def _all_signature(lines: list[str]) -> bool:
     return all(_signature_like(line.strip()) for line in lines if line.strip())
 
 
-def _cut_signature(lines: list[str]) -> list[str]:
-    """The lines before the signature delimiter, a client footer or a closing sign-off."""
+def _name_key(text: str) -> str:
+    """Letters and digits only, folded: "- Anna K." and "anna k" give "annak"."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _signer_keys(signer: str) -> frozenset[str]:
+    """The name keys a sender signs with, from a display name or else an address.
+
+    >>> sorted(_signer_keys("Anna Keller"))
+    ['a', 'ak', 'akeller', 'anna', 'annak', 'annakeller', 'keller']
+    >>> sorted(_signer_keys("jo.lee+pm@example.com"))
+    ['j', 'jl', 'jlee', 'jo', 'jol', 'jolee', 'lee']
+    """
+    if "@" in signer and " " not in signer.strip():
+        signer = re.sub(r"[._-]+", " ", signer.partition("@")[0].partition("+")[0])
+    words = [key for key in map(_name_key, signer.split()) if key]
+    if not words:
+        return frozenset()
+    keys = {"".join(words), "".join(word[0] for word in words), words[0][0]}
+    keys.update(words)
+    if len(words) > 1:
+        keys.update({words[0] + words[-1][0], words[0][0] + words[-1]})
+    return frozenset(keys)
+
+
+def _cut_signature(lines: list[str], signer: frozenset[str]) -> list[str]:
+    """The lines before the signature delimiter, a client footer, a closing sign-off
+    or the sender's name."""
     seen_content = False
     for index, line in enumerate(lines):
         text = line.strip()
         if _STOP.match(text):
             return lines[:index]
-        if _SIGN_OFF.match(text) and (seen_content or _all_signature(lines[index + 1 :])):
+        closing = SIGN_OFF.match(text) or _name_key(text) in signer
+        if closing and (seen_content or _all_signature(lines[index + 1 :])):
             return lines[:index]
-        seen_content = seen_content or (bool(text) and not _is_skipped(_strip_marker(text)))
+        item = _strip_marker(text)
+        seen_content = seen_content or not (_is_heading(item) or aside(item))
     return lines
 
 
@@ -150,9 +167,9 @@ def _strip_marker(line: str) -> str:
     return _MARKER.sub("", line, count=1).strip()
 
 
-def _items(lines: list[str]) -> list[str]:
+def _items(lines: list[str]) -> list[_Item]:
     """List items and plain lines, with wrapped continuation lines joined back."""
-    items: list[list[str]] = []
+    items: list[tuple[list[str], bool]] = []  # the parts of each item, and whether listed
     in_list = after_blank = open_item = False  # open: the last line read may continue
     previous = ""
     for line in lines:
@@ -160,31 +177,90 @@ def _items(lines: list[str]) -> list[str]:
             after_blank = True
             continue
         text, marked = _strip_marker(line), bool(_MARKER.match(line))
-        # A client wraps long lines: a long line, or a next line in lower case, goes on.
+        # A client wraps long lines: a long line, or a next line in lower case, goes on;
+        # but a line that is an aside on its own ("Pat, would you ...") starts anew.
         wrapped = len(previous.strip()) >= 50 or text[:1].islower()
         indented = line[:1].isspace()
+        starts_anew = text[:1].isupper() and aside(text) is not None
         if (
             not marked
             and open_item
+            and not starts_anew
             and (
                 (not after_blank and (indented or (wrapped and (in_list or text[:1].islower()))))
                 or (indented and in_list)
             )
         ):
-            items[-1].append(text)
-        elif line.lstrip().startswith(">") or _is_skipped(text):
+            items[-1][0].append(text)
+        elif line.lstrip().startswith(">") or _is_heading(text):
             open_item = False
         else:
-            items.append([text])
+            items.append(([text], marked))
             in_list, open_item = marked, True
         after_blank, previous = False, line
-    return [" ".join(parts) for parts in items]
+    return [_Item(" ".join(parts), marked) for parts, marked in items]
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of a text, in order.
+
+    >>> _sentences("Ship v2 by Dec. 15. Call Dr. Lee, e.g. about Q1! Is that too much?")
+    ['Ship v2 by Dec. 15.', 'Call Dr. Lee, e.g. about Q1!', 'Is that too much?']
+    >>> _sentences("Bericht bis zum 15. Dezember schreiben. Danach z. B. Sport machen.")
+    ['Bericht bis zum 15. Dezember schreiben.', 'Danach z. B. Sport machen.']
+    """
+    sentences: list[str] = []
+    start = 0
+    for found in _SENTENCE_BREAK.finditer(text):
+        if _ends_sentence(text, start, found):
+            sentences.append(text[start : found.start()])
+            start = found.end()
+    sentences.append(text[start:])
+    return sentences
+
+
+def _ends_sentence(text: str, start: int, found: re.Match[str]) -> bool:
+    """Whether the break found, in the sentence that began at start, ends it."""
+    # Only the last word before the break counts: searching all of a long run of
+    # abbreviations at every break would take quadratic time.
+    tail = max(start, found.start() - _LONGEST_ABBREVIATION)
+    if _ABBREVIATION.search(text, tail, found.start()):
+        return False
+    german_date = _GERMAN_DAY.search(text, tail, found.start()) and _GERMAN_MONTH.match(
+        text, found.end()
+    )
+    return not german_date
+
+
+def _kept(text: str, signer: frozenset[str], addressees: Collection[str]) -> list[str]:
+    """The sentences of an item that may be commitments, without a greeting in front."""
+    return [
+        without_greeting(sentence)
+        for sentence in _sentences(text)
+        if not aside(sentence, addressees) and _name_key(sentence) not in signer
+    ]
+
+
+def _commitment_texts(
+    items: Iterable[_Item], signer: frozenset[str], addressees: Collection[str]
+) -> list[str]:
+    """The items of a list, or else the sentences of the lines, without asides."""
+    kept = [(item.listed, _kept(item.text, signer, addressees)) for item in items]
+    # With a list, the lines around it say why and to whom, not what is promised.
+    has_list = any(listed and sentences for listed, sentences in kept)
+    texts: list[str] = []
+    for listed, sentences in kept:
+        if listed and sentences:
+            texts.append(" ".join(sentences))
+        elif not has_list:
+            texts.extend(sentences)
+    return texts
 
 
 def _subject_text(subject: str) -> str:
     """The subject without Re:/Fwd:/AW:/SV: prefixes, or "" when it says nothing."""
     text = " ".join(_REPLY_PREFIX.sub("", subject).split())
-    return "" if _GENERIC_SUBJECT.match(text) or _is_skipped(text) else text
+    return "" if _is_heading(text) or aside(text) else text
 
 
 def _draft(text: str, sent_at: datetime, zone: tzinfo) -> CommitmentDraft:
@@ -195,11 +271,25 @@ def _draft(text: str, sent_at: datetime, zone: tzinfo) -> CommitmentDraft:
 
 
 def extract_commitments(
-    body: str, subject: str, sent_at: datetime, zone: tzinfo
+    body: str,
+    subject: str,
+    sent_at: datetime,
+    zone: tzinfo,
+    *,
+    signer: str = "",
+    addressees: Iterable[str] = (),
 ) -> list[CommitmentDraft]:
-    """The commitments of a message: its items, or else its subject."""
+    """The commitments of a message: its items, or else its subject.
+
+    ``signer`` is the sender's name or address, ``addressees`` the names or
+    addresses of the partners it invites: lines that sign with the one or speak
+    to the others are not commitments.
+    """
+    signed = _signer_keys(signer)
+    spoken_to = frozenset(filter(None, map(first_name, addressees)))
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:_MAX_LINES]
-    items = _items(_drop_trailing_block(_cut_signature(lines)))
-    if not items and (text := _subject_text(subject)):
-        items = [text]
-    return [_draft(item, sent_at, zone) for item in items[:MAX_COMMITMENTS]]
+    items = _items(_drop_trailing_block(_cut_signature(lines, signed)))
+    texts = _commitment_texts(items, signed, spoken_to)
+    if not texts and (text := _subject_text(subject)):
+        texts = [text]
+    return [_draft(text, sent_at, zone) for text in texts[:MAX_COMMITMENTS]]

@@ -57,6 +57,8 @@ _SEPARATOR = re.compile(
 _RULE = re.compile(r"^\s*(?:[-_=*~]{4,}|[\u2014\u2013\u2500\u2501]{2,})\s*$")
 _SENT_FROM = re.compile(
     r"^\s*(?:sent from|sent via|sent with|sent using|get outlook for|envoyé de|envoyé depuis|"
+    r"(?:obtenir|télécharger) outlook pour|(?:obtener|descargar) outlook para|"
+    r"holen sie sich outlook|outlook für (?:ios|android) (?:beziehen|herunterladen)|"
     r"envoyé avec|von meinem .{1,40} gesendet|gesendet von|gesendet mit|enviado desde|"
     r"enviado do|enviado de meu|enviado via|inviato da|verzonden (?:vanaf|met)|verstuurd vanaf|"
     r"sendt fra|skickat från|lähetetty|отправлено (?:с|из)|wysłano z|odesláno z|从我的|"  # noqa: RUF001

@@ -173,3 +173,46 @@ async def test_an_internationalised_address_gets_its_confirmation_over_smtputf8(
     assert confirmation.message["To"] == sender
     assert "Plän" in confirmation.message["Subject"]
     assert await Commitment.all().count() == 1
+
+
+KEEP_ME_HONEST = """Hi Pat,
+
+Here's what I'm committing to this week:
+
+- Finish the quarterly report by Friday
+- Call the supplier about the contract by Dec 15
+- Go running three times a week
+
+Pat, would you keep me honest on these?
+
+Thanks,
+Anna
+"""
+
+
+async def test_with_bullets_only_the_bullets_are_published_and_reach_the_partner(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    data = message(
+        body=KEEP_ME_HONEST,
+        message_id="<honest@example.com>",
+        extra="Cc: Pat Lee <pat@example.org>",
+    )
+    reply = await send(service.smtp_port, "anna@example.com", ["commit@pactmail.localhost"], data)
+    assert reply.code == 250
+
+    arrived = await capture.wait_for(2)
+    commitments = await Commitment.all().order_by("number")
+    assert [(c.number, c.text) for c in commitments] == [
+        (1, "Finish the quarterly report by Friday"),
+        (2, "Call the supplier about the contract by Dec 15"),
+        (3, "Go running three times a week"),
+    ]
+    [invitation] = [mail for mail in arrived if mail.rcpt_tos == ["pat@example.org"]]
+    [confirmation] = [mail for mail in arrived if mail.rcpt_tos == ["anna@example.com"]]
+    for mail in (invitation, confirmation):
+        text = mail.text()
+        assert "#3  Go running three times a week" in text
+        assert "#4" not in text
+        assert "keep me honest" not in text

@@ -96,11 +96,10 @@ def test_each_bullet_is_one_commitment_and_wrapped_lines_join() -> None:
     ]
 
 
-def test_short_plain_line_after_a_list_is_its_own_item() -> None:
+def test_with_a_list_a_plain_line_beside_it_is_not_a_commitment() -> None:
     assert texts("- Call the supplier\n- Book the venue\nGo running daily") == [
         "Call the supplier",
         "Book the venue",
-        "Go running daily",
     ]
 
 
@@ -112,7 +111,8 @@ def test_lower_case_line_continues_a_long_plain_line() -> None:
 
 
 def test_blank_line_ends_an_item() -> None:
-    assert texts("- Call the supplier\n\nBook the venue") == ["Call the supplier", "Book the venue"]
+    assert texts("Call the supplier\n\nbook the venue") == ["Call the supplier", "book the venue"]
+    assert texts("- Call the supplier\n\nbook the venue") == ["Call the supplier"]
 
 
 @pytest.mark.parametrize(
@@ -202,6 +202,59 @@ def test_short_plain_lines_after_plain_lines_are_kept() -> None:
     assert texts("Finish the report\n\nCall Mom") == ["Finish the report", "Call Mom"]
 
 
+def signed(body: str, signer: str = "Anna Keller", addressees: tuple[str, ...] = ()) -> list[str]:
+    """The commitment texts of a body sent by ``signer`` to invite ``addressees``."""
+    drafts = extract_commitments(body, "", SENT, PARIS, signer=signer, addressees=addressees)
+    return [draft.text for draft in drafts]
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["Anna", "Anna Keller", "- Anna", "\u2013 Anna K.", "AK", "A.", "Anna\nHead of Ops\nAcme"],
+)
+def test_the_senders_name_signs_and_ends_the_commitments(signature: str) -> None:
+    body = f"Finish the report by Friday\nCall the supplier\n\n{signature}\n"
+    assert signed(body) == ["Finish the report by Friday", "Call the supplier"]
+
+
+def test_without_a_display_name_the_address_gives_the_name() -> None:
+    body = "Finish the report by Friday\n\nJo\n"
+    assert signed(body, signer="jo.lee@example.com") == ["Finish the report by Friday"]
+    assert signed(body, signer="") == ["Finish the report by Friday", "Jo"]
+
+
+def test_each_sentence_of_a_paragraph_is_a_commitment() -> None:
+    body = "Finish the report by Friday. Call the supplier by Dec 15. Is that too much?"
+    drafts = extract_commitments(body, "", SENT, PARIS)
+    assert [(d.text, d.due) for d in drafts] == [
+        ("Finish the report by Friday.", date(2026, 11, 27)),
+        ("Call the supplier by Dec 15.", date(2026, 12, 15)),
+    ]
+
+
+def test_a_list_item_is_one_commitment_without_its_question() -> None:
+    body = "- Finish the report. Then send it to Bob. Too ambitious?\n- Call the supplier"
+    assert texts(body) == ["Finish the report. Then send it to Bob.", "Call the supplier"]
+
+
+def test_a_list_of_asides_alone_leaves_the_lines_their_commitments() -> None:
+    body = "Finish the report\nCall the supplier\n\n- Pat, would you keep me honest?\n"
+    assert texts(body) == ["Finish the report", "Call the supplier"]
+
+
+def test_a_line_to_an_invited_partner_is_not_a_commitment() -> None:
+    body = "Finish the report\nPat, I'm counting on you!\n"
+    assert signed(body) == ["Finish the report", "Pat, I'm counting on you!"]
+    assert signed(body, addressees=("Pat Lee",)) == ["Finish the report"]
+    assert signed(body, addressees=("pat@example.org",)) == ["Finish the report"]
+
+
+def test_a_greeting_in_front_of_a_commitment_is_left_out() -> None:
+    assert texts("Hi Pat, I\u2019ll finish the report by Friday.") == [
+        "I\u2019ll finish the report by Friday."
+    ]
+
+
 def test_line_with_a_date_is_not_taken_for_contact_details() -> None:
     assert texts("Finish the report\n\nShip by 2026-12-15") == [
         "Finish the report",
@@ -234,7 +287,10 @@ def test_subject_is_the_commitment_when_the_body_has_none(subject: str, expected
     assert [(d.text, d.due) for d in drafts] == [(expected, date(2026, 11, 27))]
 
 
-@pytest.mark.parametrize("subject", ["", "   ", "Re:", "Fwd: ", "My commitments", "Commitments"])
+@pytest.mark.parametrize(
+    "subject",
+    ["", "   ", "Re:", "Fwd: ", "My commitments", "Commitments", "My week", "Can you help?"],
+)
 def test_no_commitment_from_an_empty_or_generic_subject(subject: str) -> None:
     assert extract_commitments("", subject, SENT, PARIS) == []
 

@@ -19,6 +19,7 @@ import jinja2
 
 from mailer.headers import header_safe, reply_subject
 from mailer.models import OutboundMessage
+from mailer.parsing.commands import Audience, help_rows
 from mailer.plaintext import wrap_lines
 
 SERVICE_NAME = "pactmail"
@@ -47,6 +48,8 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     )
     for environment in (text, html):
         environment.filters["reply_subject"] = _reply_subject
+        # The help's list of commands comes from the table that reads them.
+        environment.globals["member_commands"] = help_rows(Audience.MEMBER)
     text.filters["wrap"] = wrap_lines  # base.txt: every text part within 72 columns
     return text, html
 

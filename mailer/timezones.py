@@ -47,7 +47,7 @@ def zone_from_name(name: str) -> tzinfo:
 
 
 # "time zone: Europe/Berlin", "timezone America/New_York", "tz UTC": a command
-# by reply (also in mailer/parsing/updates.py), on a line of its own.
+# by reply (a row of mailer/parsing/commands.py), on a line of its own.
 ZONE_COMMAND = r"(?:time\s*zone|tz)\s*[:=]?\s*(?P<text>[A-Za-z][\w/+-]{1,40})"
 _ZONE_LINE = re.compile(rf"^\s*(?:[-*]\s+)?{ZONE_COMMAND}\W*$", re.IGNORECASE)
 

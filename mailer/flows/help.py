@@ -5,8 +5,8 @@ from __future__ import annotations
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.own_data import act_on_own_data
 from mailer.models import InboundStatus
+from mailer.parsing.commands import read_own_data_request
 from mailer.parsing.newtext import new_text
-from mailer.parsing.updates import read_own_data_request
 
 
 async def send_help(ctx: FlowContext) -> Outcome:

@@ -17,24 +17,20 @@ from mailer.flows.invitations import invite_partners
 from mailer.flows.updates import apply_member_updates
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
 from mailer.names import first_name
+from mailer.parsing.commands import Action, Audience, Command, Reading, read
 from mailer.parsing.forwards import (
     FORWARD_SUBJECT,
-    MAX_ACTIONS,
     Forward,
     action_items,
     read_forward,
 )
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Nominee, nominees
-from mailer.parsing.updates import Action, Command, read_commands
 from mailer.redact import mask_address
 from mailer.refusals import NotUnderstood, Unproven, Why
 from mailer.sql import raise_counter
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, token_for
-
-_ADD = re.compile(r"^\s*add\s+(?P<which>all|(?:#?\d{1,3}[\s,]*(?:and\s+)?)+)\s*$", re.IGNORECASE)
-
 
 # Words a forwarded block starts with in the corpus languages: only a hint
 # for running the forward parser at all, which then decides.
@@ -131,44 +127,41 @@ async def _keep(ctx: FlowContext, forward: Forward) -> Outcome:
 async def answer_about_note(ctx: FlowContext, note_id: int) -> Outcome:
     """A reply to a note's confirmation: ``invite coach``, ``add …``, ``share``, and any
     member command (``share note 2``, ``notes``, ``done 3`` …); together if need be."""
-    text = new_text(ctx.message.text)
-    lines = [line.strip().lower().rstrip(".!") for line in text.splitlines()]
     note = await _owned_note(ctx, note_id)
-    commands = [Command(_THIS_NOTE[line], note.number) for line in lines if line in _THIS_NOTE]
-    adding = _chosen(text, MAX_ACTIONS) is not None
+    reading = read(new_text(ctx.message.text), Audience.NOTE)
+    adding = bool(reading.of(Action.ADD))
+    inviting = bool(reading.of(Action.INVITE_COACH))
+    about_this = [
+        Command(_THIS_NOTE[command.action], note.number, line=command.line)
+        for command in reading.of(*_THIS_NOTE)
+    ]
     # Beside an add line, "2: not yet" is about action item 2, not commitment
     # #2: only the commands about notes are read then.
-    commands += [
-        command for command in read_commands(text) if not adding or command.action in _ABOUT_NOTES
+    member_commands = [
+        command
+        for command in reading.commands
+        if command.action not in _NOTE_ONLY and (not adding or command.action in _ABOUT_NOTES)
     ]
-    inviting = any(line in _INVITE for line in lines)
+    commands = about_this + member_commands
     done: list[Outcome] = []
     if inviting:
         done.append(await invite_coach(ctx, note_id))
     if adding or not (commands or inviting):
         done.append(await add_actions(ctx, note_id))  # refuses a reply with nothing to do
     if commands:
-        done.append(await apply_member_updates(ctx, note.member.id, commands))
+        kept = Reading(commands=commands, unread=reading.unread)
+        done.append(await apply_member_updates(ctx, note.member.id, kept))
     return Outcome(InboundStatus.PROCESSED, "; ".join(outcome.reason for outcome in done))
 
 
-_INVITE = {"invite coach", "invite my coach", "invite"}
 _ABOUT_NOTES = {Action.SHARE_NOTE, Action.UNSHARE_NOTE, Action.DELETE_NOTE, Action.LIST_NOTES}
 # Said in reply to a note's own confirmation: about that note.
 _THIS_NOTE = {
-    "share": Action.SHARE_NOTE,
-    "share it": Action.SHARE_NOTE,
-    "share this note": Action.SHARE_NOTE,
-    "share note": Action.SHARE_NOTE,
-    "unshare": Action.UNSHARE_NOTE,
-    "unshare it": Action.UNSHARE_NOTE,
-    "unshare this note": Action.UNSHARE_NOTE,
-    "keep it private": Action.UNSHARE_NOTE,
-    "delete": Action.DELETE_NOTE,
-    "delete it": Action.DELETE_NOTE,
-    "delete this note": Action.DELETE_NOTE,
-    "delete note": Action.DELETE_NOTE,
+    Action.SHARE_THIS: Action.SHARE_NOTE,
+    Action.UNSHARE_THIS: Action.UNSHARE_NOTE,
+    Action.DELETE_THIS: Action.DELETE_NOTE,
 }
+_NOTE_ONLY = {Action.ADD, Action.INVITE_COACH, *_THIS_NOTE}
 
 
 async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
@@ -229,13 +222,11 @@ def _chosen(text: str, count: int) -> list[int] | None:
     >>> _chosen("add 1 3\\n\\nthanks", 4), _chosen("Add all", 2), _chosen("hello", 2)
     ([1, 3], [1, 2], None)
     """
-    for line in text.splitlines():
-        match = _ADD.match(line)
-        if match:
-            if match["which"].lower() == "all":
-                return list(range(1, count + 1))
-            numbers = [int(n) for n in re.findall(r"\d+", match["which"])]
-            return [n for n in dict.fromkeys(numbers) if 1 <= n <= count]
+    for command in read(text, Audience.NOTE).of(Action.ADD):
+        if command.text.lower() == "all":
+            return list(range(1, count + 1))
+        numbers = [int(n) for n in re.findall(r"\d+", command.text)]
+        return [n for n in dict.fromkeys(numbers) if 1 <= n <= count]
     return None
 
 

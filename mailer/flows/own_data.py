@@ -30,7 +30,7 @@ from mailer.models import (
     ThreadMessage,
     Verdict,
 )
-from mailer.parsing.updates import Action
+from mailer.parsing.commands import Action
 from mailer.redact import mask_address
 from mailer.refusals import Unproven
 from mailer.sql import placeholders

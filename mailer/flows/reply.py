@@ -14,8 +14,8 @@ from mailer.flows.threads import member_writes, partner_writes
 from mailer.flows.updates import apply_member_updates
 from mailer.flows.verdicts import answer_digest, answer_verdict_link
 from mailer.models import OutboundMessage
+from mailer.parsing.commands import read_own_data_request
 from mailer.parsing.newtext import new_text
-from mailer.parsing.updates import read_own_data_request
 from mailer.refusals import NotUnderstood, TokenExpired, Why
 from mailer.tokens import EPOCHLESS, ExpiredToken, Purpose, Token, TokenError, read_token
 

@@ -22,8 +22,8 @@ from mailer.models import (
     Verdict,
 )
 from mailer.names import called, first_name
+from mailer.parsing.commands import Action, Audience, read
 from mailer.parsing.newtext import new_text
-from mailer.parsing.updates import Action, read_commands
 from mailer.refusals import NotUnderstood, Why
 from mailer.tokens import Purpose, token_for
 
@@ -161,7 +161,7 @@ async def _thread(ctx: FlowContext, verdict: Verdict, side: ThreadAuthor) -> tup
 
 async def _apply_changes(ctx: FlowContext, member: Person, text: str) -> None:
     """``done 3``, ``drop 3`` or ``move 3 to Friday`` in an answer: applied, and confirmed."""
-    commands = [c for c in read_commands(text) if c.action in _THREAD_COMMANDS]
+    commands = read(text, Audience.MEMBER).of(*_THREAD_COMMANDS)
     if not commands:
         return
     results = [await apply_command(ctx, member, command) for command in commands]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from mailer.flows.base import FlowContext, Outcome
@@ -18,11 +19,11 @@ from mailer.models import (
     PartnershipState,
     Person,
 )
-from mailer.names import display_name
+from mailer.names import display_name, first_name
 from mailer.occurrences import UnusableRule, day_words
+from mailer.parsing.commands import Action, Audience, Command, Reading, read, said_in_passing
 from mailer.parsing.duedates import read_due
 from mailer.parsing.newtext import new_text
-from mailer.parsing.updates import Action, Command, read_commands
 from mailer.recurring import settle_done
 from mailer.refusals import NotUnderstood, Why
 from mailer.timezones import zone_from_name
@@ -36,47 +37,54 @@ _STATES = {Action.DONE: CommitmentState.DONE, Action.DROP: CommitmentState.DROPP
 
 
 async def apply_member_updates(
-    ctx: FlowContext, member_id: int, commands: list[Command] | None = None
+    ctx: FlowContext, member_id: int, reading: Reading | None = None
 ) -> Outcome:
-    """Apply the commands in the reply (or ``commands``, read by the caller) and confirm them."""
+    """Apply the commands in the reply (or in ``reading``, the caller's) and confirm them."""
     member = await Person.filter(id=member_id).using_db(ctx.connection).first()
     if member is None:
         raise NotUnderstood(Why.UNKNOWN_OWNER)
     ctx.require_owner(member.email, "apply the commands in your reply")
     text = new_text(ctx.message.text)
-    if commands is None:
-        commands = read_commands(text)
+    if reading is None:
+        reading = read(text, Audience.MEMBER)
+    commands = reading.commands
     if not commands:
-        raise NotUnderstood(Why.NO_COMMAND, quoted=text.splitlines())
+        raise NotUnderstood(Why.NO_COMMAND, quoted=unread_lines(reading, member))
     results = [
         await apply_command(ctx, member, command)
         for command in commands
         if command.action is not Action.LIST_NOTES
     ]
     token = token_for(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now)
-    if any(command.action is Action.LIST_NOTES for command in commands):
+    said: dict[str, object] = {
+        "subject": ctx.message.subject,
+        "results": results,
+        "unread": unread_lines(reading, member),
+    }
+    if reading.of(Action.LIST_NOTES):
         notes = await recent_notes(ctx, member)
-        listing: dict[str, object] = {"subject": ctx.message.subject, "results": results}
-        await ctx.answer("notes_list", {**listing, "notes": notes}, reply_token=token)
+        await ctx.answer("notes_list", {**said, "notes": notes}, reply_token=token)
     else:
-        confirmed: dict[str, object] = {"subject": ctx.message.subject, "results": results}
-        await ctx.answer("updates_confirmed", confirmed, reply_token=token)
+        await ctx.answer("updates_confirmed", said, reply_token=token)
     return Outcome(InboundStatus.PROCESSED, f"{len(commands)} update(s) read")
+
+
+def unread_lines(reading: Reading, member: Person) -> list[str]:
+    """The lines to quote back as not understood: not the greetings, thanks or sign-off."""
+    names = frozenset(n.casefold() for n in (member.name, first_name(member.name)) if n)
+    return [line for line in reading.unread if not said_in_passing(line, names)]
 
 
 async def apply_command(ctx: FlowContext, member: Person, command: Command) -> str:
     """Apply one command; returns the line that tells the member what happened."""
-    if command.action is Action.END_PARTNER:
-        return await _end_partnership(ctx, member, command.text.strip(".").lower())
-    if command.action is Action.TIME_ZONE:
-        return await name_zone(ctx, member, command.text)
-    if command.action in (Action.AWAY, Action.BACK):
-        return await _away(ctx, member, command)
-    if command.action is Action.DELETE_NOTE:
-        return await delete_note(ctx, member, command.number)
-    if command.action in (Action.SHARE_NOTE, Action.UNSHARE_NOTE):
-        share = command.action is Action.SHARE_NOTE
-        return await share_note(ctx, member, command.number, share=share)
+    handler = _HANDLERS.get(command.action)
+    if handler is None:  # not a member's command: the registry gives none to members
+        return f"\u201c{command.line}\u201d is not something we can do here."
+    return await handler(ctx, member, command)
+
+
+async def _on_commitment(ctx: FlowContext, member: Person, command: Command) -> str:
+    """done, drop, move or a note on one of the member's commitments."""
     commitment = (
         await Commitment.filter(member=member, number=command.number)
         .using_db(ctx.connection)
@@ -120,6 +128,23 @@ async def apply_command(ctx: FlowContext, member: Person, command: Command) -> s
         await commitment.save(using_db=ctx.connection, update_fields=changed)
     await update.save(using_db=ctx.connection)
     return result
+
+
+async def _zone(ctx: FlowContext, member: Person, command: Command) -> str:
+    return await name_zone(ctx, member, command.text)
+
+
+async def _end_partner(ctx: FlowContext, member: Person, command: Command) -> str:
+    return await _end_partnership(ctx, member, command.text.strip(".").lower())
+
+
+async def _delete_note(ctx: FlowContext, member: Person, command: Command) -> str:
+    return await delete_note(ctx, member, command.number)
+
+
+async def _share_note(ctx: FlowContext, member: Person, command: Command) -> str:
+    share = command.action is Action.SHARE_NOTE
+    return await share_note(ctx, member, command.number, share=share)
 
 
 async def _away(ctx: FlowContext, member: Person, command: Command) -> str:
@@ -169,6 +194,23 @@ async def _done_occurrence(ctx: FlowContext, member: Person, commitment_id: int)
     if settled.before:
         return f"#{number} was already done for {words}; {then}: {text}"
     return f"#{number} is done for {words}; {then}: {text}"
+
+
+Handler = Callable[[FlowContext, Person, Command], Awaitable[str]]
+# What each member command does (the commands themselves: mailer/parsing/commands.py).
+_HANDLERS: dict[Action, Handler] = {
+    Action.DONE: _on_commitment,
+    Action.DROP: _on_commitment,
+    Action.MOVE: _on_commitment,
+    Action.NOTE: _on_commitment,
+    Action.END_PARTNER: _end_partner,
+    Action.TIME_ZONE: _zone,
+    Action.AWAY: _away,
+    Action.BACK: _away,
+    Action.DELETE_NOTE: _delete_note,
+    Action.SHARE_NOTE: _share_note,
+    Action.UNSHARE_NOTE: _share_note,
+}
 
 
 async def _end_partnership(ctx: FlowContext, member: Person, address: str) -> str:

@@ -16,6 +16,7 @@ from mailer.flows.zones import name_zone
 from mailer.models import (
     Commitment,
     Digest,
+    DigestCadence,
     InboundStatus,
     Partnership,
     PartnershipState,
@@ -24,14 +25,10 @@ from mailer.models import (
     VerdictKind,
 )
 from mailer.names import called, first_name
+from mailer.parsing.commands import Action, Audience, Command, read
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
-from mailer.parsing.verdicts import (
-    ItemVerdict,
-    read_digest_reply,
-    read_link_reply,
-    without_sign_off,
-)
+from mailer.parsing.verdicts import read_link_reply, without_sign_off
 from mailer.refusals import NotUnderstood, Why
 from mailer.tokens import Purpose, token_for
 
@@ -82,29 +79,34 @@ async def answer_verdict_link(
 
 async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
     """A reply to a digest: ``15 on track``, ``Alice 3 challenge: …``, daily/weekly/pause/stop,
-    and ``time zone NAME``."""
+    and ``time zone NAME`` (the partner's rows of mailer/parsing/commands.py)."""
     digest = await Digest.filter(id=digest_id).using_db(ctx.connection).first()
     if digest is None:
         raise NotUnderstood(Why.NO_SUCH_DIGEST)
     partner = await _partner(ctx, digest.partner_id)  # type: ignore[attr-defined]
     text = without_sign_off(new_text(ctx.message.text), _names(partner))
-    reply = read_digest_reply(text or strip_reply_prefix(ctx.message.subject))
-    if not reply.verdicts and reply.cadence is None and reply.zone is None:
-        raise NotUnderstood(Why.NO_DIGEST_ANSWER, quoted=reply.unread)
-    found = await _answered_commitments(ctx, digest, partner, reply.verdicts)
+    reading = read(text or strip_reply_prefix(ctx.message.subject), Audience.PARTNER)
+    answers = _last_per_item(reading.of(Action.ON_TRACK, Action.CHALLENGE))
+    cadences = [_CADENCES[c.text.lower()] for c in reading.of(Action.CADENCE)]
+    zones = [c.text for c in reading.of(Action.TIME_ZONE)]
+    if not (answers or cadences or zones):
+        raise NotUnderstood(Why.NO_DIGEST_ANSWER, quoted=reading.unread)
+    found = await _answered_commitments(ctx, digest, partner, answers)
     recorded: list[dict[str, object]] = []
-    unread = list(reply.unread)
-    for verdict in reply.verdicts:
-        commitment = found.get(id(verdict))
+    unread = list(reading.unread)
+    for answer in answers:
+        commitment = found.get(id(answer))
         if commitment is None:
-            unread.append(verdict.line)
+            unread.append(answer.line)
             continue
-        recorded.append((await _record(ctx, partner, commitment, verdict.kind, verdict.note))[1])
-    if reply.cadence is not None:
+        kind = _VERDICTS[answer.action]
+        recorded.append((await _record(ctx, partner, commitment, kind, answer.text))[1])
+    cadence = cadences[-1] if cadences else None
+    if cadence is not None:
         await (
             Person.filter(id=partner.id)
             .using_db(ctx.connection)
-            .update(digest_cadence=reply.cadence.value)
+            .update(digest_cadence=cadence.value)
         )
     await ctx.answer(
         "verdict_thanks",
@@ -112,19 +114,35 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
             "subject": ctx.message.subject,
             "answers": recorded,
             "unread": unread,
-            "cadence": reply.cadence.value if reply.cadence else None,
-            "zone": await name_zone(ctx, partner, reply.zone) if reply.zone else None,
+            "cadence": cadence.value if cadence else None,
+            "zone": await name_zone(ctx, partner, zones[-1]) if zones else None,
         },
         reply_token=token_for(
             ctx.settings.secret_key, Purpose.DIGEST, (digest.id,), partner, now=ctx.now
         ),
     )
-    cadence = f", cadence {reply.cadence.value}" if reply.cadence else ""
-    return Outcome(InboundStatus.PROCESSED, f"{len(recorded)} verdict(s){cadence}")
+    said = f", cadence {cadence.value}" if cadence else ""
+    return Outcome(InboundStatus.PROCESSED, f"{len(recorded)} verdict(s){said}")
+
+
+_VERDICTS = {Action.ON_TRACK: VerdictKind.ON_TRACK, Action.CHALLENGE: VerdictKind.CHALLENGE}
+_CADENCES = {
+    "daily": DigestCadence.DAILY,
+    "weekly": DigestCadence.WEEKLY,
+    "pause": DigestCadence.PAUSED,
+    "stop": DigestCadence.STOPPED,
+    "unsubscribe": DigestCadence.STOPPED,
+}
+
+
+def _last_per_item(answers: list[Command]) -> list[Command]:
+    """One answer per commitment: of two lines about one item, the last."""
+    last = {(answer.who.casefold(), answer.number): answer for answer in answers}
+    return list(last.values())
 
 
 async def _answered_commitments(
-    ctx: FlowContext, digest: Digest, partner: Person, verdicts: list[ItemVerdict]
+    ctx: FlowContext, digest: Digest, partner: Person, verdicts: list[Command]
 ) -> dict[int, Commitment]:
     """The commitment each typed answer is about (keyed by ``id()`` of the answer).
 

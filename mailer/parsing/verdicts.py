@@ -1,61 +1,28 @@
-"""Reading a partner's verdicts: "on track" or "challenge", by click or typed (SPEC §4.3, §4.4).
+"""A partner's verdict words, "on track" or "challenge", and a link reply's note (SPEC §4.4).
 
-Numbers are the member's own commitment numbers (#15 is #15 in every email).
-A digest covering several members names whose #15 by first name: ``Alice
-15 challenge: …``.
+Typed answers to a digest (``15 challenge: …``) are rows of the command
+table, mailer/parsing/commands.py, built from the words here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from mailer.models import DigestCadence, VerdictKind
-from mailer.timezones import zone_line
+from mailer.models import VerdictKind
 
 MAX_LINES = 200
 MAX_NOTE_CHARS = 4000
 
-_ON_TRACK = (
+ON_TRACK_WORDS = (
     r"on[\s-]?track|ontrack|all good|looks good|good|fine|ok|okay|\U0001f44d|"
     r"auf kurs|en bonne voie|in linea|en camino|op schema|på rätt spår"
 )
-_CHALLENGE = r"challenge[sd]?|challenging|concern(?:ed)?|worried|not on track|off track"
+CHALLENGE_WORDS = r"challenge[sd]?|challenging|concern(?:ed)?|worried|not on track|off track"
 _VERDICT = re.compile(
-    rf"^[\s\-*•>\"'“]*(?:(?P<on_track>{_ON_TRACK})|(?P<challenge>{_CHALLENGE}))(?![\w-])\s*[:\-\u2013,.!]*\s*"
+    rf"^[\s\-*•>\"'“]*(?:(?P<on_track>{ON_TRACK_WORDS})|(?P<challenge>{CHALLENGE_WORDS}))(?![\w-])\s*[:\-\u2013,.!]*\s*"
     r"(?P<note>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
-# "15 challenge: …", "#15. on track", "Alice 15 on track", "Alice's #15: challenge …"
-_ITEM = re.compile(
-    r"^\s*(?:[-*•]\s*)?(?:(?P<who>[^\W\d_][\w.-]{0,39}?)(?:['\u2019]s)?\s+)?"
-    r"#?(?P<number>\d{1,6})[.):]?\s+(?P<rest>\S.*)$"
-)
-_CADENCE = {
-    "daily": DigestCadence.DAILY,
-    "weekly": DigestCadence.WEEKLY,
-    "pause": DigestCadence.PAUSED,
-    "stop": DigestCadence.STOPPED,
-    "unsubscribe": DigestCadence.STOPPED,
-}
-
-
-@dataclass
-class ItemVerdict:
-    number: int  # the member's commitment number
-    kind: VerdictKind
-    note: str
-    who: str = ""  # the first name written before the number, if any
-    line: str = ""  # the line as written, to quote it back when it fits nothing
-
-
-@dataclass
-class DigestReply:
-    verdicts: list[ItemVerdict] = field(default_factory=list)
-    cadence: DigestCadence | None = None
-    zone: str | None = None
-    # Lines that were none of the above, as written, to quote back.
-    unread: list[str] = field(default_factory=list)
 
 
 def read_verdict(text: str) -> tuple[VerdictKind, str] | None:
@@ -72,7 +39,7 @@ def read_verdict(text: str) -> tuple[VerdictKind, str] | None:
     if match is None:
         return None
     kind = VerdictKind.ON_TRACK if match["on_track"] else VerdictKind.CHALLENGE
-    return kind, _note([match["note"]])
+    return kind, note_of([match["note"]])
 
 
 def without_sign_off(text: str, names: frozenset[str]) -> str:
@@ -121,7 +88,7 @@ def read_link_reply(
         kind = written or _subject_verdict(subject)
     if kind is None:
         return None
-    return kind, _note(note_lines)
+    return kind, note_of(note_lines)
 
 
 def _subject_verdict(subject: str) -> VerdictKind | None:
@@ -129,55 +96,7 @@ def _subject_verdict(subject: str) -> VerdictKind | None:
     return found[0] if found else None
 
 
-def read_digest_reply(text: str) -> DigestReply:
-    """Lines such as ``2 on track`` and ``3 challenge: …``, a cadence word, a time zone.
-
-    The lines after a numbered answer, up to the next one, are its note.
-
-    >>> reply = read_digest_reply("2 on track\\n3 challenge: moved twice\\nand again\\nweekly")
-    >>> [(v.number, v.kind.value, v.note) for v in reply.verdicts]
-    [(2, 'on_track', ''), (3, 'challenge', 'moved twice\\nand again')]
-    >>> reply.cadence
-    <DigestCadence.WEEKLY: 'weekly'>
-    >>> [(v.who, v.number) for v in read_digest_reply("Alice 15 challenge: why?").verdicts]
-    [('Alice', 15)]
-    >>> read_digest_reply("Great stuff!\\n2 on track").unread
-    ['Great stuff!']
-    """
-    reply = DigestReply()
-    current: ItemVerdict | None = None
-    current_lines: list[str] = []
-    answered: dict[tuple[str, int], ItemVerdict] = {}  # the last line about an item wins
-    for line in text.splitlines()[:MAX_LINES]:
-        item = _ITEM.match(line)
-        found = read_verdict(item["rest"]) if item else None
-        if item and found:
-            _close(current, current_lines)
-            who = item["who"] or ""
-            current = ItemVerdict(int(item["number"]), found[0], "", who, line.strip())
-            current_lines = [found[1]]
-            answered[(who.lower(), current.number)] = current
-            continue
-        word = line.strip().strip(".!").lower()
-        if word in _CADENCE:
-            reply.cadence = _CADENCE[word]
-        elif zone_line(line):
-            reply.zone = zone_line(line)
-        elif current is not None:
-            current_lines.append(line)
-        elif line.strip():
-            reply.unread.append(line.strip())
-    _close(current, current_lines)
-    reply.verdicts = list(answered.values())
-    return reply
-
-
-def _close(verdict: ItemVerdict | None, lines: list[str]) -> None:
-    if verdict is not None:
-        verdict.note = _note(lines)
-
-
-def _note(lines: list[str]) -> str:
+def note_of(lines: list[str]) -> str:
     """The lines as a note: each trimmed, blank runs made one, none at either end."""
     kept: list[str] = []
     for line in lines:

@@ -131,3 +131,28 @@ async def test_a_member_names_a_time_zone_and_later_mail_keeps_it(
     assert (await Person.get(email="anna@example.com")).timezone == "America/New_York"
     call = await Commitment.get(text="Call the bank tomorrow")
     assert call.due_date == date(2026, 11, 28)
+
+
+async def test_a_line_not_understood_is_quoted_back_and_pleasantries_are_not(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    capture, _ = relay
+    address = await _confirmation_reply_address(service, capture)
+    body = "Hi there,\ndone 1\nfinished the second one over the weekend\n\nThanks!\nAnna\n"
+    reply = await send(
+        service.smtp_port,
+        "anna@example.com",
+        [address],
+        message(to=address, subject="Re: My week", body=body, message_id="<unread@example.com>"),
+    )
+    assert reply.code == 250
+    [_, answer] = await capture.wait_for(2)
+    text = answer.words()
+    assert "#1 is done" in text
+    assert (
+        'We did not understand these lines, so nothing came of them: "finished the second one '
+        'over the weekend"'
+    ) in text
+    assert '"Thanks!"' not in text
+    assert '"Hi there,"' not in text
+    assert '"Anna"' not in text

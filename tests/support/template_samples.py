@@ -603,9 +603,15 @@ _ALL = [
                 "digest, once."
             ],
             "notes": _NOTES,
+            "unread": [],
         },
         reply_token=token(Purpose.MEMBER, 5, to=ZOE[1]),
-        variants={"none": {"notes": [], "results": []}},
+        variants={
+            "none": {"notes": [], "results": []},
+            "unread": {"unread": ["pls share the one from Siobhán, the Zürich one"]},
+        },
+        # Rows queued before lines were quoted back have none: the template defaults it.
+        not_required=frozenset({"unread"}),
     ),
     Sample(
         "updates_confirmed",
@@ -620,8 +626,19 @@ _ALL = [
                 "Weihnachtsmarkt\u201d.",
                 f"{NAMELESS} is no longer your partner; we have thanked them.",
             ],
+            "unread": [],
         },
         reply_token=token(Purpose.MEMBER, 5, to=ZOE[1]),
+        variants={
+            "unread": {
+                "unread": [
+                    "finished 12 and 13 over the weekend",
+                    f"could you push 14 to after {LONG_URL} goes live",
+                ]
+            }
+        },
+        # Rows queued before lines were quoted back have none: the template defaults it.
+        not_required=frozenset({"unread"}),
     ),
     Sample(
         "partnership_ended",

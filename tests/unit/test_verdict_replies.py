@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mailer.models import DigestCadence, VerdictKind
-from mailer.parsing.verdicts import read_digest_reply, read_link_reply, without_sign_off
+from mailer.models import VerdictKind
+from mailer.parsing.commands import Audience, read
+from mailer.parsing.verdicts import read_link_reply, without_sign_off
 
 CHALLENGE, ON_TRACK = VerdictKind.CHALLENGE, VerdictKind.ON_TRACK
 
@@ -45,7 +46,7 @@ def test_a_link_from_before_verdict_codes_takes_the_verdict_from_the_words_or_su
 
 
 def test_a_typed_answer_runs_until_the_next_numbered_line() -> None:
-    reply = read_digest_reply(
+    reading = read(
         "Thanks for the digest!\n"
         "3 challenge: the venue is not booked\n"
         "and the offsite is in two weeks\n"
@@ -53,15 +54,17 @@ def test_a_typed_answer_runs_until_the_next_numbered_line() -> None:
         "12 on track\n"
         "Alice 15 challenge: why the delay?\n"
         "time zone Europe/Berlin\n"
-        "daily\n"
+        "daily\n",
+        Audience.PARTNER,
     )
-    assert [(v.who, v.number, v.kind, v.note) for v in reply.verdicts] == [
-        ("", 3, CHALLENGE, "the venue is not booked\nand the offsite is in two weeks"),
-        ("", 12, ON_TRACK, ""),
-        ("Alice", 15, CHALLENGE, "why the delay?"),
+    assert [(c.who, c.number, c.action.value, c.text) for c in reading.commands] == [
+        ("", 3, "challenge", "the venue is not booked\nand the offsite is in two weeks"),
+        ("", 12, "on track", ""),
+        ("Alice", 15, "challenge", "why the delay?"),
+        ("", 0, "time zone", "Europe/Berlin"),
+        ("", 0, "cadence", "daily"),
     ]
-    assert (reply.cadence, reply.zone) == (DigestCadence.DAILY, "Europe/Berlin")
-    assert reply.unread == ["Thanks for the digest!"]
+    assert reading.unread == ["Thanks for the digest!"]
 
 
 @pytest.mark.parametrize(
@@ -69,8 +72,8 @@ def test_a_typed_answer_runs_until_the_next_numbered_line() -> None:
     ["#3: challenge why?", "- 3. challenge why?", "3) challenge why?", "Bob's #3 challenge why?"],
 )
 def test_numbered_lines_in_the_ways_people_write_them(line: str) -> None:
-    [verdict] = read_digest_reply(line).verdicts
-    assert (verdict.number, verdict.kind, verdict.note) == (3, CHALLENGE, "why?")
+    [command] = read(line, Audience.PARTNER).commands
+    assert (command.number, command.action.value, command.text) == (3, "challenge", "why?")
 
 
 def test_a_sign_off_with_the_writers_name_is_not_part_of_the_note() -> None:

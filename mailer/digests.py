@@ -603,8 +603,9 @@ def _shared_note(note: dict[str, Any]) -> dict[str, object]:
 
 def _describe_update(update: dict[str, object]) -> str:
     kind = str(update["kind"])
-    if kind == "moved":
-        return f"moved to {update['new_due_date']}"
+    moved_to = update["new_due_date"]
+    if kind == "moved" and isinstance(moved_to, date):
+        return f"moved to {day_words(moved_to)}"
     if kind == "note":
         return f"note: {update['note']}"
     occurrence = update["occurrence"]
@@ -617,5 +618,4 @@ def _describe_update(update: dict[str, object]) -> str:
 def _describe_verdict(verdict: dict[str, object]) -> str:
     kind = "on track" if verdict["kind"] == "on_track" else "challenge"
     when = verdict["created_at"]
-    day = when.date().isoformat() if isinstance(when, datetime) else str(when)[:10]
-    return f"{kind} ({day})"
+    return f"{kind}, {day_words(when.date())}" if isinstance(when, datetime) else kind

@@ -177,11 +177,11 @@ _SHARED_NOTE = {  # as mailer.digests._shared_note
     f"write down what you did with the hour.\n\nSecond, read {LONG_URL} before Friday.",
 }
 _ZOE_ENTRIES = [
-    _digest_entry(COMMITMENTS[3], "overdue", "was due Sat 28 Nov", news=["moved to 2026-11-28"]),
+    _digest_entry(COMMITMENTS[3], "overdue", "was due Sat 28 Nov", news=["moved to Sat 28 Nov"]),
     _digest_entry(
         COMMITMENTS[0], "soon", "due Fri 4 Dec", news=["note: first draft is with Jürgen"]
     ),
-    _digest_entry(COMMITMENTS[1], "undated", "no due date", last_verdict="challenge (2026-11-23)"),
+    _digest_entry(COMMITMENTS[1], "undated", "no due date", last_verdict="challenge, Mon 23 Nov"),
 ]
 _ZOE_NEWS: dict[str, object] = {
     "closed": [

@@ -154,9 +154,13 @@ async def _send_batch(
     since = _since_last_digest(periods, history)
     last_shown = _shown_lately(history)
     earliest = min(since.values())
-    commitments = await Commitment.filter(
-        member_id__in=member_ids, state=CommitmentState.OPEN.value
-    ).order_by("member_id", "number")
+    # Plain rows, not models: a batch reads thousands, and building a model
+    # for each costs more than the query.
+    commitments = (
+        await Commitment.filter(member_id__in=member_ids, state=CommitmentState.OPEN.value)
+        .order_by("member_id", "number")
+        .values("id", "member_id", "number", "text", "due_date", "recurrence_label", "created_at")
+    )
     # Up to ``now``: the next digest starts there (its ``since``), so what
     # comes in while this one is written is in that one, and once.
     updates = (
@@ -293,7 +297,7 @@ def _silent_streaks(
 class _News:
     """What a batch of digests draws on, read once for all its partners."""
 
-    open_commitments: dict[int, list[Commitment]]  # by member
+    open_commitments: dict[int, list[dict[str, Any]]]  # by member, in number order
     updates: dict[int, list[dict[str, Any]]]  # by commitment, oldest first
     closed: dict[int, list[dict[str, Any]]]  # done or dropped lately, by member
     shared_notes: dict[int, list[dict[str, Any]]]  # by member
@@ -303,7 +307,7 @@ class _News:
     @classmethod
     def gather(
         cls,
-        commitments: Sequence[Commitment],
+        commitments: Sequence[dict[str, Any]],
         updates: Sequence[dict[str, Any]],
         closed: Sequence[dict[str, Any]],
         shared_notes: Sequence[dict[str, Any]],
@@ -315,7 +319,7 @@ class _News:
             defaultdict(list), defaultdict(list),
         )  # fmt: skip
         for commitment in commitments:
-            news.open_commitments[commitment.member_id].append(commitment)  # type: ignore[attr-defined]
+            news.open_commitments[commitment["member_id"]].append(commitment)
         for update in updates:
             news.updates[update["commitment_id"]].append(update)
         for row in sorted(closed, key=lambda row: (row["member_id"], row["number"])):
@@ -357,7 +361,7 @@ class _Draft:
         self.partner = partner
         self.period = period
         self.partnerships = partnerships
-        self.items: list[Commitment] = []  # the commitments shown, in order
+        self.items: list[int] = []  # the ids of the commitments shown, in order
         self.notes: list[int] = []  # the shared notes it shows
         self.members: list[dict[str, object]] = []
         self.several = len(partnerships) > 1
@@ -388,12 +392,12 @@ class _Draft:
             entry = _entry(commitment, today, self.period)
             entry["news"] = [
                 _describe_update(update)
-                for update in news.updates.get(commitment.id, [])
+                for update in news.updates.get(commitment["id"], [])
                 if update["created_at"] >= since
             ]
-            verdict = last_answer.get(commitment.id)
+            verdict = last_answer.get(commitment["id"])
             entry["last_verdict"] = _describe_verdict(verdict) if verdict else None
-            entry["new"] = commitment.created_at >= since
+            entry["new"] = commitment["created_at"] >= since
             entries.append(entry)
         # Only notes the member chose to share, each once to each partner.
         notes = [
@@ -418,13 +422,13 @@ class _Draft:
         first_name_ = first_name(member.name) or member.email
         # Nothing has happened since the last digest and nothing is near:
         # one line says so instead of the same list again.
-        seen = any(commitment.id in last_shown for commitment in open_ones)
+        seen = any(commitment["id"] in last_shown for commitment in open_ones)
         quiet = seen and not (
             notes or closed or your_answers or replies
             or any(e["news"] or e["new"] or e["group"] in ("overdue", "soon") for e in entries)
         )  # fmt: skip
         if not quiet:
-            self.items += open_ones
+            self.items += [commitment["id"] for commitment in open_ones]
         groups = [
             {"title": title, "items": [e for e in entries if e["group"] == key]}
             for key, title in _GROUPS
@@ -438,7 +442,6 @@ class _Draft:
             "away_until": None,
             "quiet": quiet,
             "open_count": len(entries),
-            "items": [] if quiet else entries,
             "groups": [] if quiet else [group for group in groups if group["items"]],
             "closed": closed,
             "your_answers": your_answers,
@@ -477,7 +480,8 @@ class _Draft:
         key = settings.secret_key
         example: dict[str, object] | None = None
         for member in self.members:
-            for entry in member["items"]:  # type: ignore[attr-defined]
+            groups: list[dict[str, Any]] = member["groups"]  # type: ignore[assignment]
+            for entry in (entry for group in groups for entry in group["items"]):
                 for kind in VerdictKind:
                     entry[f"{kind.value}_token"] = verdict_link_token(
                         key, self.partner, entry["commitment_id"], kind, now=now
@@ -514,7 +518,7 @@ async def _claim(
         Digest(
             partner_id=draft.partner.id,
             period=draft.period.key,
-            items=[commitment.id for commitment in draft.items],
+            items=draft.items,
             notes=draft.notes,
             created_at=now,
         )
@@ -524,10 +528,10 @@ async def _claim(
     return {int(partner_id): digest_id for (partner_id, _), digest_id in claimed.items()}
 
 
-def _entry(commitment: Commitment, today: date, period: Period) -> dict[str, object]:
+def _entry(commitment: dict[str, Any], today: date, period: Period) -> dict[str, object]:
     """One commitment as a digest item: overdue and due-soon as of the day it is written
     (a digest sent late in its period, by ``digest --now``, is not behind the times)."""
-    due = commitment.due_date
+    due = commitment["due_date"]
     if due is None:
         group, when = "undated", "no due date"
     elif due < today:
@@ -541,12 +545,12 @@ def _entry(commitment: Commitment, today: date, period: Period) -> dict[str, obj
     else:
         group, when = "later", f"due {_day(due, today)}"
     return {
-        "number": commitment.number,
-        "text": commitment.text,
+        "number": commitment["number"],
+        "text": commitment["text"],
         "group": group,
         "when": when,
-        "recurrence": commitment.recurrence_label,
-        "commitment_id": commitment.id,
+        "recurrence": commitment["recurrence_label"],
+        "commitment_id": commitment["id"],
     }
 
 
@@ -561,7 +565,6 @@ def _away(member: Person, today: date) -> dict[str, object]:
         "away_until": _day(member.away_until, today),
         "quiet": False,
         "open_count": 0,
-        "items": [],
         "groups": [],
         "closed": [],
         "your_answers": [],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ SMTP_COMPAT32 = compat32.clone(linesep="\r\n")
 # Raw UTF-8 headers (RFC 6532), never refolded: refolding would turn a long
 # Message-ID into an encoded word, which no mail client threads by.
 SMTPUTF8_POLICY = SMTPUTF8.clone(refold_source="none")
-_UTF8 = Charset("utf-8")  # base64 bodies: the standard library encodes them in C
+_UTF8 = Charset("utf-8")  # base64 bodies
 
 
 @cache
@@ -157,7 +158,11 @@ def _with_attachment(body: MIMEMultipart, attachment: object) -> MIMEMultipart:
 
 def _text_part(text: str, subtype: str) -> MIMENonMultipart:
     part = MIMENonMultipart("text", subtype, charset="utf-8")
-    part.set_payload(text, _UTF8)  # also sets Content-Transfer-Encoding
+    # The same bytes set_payload(text, utf-8) writes (base64 in lines of 76),
+    # encoded in C: the standard library's own encoder is a Python loop, and
+    # a digest's parts are the largest thing we encode.
+    part.set_payload(base64.encodebytes(text.encode()).decode())
+    part["Content-Transfer-Encoding"] = "base64"
     return part
 
 

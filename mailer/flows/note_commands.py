@@ -126,7 +126,8 @@ _GONE = "the only coaching note in it was unshared or deleted"
 
 def _says_something(member: dict[str, object]) -> bool:
     """Whether a member's part of a digest has more to say than the note taken out."""
-    parts = ("items", "notes", "closed", "your_answers", "replies", "quiet")
+    # "items": what a member's part held in digests written before it had groups.
+    parts = ("groups", "items", "notes", "closed", "your_answers", "replies", "quiet", "away_until")
     return any(member.get(part) for part in parts)
 
 

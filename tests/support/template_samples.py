@@ -154,7 +154,6 @@ def _digest_member(
         "away_until": None,
         "quiet": False,
         "open_count": len(entries),
-        "items": entries,
         "groups": [
             {"title": title, "items": [e for e in entries if e["group"] == key]}
             for key, title in DIGEST_GROUPS

@@ -91,7 +91,7 @@ class DigestMember:
     away_until: str | None  # "away until ...": a day in words, and nothing else is listed
     quiet: bool  # nothing new and nothing near: one line instead of the list
     open_count: int
-    items: list[DigestItem]  # the ones listed, in the order of their groups
+    items: list[DigestItem]  # all the listed ones, by number
     groups: list[DigestGroup]
     closed: list[Closed]
     your_answers: list[YourAnswer]

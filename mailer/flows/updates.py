@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from mailer import emails
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.commit import sent_at_or_now
 from mailer.flows.note_commands import delete_note, recent_notes, share_note
@@ -56,11 +57,11 @@ async def apply_member_updates(
     token = token_for(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now)
     if any(command.action is Action.LIST_NOTES for command in commands):
         notes = await recent_notes(ctx, member)
-        listing: dict[str, object] = {"subject": ctx.message.subject, "results": results}
-        await ctx.answer("notes_list", {**listing, "notes": notes}, reply_token=token)
+        listing = emails.NotesList(subject=ctx.message.subject, results=results, notes=notes)
+        await ctx.answer(listing, reply_token=token)
     else:
-        confirmed: dict[str, object] = {"subject": ctx.message.subject, "results": results}
-        await ctx.answer("updates_confirmed", confirmed, reply_token=token)
+        confirmed = emails.UpdatesConfirmed(subject=ctx.message.subject, results=results)
+        await ctx.answer(confirmed, reply_token=token)
     return Outcome(InboundStatus.PROCESSED, f"{len(commands)} update(s) read")
 
 
@@ -196,8 +197,7 @@ async def _end_partnership(ctx: FlowContext, member: Person, address: str) -> st
         return f"Your invitation to {address} is withdrawn."
     ctx.tell(
         address,
-        "partnership_ended",
-        {"member_name": display_name(member)},
+        emails.PartnershipEnded(member_name=display_name(member)),
         key=f"partnership-ended:{partnership.id}:{ctx.inbound.id}",
     )
     return f"{address} is no longer your partner; we have thanked them."

@@ -82,8 +82,17 @@ def render_parts(
 ) -> Rendered:
     """The subject and both parts of ``template`` for the context a flow queued."""
     text_env, html_env = _environments()
-    values = {
-        **context,
+    values = {**context, **service_values(domain, reply_address)}
+    return Rendered(
+        subject=text_env.get_template(f"{template}/subject.txt").render(values),
+        text=text_env.get_template(f"{template}/body.txt").render(values),
+        html=html_env.get_template(f"{template}/body.html").render(values),
+    )
+
+
+def service_values(domain: str, reply_address: str) -> dict[str, str]:
+    """What every template may read besides its email's own values."""
+    return {
         "domain": domain,
         "service": SERVICE_NAME,
         "help_address": f"help@{domain}",
@@ -91,11 +100,6 @@ def render_parts(
         "notes_address": f"notes@{domain}",
         "reply_address": reply_address,
     }
-    return Rendered(
-        subject=text_env.get_template(f"{template}/subject.txt").render(values),
-        text=text_env.get_template(f"{template}/body.txt").render(values),
-        html=html_env.get_template(f"{template}/body.html").render(values),
-    )
 
 
 def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:

@@ -28,6 +28,7 @@ from tests.support.template_reads import (
     reads_of,
     unread_fields,
 )
+from tests.support.template_samples import SAMPLES, Sample, stored
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 ENVIRONMENT = _environments()[0]  # the templates as render.py loads them
@@ -95,6 +96,22 @@ def test_the_walk_finds_the_names_jinja_finds(email: type[Email]) -> None:
 def _parse(name: str, environment: jinja2.Environment = ENVIRONMENT) -> jinja2.nodes.Template:
     assert environment.loader is not None
     return environment.parse(environment.loader.get_source(environment, name)[0])
+
+
+@pytest.mark.parametrize("sample", SAMPLES.values(), ids=list(SAMPLES))
+def test_a_row_stores_plain_json_with_a_key_for_each_field(sample: Sample) -> None:
+    for _, email in sample.emails():
+        context = email.context()
+        assert stored(email) == context  # nothing JSON would change: dates are ISO strings
+        assert set(context) == {f.name for f in dataclasses.fields(email)}
+
+
+def test_an_invitation_s_lines_read_back_as_they_were_queued() -> None:
+    invitation = SAMPLES["invitation"].email
+    assert isinstance(invitation, emails.Invitation)
+    lines = stored(invitation)["commitments"]
+    assert isinstance(lines, list)
+    assert [emails.CommitmentLine.from_context(line) for line in lines] == invitation.commitments
 
 
 def test_a_line_queued_before_passed_dates_reads_back_as_not_passed() -> None:

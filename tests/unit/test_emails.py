@@ -106,6 +106,8 @@ def test_a_row_stores_plain_json_with_a_key_for_each_field(sample: Sample) -> No
         context = email.context()
         assert stored(email) == context  # nothing JSON would change: dates are ISO strings
         assert set(context) == {f.name for f in dataclasses.fields(email)}
+        as_dict = json.dumps(dataclasses.asdict(email), default=date.isoformat)
+        assert context == json.loads(as_dict)
 
 
 def test_an_invitation_s_lines_read_back_as_they_were_queued() -> None:

@@ -113,7 +113,7 @@ class Refused(Exception):
 
 
 class NotUnderstood(Refused):
-    pass
+    """A message we could not act on: the sender is told why, with the lines not understood."""
 
 
 class TokenExpired(Refused):

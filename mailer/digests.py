@@ -363,6 +363,7 @@ class _Draft:
         self.items: list[Commitment] = []  # the commitments shown, in order
         self.notes: list[int] = []  # the shared notes it shows
         self.members: list[emails.DigestMember] = []
+        self.example: emails.Example | None = None  # the first commitment listed
         self.several = len(partnerships) > 1
         self.key, self.now = key, now
         for partnership in partnerships:
@@ -432,6 +433,10 @@ class _Draft:
         listed = [] if quiet else [(entry.group, self._item(entry)) for entry in entries]
         if not quiet:
             self.items += open_ones
+        if listed and self.example is None:
+            # With several members, a typed answer names whose number it is.
+            prefix = f"{first_name(member.name) or member.email} " if self.several else ""
+            self.example = emails.Example(prefix, listed[0][1].number)
         groups = [
             emails.DigestGroup(title, [item for group, item in listed if group == key])
             for key, title in _GROUPS
@@ -443,7 +448,6 @@ class _Draft:
             away_until=None,
             quiet=quiet,
             open_count=len(entries),
-            items=[item for _, item in listed],
             groups=[group for group in groups if group.items],
             closed=closed,
             your_answers=your_answers,
@@ -497,18 +501,6 @@ class _Draft:
     def email(
         self, digest_id: int, settings: Settings, now: datetime, *, nudge: bool = False
     ) -> OutboundMessage:
-        # A typed answer names the commitment by number; with several members,
-        # by first name and number.
-        example = next(
-            (
-                emails.Example(
-                    f"{member.first_name} " if self.several else "", member.items[0].number
-                )
-                for member in self.members
-                if member.items
-            ),
-            None,
-        )
         digest_token = token_for(
             settings.secret_key, Purpose.DIGEST, (digest_id,), self.partner, now=now
         )
@@ -521,7 +513,7 @@ class _Draft:
                 next=_day(self.period.end.date(), self.period.end.date()),
                 count=len(self.items),
                 note_count=len(self.notes),
-                example=example,
+                example=self.example,
                 unsubscribe=f"reply+{digest_token}@{settings.domain}",
                 nudge=nudge,
             ),
@@ -599,7 +591,6 @@ def _away(member: Person, today: date) -> emails.DigestMember:
         away_until=_day(member.away_until, today),
         quiet=False,
         open_count=0,
-        items=[],
         groups=[],
         closed=[],
         your_answers=[],

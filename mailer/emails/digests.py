@@ -82,16 +82,12 @@ class SharedNote:
 class DigestMember:
     """One member's part of a digest."""
 
-    read_elsewhere: ClassVar[Mapping[str, str]] = {
-        "items": "flows/note_commands.py, whether the part says anything once a note is out",
-    }
     name: str  # their name, else their address
     full_name: str  # for the subject, which shows no address
     first_name: str  # their first name, else their address
     away_until: str | None  # "away until ...": a day in words, and nothing else is listed
     quiet: bool  # nothing new and nothing near: one line instead of the list
     open_count: int
-    items: list[DigestItem]  # all the listed ones, by number
     groups: list[DigestGroup]
     closed: list[Closed]
     your_answers: list[YourAnswer]

@@ -127,7 +127,8 @@ _GONE = "the only coaching note in it was unshared or deleted"
 
 def _says_something(member: dict[str, object]) -> bool:
     """Whether a member's part of a digest has more to say than the note taken out."""
-    parts = ("items", "notes", "closed", "your_answers", "replies", "quiet")
+    # "items": the commitments listed, in rows queued before they were only in "groups".
+    parts = ("groups", "items", "notes", "closed", "your_answers", "replies", "quiet")
     return any(member.get(part) for part in parts)
 
 

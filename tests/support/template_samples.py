@@ -140,15 +140,13 @@ def _member(
     person: tuple[str, str], grouped: list[tuple[str, emails.DigestItem]]
 ) -> emails.DigestMember:
     """One member's part of a digest, as mailer.digests._Draft._member makes it."""
-    items = sorted((item for _, item in grouped), key=lambda item: item.number)
     return emails.DigestMember(
         name=person[0] or person[1],
         full_name=person[0],
         first_name=first_name(person[0]) or person[1],
         away_until=None,
         quiet=False,
-        open_count=len(items),
-        items=items,
+        open_count=len(grouped),
         groups=[
             emails.DigestGroup(title, [item for group, item in grouped if group == key])
             for key, title in DIGEST_GROUPS

@@ -18,7 +18,8 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from mailer.flows.invitations import news_context
+from mailer import emails
+from mailer.flows.invitations import named
 from mailer.flows.note_commands import SHARED_NOTE_MEMORY
 from mailer.flows.verdicts import verdict_link_token
 from mailer.models import (
@@ -154,12 +155,10 @@ async def _send_batch(
     since = _since_last_digest(periods, history)
     last_shown = _shown_lately(history)
     earliest = min(since.values())
-    # Plain rows, not models: a batch reads thousands, and building a model
-    # for each costs more than the query.
     commitments = (
         await Commitment.filter(member_id__in=member_ids, state=CommitmentState.OPEN.value)
         .order_by("member_id", "number")
-        .values("id", "member_id", "number", "text", "due_date", "recurrence_label", "created_at")
+        .values(*_OPEN_FIELDS)
     )
     # Up to ``now``: the next digest starts there (its ``since``), so what
     # comes in while this one is written is in that one, and once.
@@ -226,7 +225,7 @@ async def _send_batch(
         _Draft(
             partner, periods[partner.id], since[partner.id], shown[partner.id], held[partner.id],
             news_of, today=now.astimezone(zone_from_name(partner.timezone)).date(),
-            last_shown=last_shown.get(partner.id, set()),
+            last_shown=last_shown.get(partner.id, set()), key=settings.secret_key, now=now,
         )
         for partner in partners
         if held.get(partner.id)
@@ -297,7 +296,7 @@ def _silent_streaks(
 class _News:
     """What a batch of digests draws on, read once for all its partners."""
 
-    open_commitments: dict[int, list[dict[str, Any]]]  # by member, in number order
+    open_commitments: dict[int, list[_Open]]  # by member, in number order
     updates: dict[int, list[dict[str, Any]]]  # by commitment, oldest first
     closed: dict[int, list[dict[str, Any]]]  # done or dropped lately, by member
     shared_notes: dict[int, list[dict[str, Any]]]  # by member
@@ -319,7 +318,7 @@ class _News:
             defaultdict(list), defaultdict(list),
         )  # fmt: skip
         for commitment in commitments:
-            news.open_commitments[commitment["member_id"]].append(commitment)
+            news.open_commitments[commitment["member_id"]].append(_Open(**commitment))
         for update in updates:
             news.updates[update["commitment_id"]].append(update)
         for row in sorted(closed, key=lambda row: (row["member_id"], row["number"])):
@@ -357,14 +356,18 @@ class _Draft:
         *,
         today: date,  # the partner's, as the digest is written
         last_shown: set[int],  # the commitments their digests listed lately
+        key: bytes,  # signs the one-click links
+        now: datetime,
     ) -> None:
         self.partner = partner
         self.period = period
         self.partnerships = partnerships
         self.items: list[int] = []  # the ids of the commitments shown, in order
         self.notes: list[int] = []  # the shared notes it shows
-        self.members: list[dict[str, object]] = []
+        self.members: list[emails.DigestMember] = []
+        self.example: emails.Example | None = None  # the first commitment listed
         self.several = len(partnerships) > 1
+        self.key, self.now = key, now
         for partnership in partnerships:
             member = self._member(partnership.member, since, notes_shown, news, today, last_shown)
             if member is not None:
@@ -378,7 +381,7 @@ class _Draft:
         news: _News,
         today: date,
         last_shown: set[int],
-    ) -> dict[str, object] | None:
+    ) -> emails.DigestMember | None:
         """One member's part of the digest, or None when it would say nothing."""
         open_ones = news.open_commitments.get(member.id, [])
         if member.away_until is not None and today < member.away_until and open_ones:
@@ -387,67 +390,90 @@ class _Draft:
             return _away(member, today)
         answers = news.verdicts.get((self.partner.id, member.id), [])
         last_answer = {verdict["commitment_id"]: verdict for verdict in answers}
-        entries = []
-        for commitment in open_ones:
-            entry = _entry(commitment, today, self.period)
-            entry["news"] = [
-                _describe_update(update)
-                for update in news.updates.get(commitment["id"], [])
-                if update["created_at"] >= since
-            ]
-            verdict = last_answer.get(commitment["id"])
-            entry["last_verdict"] = _describe_verdict(verdict) if verdict else None
-            entry["new"] = commitment["created_at"] >= since
-            entries.append(entry)
+        entries = [
+            _entry(
+                commitment,
+                today,
+                self.period,
+                news=[
+                    _describe_update(update)
+                    for update in news.updates.get(commitment.id, [])
+                    if update["created_at"] >= since
+                ],
+                last_verdict=last_answer.get(commitment.id),
+                new=commitment.created_at >= since,
+            )
+            for commitment in open_ones
+        ]
         # Only notes the member chose to share, each once to each partner.
         notes = [
             note for note in news.shared_notes.get(member.id, []) if note["id"] not in notes_shown
         ]
         closed = [
-            {"number": row["number"], "text": row["text"], "state": row["state"]}
+            emails.Closed(number=row["number"], text=row["text"], state=row["state"])
             for row in news.closed.get(member.id, [])
         ]
         your_answers = [_your_answer(v) for v in answers if v["created_at"] >= since]
         replies = [
-            {
-                "number": reply["verdict__commitment__number"],
-                "text": reply["verdict__commitment__text"],
-                "answer": reply["text"],
-            }
+            emails.MemberReply(
+                number=reply["verdict__commitment__number"],
+                text=reply["verdict__commitment__text"],
+                answer=reply["text"],
+            )
             for reply in news.replies.get((self.partner.id, member.id), [])
         ]
         if not (entries or notes or closed):
             return None
         self.notes += [note["id"] for note in notes]
-        first_name_ = first_name(member.name) or member.email
         # Nothing has happened since the last digest and nothing is near:
         # one line says so instead of the same list again.
-        seen = any(commitment["id"] in last_shown for commitment in open_ones)
+        seen = any(commitment.id in last_shown for commitment in open_ones)
         quiet = seen and not (
             notes or closed or your_answers or replies
-            or any(e["news"] or e["new"] or e["group"] in ("overdue", "soon") for e in entries)
+            or any(e.news or e.new or e.group in ("overdue", "soon") for e in entries)
         )  # fmt: skip
+        listed = [] if quiet else [(entry.group, self._item(entry)) for entry in entries]
         if not quiet:
-            self.items += [commitment["id"] for commitment in open_ones]
+            self.items += [commitment.id for commitment in open_ones]
+        if listed and self.example is None:
+            # With several members, a typed answer names whose number it is.
+            prefix = f"{first_name(member.name) or member.email} " if self.several else ""
+            self.example = emails.Example(prefix, listed[0][1].number)
         groups = [
-            {"title": title, "items": [e for e in entries if e["group"] == key]}
+            emails.DigestGroup(title, [item for group, item in listed if group == key])
             for key, title in _GROUPS
         ]
-        return {
-            "name": member.name or member.email,
-            "full_name": member.name,  # for the subject, which shows no address
-            "first_name": first_name_,
-            # With several members, a typed answer names whose number it is.
-            "prefix": f"{first_name_} " if self.several else "",
-            "away_until": None,
-            "quiet": quiet,
-            "open_count": len(entries),
-            "groups": [] if quiet else [group for group in groups if group["items"]],
-            "closed": closed,
-            "your_answers": your_answers,
-            "replies": replies,
-            "notes": [_shared_note(note) for note in notes],
-        }
+        return emails.DigestMember(
+            name=member.name or member.email,
+            full_name=member.name,
+            first_name=first_name(member.name) or member.email,
+            away_until=None,
+            quiet=quiet,
+            open_count=len(entries),
+            groups=[group for group in groups if group.items],
+            closed=closed,
+            your_answers=your_answers,
+            replies=replies,
+            notes=[_shared_note(note) for note in notes],
+        )
+
+    def _item(self, entry: _Entry) -> emails.DigestItem:
+        """A commitment as the digest lists it, with its two one-click links."""
+        commitment = entry.commitment
+        return emails.DigestItem(
+            number=commitment.number,
+            text=commitment.text,
+            when=entry.when,
+            recurrence=commitment.recurrence_label,
+            news=entry.news,
+            last_verdict=entry.last_verdict,
+            new=entry.new,
+            on_track_token=self._link(commitment, VerdictKind.ON_TRACK),
+            challenge_token=self._link(commitment, VerdictKind.CHALLENGE),
+        )
+
+    def _link(self, commitment: _Open, kind: VerdictKind) -> str:
+        return verdict_link_token(self.key, self.partner, commitment.id, kind, now=self.now)
 
     def members_told(
         self, digest_id: int, settings: Settings, now: datetime
@@ -459,13 +485,13 @@ class _Draft:
             told.append(
                 outbound_row(
                     key=f"silent-partner:{digest_id}:{member.id}",
-                    template="partner_news",
+                    email=emails.PartnerNews(
+                        partner=named(self.partner),
+                        state="silent",
+                        answer="",
+                        subject=f"{called(self.partner, 'Your partner')} has been quiet",
+                    ),
                     to=member.email,
-                    context={
-                        **news_context(member, self.partner, "silent"),
-                        "answer": "",
-                        "subject": f"{called(self.partner, 'Your partner')} has been quiet",
-                    },
                     domain=settings.domain,
                     reply_token=token_for(
                         settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
@@ -477,34 +503,23 @@ class _Draft:
     def email(
         self, digest_id: int, settings: Settings, now: datetime, *, nudge: bool = False
     ) -> OutboundMessage:
-        key = settings.secret_key
-        example: dict[str, object] | None = None
-        for member in self.members:
-            groups: list[dict[str, Any]] = member["groups"]  # type: ignore[assignment]
-            for entry in (entry for group in groups for entry in group["items"]):
-                for kind in VerdictKind:
-                    entry[f"{kind.value}_token"] = verdict_link_token(
-                        key, self.partner, entry["commitment_id"], kind, now=now
-                    )
-                if example is None:
-                    example = {"prefix": member["prefix"], "number": entry["number"]}
-        digest_token = token_for(key, Purpose.DIGEST, (digest_id,), self.partner, now=now)
+        digest_token = token_for(
+            settings.secret_key, Purpose.DIGEST, (digest_id,), self.partner, now=now
+        )
         return outbound_row(
             key=f"digest:{digest_id}",
-            template="digest",
+            email=emails.Digest(
+                name=first_name(self.partner.name),
+                members=self.members,
+                cadence=self.partner.digest_cadence,
+                next=_day(self.period.end.date(), self.period.end.date()),
+                count=len(self.items),
+                note_count=len(self.notes),
+                example=self.example,
+                unsubscribe=f"reply+{digest_token}@{settings.domain}",
+                nudge=nudge,
+            ),
             to=self.partner.email,
-            context={
-                "name": first_name(self.partner.name),
-                "members": self.members,
-                "cadence": self.partner.digest_cadence,
-                "period": self.period.start.date().isoformat(),
-                "next": _day(self.period.end.date(), self.period.end.date()),
-                "count": len(self.items),
-                "note_count": len(self.notes),
-                "example": example,
-                "unsubscribe": f"reply+{digest_token}@{settings.domain}",
-                "nudge": nudge,
-            },
             domain=settings.domain,
             reply_token=digest_token,
         )
@@ -528,10 +543,47 @@ async def _claim(
     return {int(partner_id): digest_id for (partner_id, _), digest_id in claimed.items()}
 
 
-def _entry(commitment: dict[str, Any], today: date, period: Period) -> dict[str, object]:
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """An open commitment as a digest reads it: a plain row, not a model (a batch reads
+    thousands, and building a model for each costs more than the query)."""
+
+    id: int
+    member_id: int
+    number: int
+    text: str
+    due_date: date | None
+    recurrence_label: str | None
+    created_at: datetime
+
+
+_OPEN_FIELDS = ("id", "member_id", "number", "text", "due_date", "recurrence_label", "created_at")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """An open commitment in a member's part, before it is known whether it is listed."""
+
+    commitment: _Open
+    group: str  # one of _GROUPS
+    when: str
+    news: list[str]
+    last_verdict: str | None
+    new: bool
+
+
+def _entry(
+    commitment: _Open,
+    today: date,
+    period: Period,
+    *,
+    news: list[str],
+    last_verdict: dict[str, Any] | None,
+    new: bool,
+) -> _Entry:
     """One commitment as a digest item: overdue and due-soon as of the day it is written
     (a digest sent late in its period, by ``digest --now``, is not behind the times)."""
-    due = commitment["due_date"]
+    due = commitment.due_date
     if due is None:
         group, when = "undated", "no due date"
     elif due < today:
@@ -544,33 +596,26 @@ def _entry(commitment: dict[str, Any], today: date, period: Period) -> dict[str,
         group, when = "soon", f"due {_day(due, today)}"
     else:
         group, when = "later", f"due {_day(due, today)}"
-    return {
-        "number": commitment["number"],
-        "text": commitment["text"],
-        "group": group,
-        "when": when,
-        "recurrence": commitment["recurrence_label"],
-        "commitment_id": commitment["id"],
-    }
+    verdict = _describe_verdict(last_verdict) if last_verdict else None
+    return _Entry(commitment, group, when, news, verdict, new)
 
 
-def _away(member: Person, today: date) -> dict[str, object]:
+def _away(member: Person, today: date) -> emails.DigestMember:
     """A member who said "away until …": one line instead of their commitments."""
     assert member.away_until is not None
-    return {
-        "name": member.name or member.email,
-        "full_name": member.name,
-        "first_name": first_name(member.name) or member.email,
-        "prefix": "",
-        "away_until": _day(member.away_until, today),
-        "quiet": False,
-        "open_count": 0,
-        "groups": [],
-        "closed": [],
-        "your_answers": [],
-        "replies": [],
-        "notes": [],
-    }
+    return emails.DigestMember(
+        name=member.name or member.email,
+        full_name=member.name,
+        first_name=first_name(member.name) or member.email,
+        away_until=_day(member.away_until, today),
+        quiet=False,
+        open_count=0,
+        groups=[],
+        closed=[],
+        your_answers=[],
+        replies=[],
+        notes=[],
+    )
 
 
 def _day(day: date, today: date) -> str:
@@ -579,29 +624,28 @@ def _day(day: date, today: date) -> str:
     return shown if day.year == today.year else f"{shown} {day.year}"
 
 
-def _your_answer(verdict: dict[str, Any]) -> dict[str, object]:
-    return {
-        "number": verdict["commitment__number"],
-        "text": verdict["commitment__text"],
-        "challenge": verdict["kind"] == VerdictKind.CHALLENGE.value,
-        "note": verdict["note"],
-    }
+def _your_answer(verdict: dict[str, Any]) -> emails.YourAnswer:
+    return emails.YourAnswer(
+        number=verdict["commitment__number"],
+        challenge=verdict["kind"] == VerdictKind.CHALLENGE.value,
+        note=verdict["note"],
+    )
 
 
-def _shared_note(note: dict[str, Any]) -> dict[str, object]:
+def _shared_note(note: dict[str, Any]) -> emails.SharedNote:
     # The coach's own words: the history quoted under them is often the
     # member's earlier, private mail to the coach.
     body = new_text(str(note["body"])) or str(note["body"]).strip()
     if len(body) > SHARED_NOTE_CHARS:
         body = body[:SHARED_NOTE_CHARS].rstrip() + " [\u2026]"
     written = note["original_date"]
-    return {
-        "note_id": note["id"],  # to take it out again before sending (note_commands.py)
-        "coach": note["coach_name"] or note["coach_email"] or "their coach",
-        "subject": note["subject"],
-        "date": written.date().isoformat() if isinstance(written, datetime) else None,
-        "body": body,
-    }
+    return emails.SharedNote(
+        note_id=note["id"],
+        coach=note["coach_name"] or note["coach_email"] or "their coach",
+        subject=note["subject"],
+        date=written.date() if isinstance(written, datetime) else None,
+        body=body,
+    )
 
 
 def _describe_update(update: dict[str, object]) -> str:

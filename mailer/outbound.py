@@ -7,22 +7,22 @@ from collections.abc import Sequence
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from mailer.emails import Email, Forgotten, MyData
 from mailer.headers import header_safe
 from mailer.models import InboundMessage, OutboundMessage
 
 # Emails whose row, once sent, keeps nothing of what they said: the export
 # of a person's data ("my data"), and the goodbye to someone who asked to be
 # forgotten, whose row keeps not even the address.
-CONTEXT_DROPPED_AFTER_SENDING = frozenset({"forgotten", "my_data"})
-ADDRESS_DROPPED_AFTER_SENDING = frozenset({"forgotten"})
+CONTEXT_DROPPED_AFTER_SENDING = frozenset({Forgotten.template, MyData.template})
+ADDRESS_DROPPED_AFTER_SENDING = frozenset({Forgotten.template})
 
 
 async def queue_email(
     *,
     key: str,
-    template: str,
+    email: Email,
     to: str,
-    context: dict[str, object],
     domain: str,
     answering: InboundMessage | None = None,
     answering_message_id: str | None = None,
@@ -37,9 +37,8 @@ async def queue_email(
     """
     row = outbound_row(
         key=key,
-        template=template,
+        email=email,
         to=to,
-        context=context,
         domain=domain,
         answering=answering,
         answering_message_id=answering_message_id,
@@ -55,9 +54,8 @@ async def queue_email(
 def outbound_row(
     *,
     key: str,
-    template: str,
+    email: Email,
     to: str,
-    context: dict[str, object],
     domain: str,
     answering: InboundMessage | None = None,
     answering_message_id: str | None = None,
@@ -70,9 +68,9 @@ def outbound_row(
         references.append(answering_message_id)
     return OutboundMessage(
         idempotency_key=key,
-        template=template,
+        template=email.template,
         to_address=header_safe(to),
-        context=context,
+        context=email.context(),
         message_id=new_message_id(domain),
         in_reply_to=answering_message_id,
         # RFC 5322 keeps References growing; the last few are plenty to thread.

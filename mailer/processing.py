@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from mailer import emails
 from mailer.addresses import Route, RouteKind, parse_recipient
 from mailer.flows import FLOWS, PRIORITY, FlowContext, Outcome
 from mailer.flows.base import Proof
@@ -382,11 +383,7 @@ async def _decide(ctx: FlowContext, limited: bool = False) -> Outcome:
     except SenderOverLimit as refusal:
         # Once a day however proven the sender: the answer must not become
         # a flood of its own.
-        await ctx.answer(
-            refusal.template,
-            {"reason": refusal.reason, "subject": ctx.message.subject},
-            once_a_day=True,
-        )
+        await ctx.answer(refusal.answer(ctx.message.subject), once_a_day=True)
         return Outcome(InboundStatus.LIMITED, f"limited: {refusal.reason}")
     except Unproven as held:
         if await ask_sender_to_confirm(ctx, held):
@@ -395,11 +392,10 @@ async def _decide(ctx: FlowContext, limited: bool = False) -> Outcome:
     except NotTheOwner as refusal:
         if not await ask_owner_to_confirm(ctx, refusal.owner):
             return Outcome(InboundStatus.HELD, "held: another's address; its owner asked today")
-        await ctx.answer(refusal.template, {"subject": ctx.message.subject})
+        await ctx.answer(refusal.answer(ctx.message.subject))
         return Outcome(InboundStatus.HELD, "held: sent from another address; asked its owner")
     except Refused as refusal:
-        said = {"reason": refusal.reason, "quoted": refusal.quoted}
-        await ctx.answer(refusal.template, {**said, "subject": ctx.message.subject})
+        await ctx.answer(refusal.answer(ctx.message.subject))
         return Outcome(InboundStatus.PROCESSED, f"answered: {refusal.reason}")
 
 
@@ -466,9 +462,8 @@ async def _record_failure(
         if recipient:
             await queue_email(
                 key=f"failed:{inbound.id}",
-                template="processing_failed",
+                email=emails.ProcessingFailed(),
                 to=recipient,
-                context={},
                 domain=settings.domain,
                 answering=inbound,
                 answering_message_id=message.message_id,

@@ -4,7 +4,7 @@ Two kinds. At the SMTP server, before anything is stored, a refusal is a
 reply: its code says whether the sender should try again (4xx: our fault or
 a limit, never 5xx for our own faults) and its words say why (SmtpReply).
 Once a message is stored, a refusal is an exception a flow raises: its
-class names the email template that explains it to the sender, and its
+class makes the email that explains it to the sender (``answer``), and its
 reason, one of the sentences of Why, says what was not understood.
 """
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+
+from mailer import emails
 
 
 class SmtpReply(StrEnum):
@@ -96,9 +98,7 @@ class Why(StrEnum):
 
 
 class Refused(Exception):
-    """Processing stopped on purpose; the sender gets ``template`` with ``reason``."""
-
-    template = "not_understood"
+    """Processing stopped on purpose; the sender gets ``answer()``, saying ``reason``."""
 
     def __init__(self, why: Why, *, quoted: Sequence[str] = (), **values: str) -> None:
         self.reason = why.format(**values) if values else str(why)
@@ -107,26 +107,30 @@ class Refused(Exception):
         # The lines of the message that were not understood, to quote back.
         self.quoted = [" ".join(line.split())[:200] for line in quoted if line.strip()][:5]
 
+    def answer(self, subject: str) -> emails.Email:
+        """The email that tells the sender, answering the message with this ``subject``."""
+        return emails.NotUnderstood(reason=self.reason, quoted=self.quoted, subject=subject)
+
 
 class NotUnderstood(Refused):
-    template = "not_understood"
+    """A message we could not act on: the sender is told why, with the lines not understood."""
 
 
 class TokenExpired(Refused):
-    template = "token_expired"
-
     def __init__(self) -> None:
         super().__init__(Why.TOKEN_EXPIRED)
+
+    def answer(self, subject: str) -> emails.Email:
+        return emails.TokenExpired(subject=subject)
 
 
 class Unproven(Refused):
     """The sender is not proven to be who the From: line says (SPEC §7).
 
     Nothing happens yet: the address gets one "Was this you?" email listing
-    what the message ``would`` do, and a confirmation applies it once.
+    what the message ``would`` do (flows/confirm.py, which quotes the
+    message), and a confirmation applies it once.
     """
-
-    template = "was_this_you"
 
     def __init__(self, would: list[str]) -> None:
         super().__init__(Why.UNPROVEN)
@@ -136,11 +140,12 @@ class Unproven(Refused):
 class NotTheOwner(Refused):
     """A reply address used from another address: its owner is asked to confirm."""
 
-    template = "owner_asked"
-
     def __init__(self, owner: str) -> None:
         super().__init__(Why.NOT_THE_OWNER)
         self.owner = owner
+
+    def answer(self, subject: str) -> emails.Email:
+        return emails.OwnerAsked(subject=subject)
 
 
 class SenderOverLimit(Refused):
@@ -150,8 +155,9 @@ class SenderOverLimit(Refused):
     day. ``rate`` says the limit in words ("20 messages an hour").
     """
 
-    template = "rate_limited"
-
     def __init__(self, rate: str) -> None:
         super().__init__(Why.SENDER_OVER_LIMIT, rate=rate)
         self.rate = rate
+
+    def answer(self, subject: str) -> emails.Email:
+        return emails.RateLimited(reason=self.reason, subject=subject)

@@ -49,8 +49,6 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     )
     for environment in (text, html):
         environment.filters["reply_subject"] = _reply_subject
-        # The help's list of commands comes from the table that reads them.
-        environment.globals["member_commands"] = help_rows(Audience.MEMBER)
     text.filters["wrap"] = wrap_lines  # base.txt: every text part within 72 columns
     return text, html
 
@@ -86,8 +84,19 @@ def render_parts(
 ) -> Rendered:
     """The subject and both parts of ``template`` for the context a flow queued."""
     text_env, html_env = _environments()
-    values = {
-        **context,
+    values = {**context, **service_values(domain, reply_address)}
+    return Rendered(
+        subject=text_env.get_template(f"{template}/subject.txt").render(values),
+        text=text_env.get_template(f"{template}/body.txt").render(values),
+        html=html_env.get_template(f"{template}/body.html").render(values),
+    )
+
+
+def service_values(domain: str, reply_address: str) -> dict[str, object]:
+    """What every template may read besides its email's own values."""
+    return {
+        # The help's list of commands comes from the table that reads them.
+        "member_commands": _MEMBER_COMMANDS,
         "domain": domain,
         "service": SERVICE_NAME,
         "help_address": f"help@{domain}",
@@ -95,11 +104,9 @@ def render_parts(
         "notes_address": f"notes@{domain}",
         "reply_address": reply_address,
     }
-    return Rendered(
-        subject=text_env.get_template(f"{template}/subject.txt").render(values),
-        text=text_env.get_template(f"{template}/body.txt").render(values),
-        html=html_env.get_template(f"{template}/body.html").render(values),
-    )
+
+
+_MEMBER_COMMANDS = help_rows(Audience.MEMBER)
 
 
 def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:

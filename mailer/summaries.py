@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from mailer import emails
 from mailer.digests import Period, current_period
-from mailer.flows.invitations import describe_stored
 from mailer.models import (
     Commitment,
     CommitmentState,
@@ -134,6 +134,8 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
             and verdict.commitment.state == CommitmentState.OPEN.value
         ):
             waiting[member_id].append(verdict)
+    # Each member's own day: the one their due dates have passed by or not.
+    days = {member.id: now.astimezone(zone_from_name(member.timezone)).date() for member in members}
     async with in_transaction() as connection:
         claimed = await insert_new(
             connection,
@@ -146,28 +148,31 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
         rows = [
             outbound_row(
                 key=f"summary:{summary_id}",
-                template="summary",
-                to=member.email,
-                context={
-                    "name": first_name(member.name),
-                    "week": weeks[member.id].key,
-                    "commitments": [describe_stored(c) for c in open_by_member[member.id]],
-                    "heard": [
-                        _describe(v)
+                email=emails.Summary(
+                    name=first_name(member.name),
+                    commitments=[
+                        emails.commitment_line(
+                            c.number, c.text, c.due_date, c.recurrence_label, today=days[member.id]
+                        )
+                        for c in open_by_member[member.id]
+                    ],
+                    heard=[
+                        _heard(v)
                         for v in heard[member.id]
                         if _week_before(weeks[member.id], v.created_at)
                     ],
-                    "missed": [
+                    missed=[
                         _missed(update)
                         for update in missed_by_member[member.id]
                         if _week_before(weeks[member.id], update.created_at)
                     ],
-                    "waiting": [
+                    waiting=[
                         _waiting(v, member, settings, now)
                         for v in sorted(waiting[member.id], key=lambda v: v.created_at)
                     ],
-                    "partnered": member.id in partnered,
-                },
+                    partnered=member.id in partnered,
+                ),
+                to=member.email,
                 domain=settings.domain,
                 reply_token=token_for(
                     settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
@@ -184,32 +189,33 @@ def _week_before(week: Period, moment: datetime) -> bool:
     return week.start - WEEK <= moment < week.start
 
 
-def _describe(verdict: Verdict) -> dict[str, object]:
-    partner = verdict.partner
-    return {
-        "number": verdict.commitment.number,
-        "partner": partner.name or "a partner",
-        "on_track": verdict.kind == VerdictKind.ON_TRACK.value,
-        "note": verdict.note,
-    }
+def _heard(verdict: Verdict) -> emails.Heard:
+    return emails.Heard(
+        number=verdict.commitment.number,
+        partner=verdict.partner.name or "a partner",
+        on_track=verdict.kind == VerdictKind.ON_TRACK.value,
+        note=verdict.note,
+    )
 
 
-def _missed(update: CommitmentUpdate) -> dict[str, object]:
+def _missed(update: CommitmentUpdate) -> emails.Missed:
     day = update.occurrence
-    return {
-        "number": update.commitment.number,
-        "text": update.commitment.text,
-        "day": day_words(day) if day else "",
-    }
+    return emails.Missed(
+        number=update.commitment.number,
+        text=update.commitment.text,
+        day=day_words(day) if day else "",
+    )
 
 
 def _waiting(
     challenge: Verdict, member: Person, settings: Settings, now: datetime
-) -> dict[str, object]:
+) -> emails.Waiting:
     """A challenge still waiting for the member's answer, with the address that answers it."""
     token = token_for(settings.secret_key, Purpose.CHALLENGE, (challenge.id,), member, now=now)
-    return {
-        **_describe(challenge),
-        "date": challenge.created_at.date().isoformat(),
-        "answer_address": f"reply+{token}@{settings.domain}",
-    }
+    return emails.Waiting(
+        number=challenge.commitment.number,
+        partner=challenge.partner.name or "a partner",
+        note=challenge.note,
+        date=challenge.created_at.date(),
+        answer_address=f"reply+{token}@{settings.domain}",
+    )

@@ -8,18 +8,11 @@ writes its emails, so a reminder or an expiry happens once.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
 from tortoise.transactions import in_transaction
 
-from mailer.flows.invitations import (
-    EXPIRE_AFTER,
-    REMIND_AFTER,
-    invitation_context,
-    invitation_token,
-    named,
-    news_context,
-)
+from mailer import emails
+from mailer.flows.invitations import EXPIRE_AFTER, REMIND_AFTER, invitation, invitation_token, named
 from mailer.models import OutboundMessage, Partnership
 from mailer.models import PartnershipState as State
 from mailer.outbound import outbound_row
@@ -56,18 +49,14 @@ async def remind_and_expire(settings: Settings, now: datetime) -> list[int]:
 
 async def _remind(partnership: Partnership, settings: Settings, now: datetime) -> list[int]:
     member, partner = partnership.member, partnership.partner
-    context = {
-        **invitation_context(member, partner, partnership, await _invited_with(partnership)),
-        "reminder": True,
-    }
+    shown = await _invited_with(partnership)
     # One reminder per invitation round: a re-invitation starts a new one.
     round_key = f"{partnership.id}:{_stamp(partnership.invited_at)}"
     rows = [
         outbound_row(
             key=f"invite-reminder:{round_key}",
-            template="invitation",
+            email=invitation(member, partner, partnership, shown, reminder=True),
             to=partner.email,
-            context=context,
             domain=settings.domain,
             reply_token=invitation_token(settings.secret_key, partnership.id, partner, now),
         ),
@@ -114,30 +103,31 @@ def _news_row(
     )
     return outbound_row(
         key=key,
-        template="partner_news",
+        email=emails.PartnerNews(partner=named(partner), state=state, answer="", subject=subject),
         to=member.email,
-        context={**news_context(member, partner, state), "answer": "", "subject": subject},
         domain=settings.domain,
         reply_token=token_for(settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now),
     )
 
 
-async def _invited_with(partnership: Partnership) -> list[dict[str, object]]:
+async def _invited_with(partnership: Partnership) -> list[emails.CommitmentLine]:
     """The commitments the latest invitation showed: a reminder shows no others.
 
     Someone who has not accepted sees only what the member chose to show them
     in the message that invited them (SPEC §7).
     """
-    invitation = (
+    sent = (
         await OutboundMessage.filter(
-            template="invitation",
+            template=emails.Invitation.template,
             idempotency_key__startswith=f"invite:{partnership.id}:",
         )
         .order_by("-id")
         .first()
     )
-    shown = invitation.context.get("commitments") if invitation is not None else None
-    return cast(list[dict[str, object]], shown) if isinstance(shown, list) else []
+    shown = sent.context.get("commitments") if sent is not None else None
+    if not isinstance(shown, list):
+        return []
+    return [emails.CommitmentLine.from_context(line) for line in shown]
 
 
 def _stamp(moment: datetime | None) -> int:

@@ -11,6 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 from mailer.addresses import Route
+from mailer.emails import Email
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, Person
 from mailer.outbound import outbound_row
 from mailer.parsing.mime import ParsedMessage
@@ -81,8 +82,7 @@ class FlowContext:
 
     async def answer(
         self,
-        template: str,
-        context: dict[str, object],
+        email: Email,
         *,
         reply_token: str | None = None,
         key_suffix: str = "",
@@ -94,17 +94,16 @@ class FlowContext:
         answer of each kind a day, however many messages bear its name;
         ``once_a_day`` holds every address, proven or not, to that.
         """
-        key: str | None = f"answer:{self.inbound.id}:{template}{key_suffix}"
+        key: str | None = f"answer:{self.inbound.id}:{email.template}{key_suffix}"
         if once_a_day or not self.proven:
             kind = "daily" if once_a_day else "unproven"
-            key = await self.daily_key(kind, self.sender, template)
+            key = await self.daily_key(kind, self.sender, email.template)
         if key is None:
             return False
         row = outbound_row(
             key=key,
-            template=template,
+            email=email,
             to=self.sender,
-            context=context,
             domain=self.settings.domain,
             answering=self.inbound,
             answering_message_id=self.message.message_id,
@@ -127,8 +126,7 @@ class FlowContext:
     def tell(
         self,
         to: str,
-        template: str,
-        context: dict[str, object],
+        email: Email,
         *,
         key: str,
         reply_token: str | None = None,
@@ -143,9 +141,8 @@ class FlowContext:
         self.outbox.append(
             outbound_row(
                 key=key,
-                template=template,
+                email=email,
                 to=to,
-                context=context,
                 domain=self.settings.domain,
                 answering=self.inbound,
                 answering_message_id=thread[-1] if thread else None,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta, tzinfo
 
+from mailer import emails
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.invitations import Invited, invite_partners
 from mailer.models import Commitment, InboundStatus, PartnershipState, Person
 from mailer.names import first_name
-from mailer.occurrences import UnusableRule, first_on_or_after, new_day_for_passed
+from mailer.occurrences import UnusableRule, first_on_or_after
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
 from mailer.parsing.mime import ParsedMessage
 from mailer.parsing.newtext import new_text
@@ -56,7 +57,12 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
         for offset, draft in enumerate(drafts)
     ]
     ctx.new_rows.extend(commitments)
-    described = [_describe(draft, first + n, today) for n, draft in enumerate(drafts)]
+    described = [
+        emails.commitment_line(
+            first + n, draft.text, draft.due, draft.recurrence_label, today=today
+        )
+        for n, draft in enumerate(drafts)
+    ]
     invited = Invited([], [])
     if nominated:
         # This message's commitments only: what the member published before
@@ -64,15 +70,14 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
         invited = await invite_partners(ctx, member, nominated, described)
     token = token_for(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now)
     await ctx.answer(
-        "confirmation",
-        {
-            "name": first_name(member.name),
-            "subject": ctx.message.subject,
-            "commitments": described,
-            "partners": invited.names,
-            "not_invited": invited.held_back,
-            "partnered": partnered,
-        },
+        emails.Confirmation(
+            name=first_name(member.name),
+            subject=ctx.message.subject,
+            commitments=described,
+            partners=invited.names,
+            not_invited=invited.held_back,
+            partnered=partnered,
+        ),
         reply_token=token,
     )
     return Outcome(
@@ -140,26 +145,6 @@ async def _reserve_numbers(
     known.commitment_count = int(row["commitment_count"])
     known.timezone = str(row["timezone"])
     return known, known.commitment_count - count + 1, bool(row["partnered"])
-
-
-def _describe(draft: CommitmentDraft, number: int, today: date) -> dict[str, object]:
-    return {
-        "number": number,
-        "text": draft.text,
-        **confirmed_due(draft.due, today),
-        "recurrence": draft.recurrence_label,
-    }
-
-
-def confirmed_due(due: date | None, today: date) -> dict[str, object]:
-    """A new commitment's due date as a confirmation shows it: passed already, a new day
-    to offer for it ("move N to ..."), never silently overdue."""
-    passed = due is not None and due < today
-    return {
-        "due": due.isoformat() if due else None,
-        "passed": passed,
-        "move_to": new_day_for_passed(due, today).isoformat() if due and passed else None,
-    }
 
 
 def current_due(draft: CommitmentDraft, today: date) -> date | None:

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 
+from mailer import emails
 from mailer.addresses import Route, parse_recipient
 from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.models import InboundMessage, InboundStatus
@@ -41,15 +42,14 @@ _DOT = re.compile(r"(?<=\S)[.\u2024\u3002\uff0e\uff61](?=\S)")
 async def ask_sender_to_confirm(ctx: FlowContext, held: Unproven) -> bool:
     """Queue "Was this you?" to the address in the From: line; False if one went today."""
     return await ctx.answer(
-        "was_this_you",
-        {
-            "address": ctx.sender,
-            "to": _our_address(ctx),
-            "subject": inert(ctx.message.subject)[:200],
-            "excerpt": _excerpt(new_text(ctx.message.text)),
-            "would": [inert(line)[:300] for line in held.would],
-            "days": CONFIRM_LIFETIME.days,
-        },
+        emails.WasThisYou(
+            address=ctx.sender,
+            to=_our_address(ctx),
+            subject=inert(ctx.message.subject)[:200],
+            excerpt=_excerpt(new_text(ctx.message.text)),
+            would=[inert(line)[:300] for line in held.would],
+            days=CONFIRM_LIFETIME.days,
+        ),
         reply_token=_confirm_token(ctx, ctx.sender),
     )
 
@@ -60,18 +60,16 @@ async def ask_owner_to_confirm(ctx: FlowContext, owner: str) -> bool:
     At most once a day for each owner: whoever holds a copy of their reply
     address must not be able to mail them at will. False if one went today.
     """
-    key = await ctx.daily_key("owner", owner, "confirm_reply")
+    key = await ctx.daily_key("owner", owner, emails.ConfirmReply.template)
     if key is None:
         return False
     ctx.tell(
         owner,
-        "confirm_reply",
-        {
-            "sender": ctx.sender,
-            "subject": inert(ctx.message.subject)[:200],
-            "excerpt": _excerpt(new_text(ctx.message.text)),
-            "days": CONFIRM_LIFETIME.days,
-        },
+        emails.ConfirmReply(
+            sender=ctx.sender,
+            excerpt=_excerpt(new_text(ctx.message.text)),
+            days=CONFIRM_LIFETIME.days,
+        ),
         key=key,
         reply_token=_confirm_token(ctx, owner),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mailer import emails
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.own_data import act_on_own_data
 from mailer.models import InboundStatus
@@ -13,5 +14,5 @@ async def send_help(ctx: FlowContext) -> Outcome:
     request = read_own_data_request(new_text(ctx.message.text), ctx.message.subject)
     if request is not None:
         return await act_on_own_data(ctx, request)
-    await ctx.answer("help", {"subject": ctx.message.subject})
+    await ctx.answer(emails.Help())
     return Outcome(InboundStatus.PROCESSED, "help sent")

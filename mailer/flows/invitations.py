@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from mailer import emails
 from mailer.flows.base import FlowContext, Outcome
 from mailer.models import (
-    Commitment,
     InboundStatus,
     NeverInvite,
     OutboundMessage,
@@ -43,19 +43,22 @@ class Invited:
     """Who was invited, and who was not, with why (the member is told both)."""
 
     names: list[str]
-    held_back: list[dict[str, str]]
+    held_back: list[emails.HeldBack]
 
 
 async def invite_partners(
-    ctx: FlowContext, member: Person, nominees: list[Nominee], commitments: list[dict[str, object]]
+    ctx: FlowContext,
+    member: Person,
+    nominees: list[Nominee],
+    commitments: list[emails.CommitmentLine],
 ) -> Invited:
     """Invite each nominee not already a partner or invited, within the limits (SPEC §7)."""
     invited: list[str] = []
-    held_back: list[dict[str, str]] = []
+    held_back: list[emails.HeldBack] = []
     for nominee in nominees:
         why = await _not_invitable(ctx, member, nominee.address)
         if why is not None:
-            held_back.append({"who": nominee.address, "why": why})
+            held_back.append(emails.HeldBack(who=nominee.address, why=why))
             continue
         partner = await ctx.person(nominee.address)
         if partner is None:
@@ -86,8 +89,7 @@ async def invite_partners(
             continue  # active, paused or already invited: nothing to do
         ctx.tell(
             partner.email,
-            "invitation",
-            invitation_context(member, partner, partnership, commitments),
+            invitation(member, partner, partnership, commitments),
             key=f"invite:{partnership.id}:{ctx.inbound.id}",
             reply_token=invitation_token(ctx.settings.secret_key, partnership.id, partner, ctx.now),
         )
@@ -143,23 +145,25 @@ def invitation_token(key: bytes, partnership_id: int, partner: Person, now: date
     )
 
 
-def invitation_context(
+def invitation(
     member: Person,
     partner: Person,
     partnership: Partnership,
-    commitments: list[dict[str, object]],
-) -> dict[str, object]:
-    return {
-        "member": named(member),
-        "member_name": member.name or member.email,
-        "member_display": display_name(member),  # in the subject: a name, not an address
-        "partner_name": first_name(partner.name),
-        "same_organisation": partnership.same_organisation,
-        "organisation": member.email.rpartition("@")[2],
-        "commitments": commitments,
-        "answers": [answer.value for answer in Answer],
-        "reminder": False,
-    }
+    commitments: list[emails.CommitmentLine],
+    *,
+    reminder: bool = False,
+) -> emails.Invitation:
+    """The invitation to ``partner``, or the reminder of it."""
+    return emails.Invitation(
+        member=named(member),
+        member_name=member.name or member.email,
+        member_display=display_name(member),
+        partner_name=first_name(partner.name),
+        same_organisation=partnership.same_organisation,
+        organisation=member.email.rpartition("@")[2],
+        commitments=commitments,
+        reminder=reminder,
+    )
 
 
 async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
@@ -205,20 +209,27 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
             .using_db(ctx.connection)
             .update(timezone=offset_name(ctx.message.date))
         )
-    news = {
-        **news_context(member, partner, partnership.state),
-        "answer": answer.value,
-    }
     ctx.tell(
         member.email,
-        "partner_news",
-        {**news, "subject": f"{display_name(partner)} answered your invitation"},
+        emails.PartnerNews(
+            partner=named(partner),
+            state=partnership.state,
+            answer=answer.value,
+            subject=f"{display_name(partner)} answered your invitation",
+        ),
         key=f"partner-news:{partnership.id}:{ctx.inbound.id}",
         reply_token=token_for(
             ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now
         ),
     )
-    await ctx.answer("partner_welcome", {**news, "subject": ctx.message.subject})
+    await ctx.answer(
+        emails.PartnerWelcome(
+            member_name=member.name or member.email,
+            state=partnership.state,
+            answer=answer.value,
+            subject=ctx.message.subject,
+        )
+    )
     return Outcome(InboundStatus.PROCESSED, f"invitation answered: {answer.value}")
 
 
@@ -235,25 +246,5 @@ async def _answered_before(ctx: FlowContext, partnership: Partnership, answer: A
     )
 
 
-def news_context(member: Person, partner: Person, state: str) -> dict[str, object]:
-    """What the partner_news and partner_welcome templates say who is who with."""
-    return {
-        "member": named(member),
-        "member_name": member.name or member.email,
-        "partner": named(partner),
-        "state": state,
-    }
-
-
 def named(person: Person) -> str:
     return f"{person.name} <{person.email}>" if person.name else person.email
-
-
-def describe_stored(commitment: Commitment) -> dict[str, object]:
-    """A stored commitment as the templates show one."""
-    return {
-        "number": commitment.number,
-        "text": commitment.text,
-        "due": commitment.due_date.isoformat() if commitment.due_date else None,
-        "recurrence": commitment.recurrence_label,
-    }

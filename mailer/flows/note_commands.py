@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from mailer import emails
 from mailer.flows.base import FlowContext
 from mailer.models import (
     CoachingNote,
@@ -131,7 +132,7 @@ def _says_something(member: dict[str, object]) -> bool:
     return any(member.get(part) for part in parts)
 
 
-async def recent_notes(ctx: FlowContext, member: Person) -> list[dict[str, object]]:
+async def recent_notes(ctx: FlowContext, member: Person) -> list[emails.NoteLine]:
     """The member's last notes, newest first, as the notes list shows them."""
     notes = (
         await CoachingNote.filter(member_id=member.id)
@@ -140,13 +141,13 @@ async def recent_notes(ctx: FlowContext, member: Person) -> list[dict[str, objec
         .limit(RECENT_NOTES)
     )
     return [
-        {
-            "number": note.number,
-            "coach": note.coach_name or note.coach_email or "your coach",
-            "subject": note.subject,
-            "date": (note.original_date or note.created_at).date().isoformat(),
-            "shared": note.shared_at is not None,
-        }
+        emails.NoteLine(
+            number=note.number,
+            coach=note.coach_name or note.coach_email or "your coach",
+            subject=note.subject,
+            date=(note.original_date or note.created_at).date(),
+            shared=note.shared_at is not None,
+        )
         for note in notes
     ]
 

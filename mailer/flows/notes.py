@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from mailer import emails
 from mailer.flows.base import FlowContext, Outcome
-from mailer.flows.commit import confirmed_due, publish_commitments, sent_at_or_now
+from mailer.flows.commit import publish_commitments, sent_at_or_now
 from mailer.flows.invitations import invite_partners
 from mailer.flows.updates import apply_member_updates
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
@@ -102,21 +103,20 @@ async def _keep(ctx: FlowContext, forward: Forward) -> Outcome:
         actions=[{"text": item.text, "due": item.due, "added": False} for item in items],
     )
     await ctx.answer(
-        "note_kept",
-        {
-            "subject": ctx.message.subject,
-            "number": number,
-            "coach": forward.coach_name or forward.coach_address or "your coach",
-            "original_subject": forward.subject,
-            "date": forward.date.date().isoformat() if forward.date else None,
-            "actions": [
-                {"number": n, "text": i.text, **confirmed_due(_date(i.due), today)}
-                for n, i in enumerate(items, 1)
+        emails.NoteKept(
+            subject=ctx.message.subject,
+            number=number,
+            coach=forward.coach_name or forward.coach_address or "your coach",
+            original_subject=forward.subject,
+            date=forward.date.date() if forward.date else None,
+            actions=[
+                emails.commitment_line(n, item.text, _date(item.due), None, today=today)
+                for n, item in enumerate(items, 1)
             ],
-            "coach_invitable": bool(
+            coach_invitable=bool(
                 _invitable(ctx, member.email, forward.coach_name, forward.coach_address)
             ),
-        },
+        ),
         reply_token=token_for(
             ctx.settings.secret_key, Purpose.NOTE, (note.id,), member, now=ctx.now
         ),
@@ -192,23 +192,20 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
             )
         )
         published.append(
-            {
-                "number": first + offset,
-                "text": action["text"],
-                **confirmed_due(_date(due), today),
-                "recurrence": None,
-            }
+            emails.commitment_line(
+                first + offset, str(action["text"]), _date(due), None, today=today
+            )
         )
     await CoachingNote.filter(id=note.id).using_db(ctx.connection).update(actions=actions)
     await ctx.answer(
-        "confirmation",
-        {
-            "name": first_name(member.name),
-            "subject": ctx.message.subject,
-            "commitments": published,
-            "partners": [],
-            "partnered": True,  # the nudge belongs to the weekly summary here
-        },
+        emails.Confirmation(
+            name=first_name(member.name),
+            subject=ctx.message.subject,
+            commitments=published,
+            partners=[],
+            not_invited=[],
+            partnered=True,  # the nudge belongs to the weekly summary here
+        ),
         reply_token=token_for(
             ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now
         ),
@@ -245,13 +242,12 @@ async def invite_coach(ctx: FlowContext, note_id: int) -> Outcome:
     # reaches a partner only once they have accepted (SPEC §7).
     invited = await invite_partners(ctx, member, [coach], [])
     await ctx.answer(
-        "coach_invited",
-        {
-            "subject": ctx.message.subject,
-            "coach": note.coach_name or note.coach_email,
-            "invited": bool(invited.names),
-            "why_not": invited.held_back[0]["why"] if invited.held_back else None,
-        },
+        emails.CoachInvited(
+            subject=ctx.message.subject,
+            coach=note.coach_name or note.coach_email,
+            invited=bool(invited.names),
+            why_not=invited.held_back[0].why if invited.held_back else None,
+        )
     )
     return Outcome(InboundStatus.PROCESSED, f"coach invited: {bool(invited.names)}")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from mailer import emails
 from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.models import (
     CoachingNote,
@@ -79,7 +80,7 @@ async def forget(ctx: FlowContext) -> Outcome:
     )
     # Coaching notes of other members that name them as the coach.
     await CoachingNote.filter(coach_email__iexact=ctx.sender).using_db(db).update(coach_email="")
-    await ctx.answer("forgotten", {"subject": ctx.message.subject, "deleted": deleted})
+    await ctx.answer(emails.Forgotten(deleted=deleted))
     return Outcome(InboundStatus.PROCESSED, "forgotten: everything about the sender deleted", True)
 
 
@@ -118,8 +119,7 @@ async def _tell_partners(ctx: FlowContext, person: Person) -> None:
     ):
         ctx.tell(
             partnership.partner.email,
-            "partnership_ended",
-            {"member_name": who},
+            emails.PartnershipEnded(member_name=who),
             key=f"forgotten:{partnership.id}",
         )
     for partnership in (
@@ -129,8 +129,7 @@ async def _tell_partners(ctx: FlowContext, person: Person) -> None:
     ):
         ctx.tell(
             partnership.member.email,
-            "partner_left",
-            {"partner": who},
+            emails.PartnerLeft(partner=who),
             key=f"forgotten:{partnership.id}",
         )
 
@@ -257,15 +256,13 @@ async def export(ctx: FlowContext) -> Outcome:
     person = await ctx.person(ctx.sender)
     data = await _gather(ctx.connection, person) if person is not None else {}
     await ctx.answer(
-        "my_data",
-        {
-            "subject": ctx.message.subject,
-            "known": person is not None,
-            "attachment": {
-                "filename": "pactmail-data.json",
-                "json": json.dumps(data, indent=2, ensure_ascii=False, default=str),
-            },
-        },
+        emails.MyData(
+            known=person is not None,
+            attachment=emails.Attachment(
+                filename="pactmail-data.json",
+                json=json.dumps(data, indent=2, ensure_ascii=False, default=str),
+            ),
+        )
     )
     return Outcome(InboundStatus.PROCESSED, "their data mailed to them")
 

@@ -8,6 +8,7 @@ on for as long as both write, and never through ``help@``.
 
 from __future__ import annotations
 
+from mailer import emails
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.updates import apply_command
 from mailer.flows.verdicts import challenge_key
@@ -46,16 +47,15 @@ async def member_writes(ctx: FlowContext, verdict_id: int) -> Outcome:
     number = verdict.commitment.number
     ctx.tell(
         partner.email,
-        "challenge_answer",
-        {
-            "name": first_name(partner.name),
-            "member_name": called(member, "The person you challenged"),
-            "number": number,
-            "text": verdict.commitment.text,
-            "challenge": verdict.note,
-            "answer": text,
-            "subject": f"Re: your challenge on #{number}: {verdict.commitment.text[:60]}",
-        },
+        emails.ChallengeAnswer(
+            name=first_name(partner.name),
+            member_name=called(member, "The person you challenged"),
+            number=number,
+            text=verdict.commitment.text,
+            challenge=verdict.note,
+            answer=text,
+            subject=f"Re: your challenge on #{number}: {verdict.commitment.text[:60]}",
+        ),
         key=f"thread:{ctx.inbound.id}",
         thread=await _thread(ctx, verdict, ThreadAuthor.PARTNER),
         reply_token=token_for(
@@ -75,18 +75,17 @@ async def partner_writes(ctx: FlowContext, verdict_id: int) -> Outcome:
     partner_name = called(partner, "Your partner")
     ctx.tell(
         member.email,
-        "challenge_reply",
-        {
-            "name": first_name(member.name),
-            "partner_name": partner_name,
-            "number": verdict.commitment.number,
-            "text": verdict.commitment.text,
-            "message": text,
-            "subject": (
+        emails.ChallengeReply(
+            name=first_name(member.name),
+            partner_name=partner_name,
+            number=verdict.commitment.number,
+            text=verdict.commitment.text,
+            message=text,
+            subject=(
                 f"Re: {partner_name} challenges you on #{verdict.commitment.number}: "
                 f"{verdict.commitment.text}"
             ),
-        },
+        ),
         key=f"thread:{ctx.inbound.id}",
         thread=await _thread(ctx, verdict, ThreadAuthor.MEMBER),
         reply_token=token_for(
@@ -167,5 +166,6 @@ async def _apply_changes(ctx: FlowContext, member: Person, text: str) -> None:
     results = [await apply_command(ctx, member, command) for command in commands]
     token = token_for(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now)
     await ctx.answer(
-        "updates_confirmed", {"subject": ctx.message.subject, "results": results}, reply_token=token
+        emails.UpdatesConfirmed(subject=ctx.message.subject, results=results, unread=[]),
+        reply_token=token,
     )

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from mailer import emails
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.commit import sent_at_or_now
 from mailer.flows.note_commands import delete_note, recent_notes, share_note
@@ -56,16 +57,18 @@ async def apply_member_updates(
         if command.action is not Action.LIST_NOTES
     ]
     token = token_for(ctx.settings.secret_key, Purpose.MEMBER, (member.id,), member, now=ctx.now)
-    said: dict[str, object] = {
-        "subject": ctx.message.subject,
-        "results": results,
-        "unread": unread_lines(reading, member),
-    }
+    unread = unread_lines(reading, member)
     if reading.of(Action.LIST_NOTES):
         notes = await recent_notes(ctx, member)
-        await ctx.answer("notes_list", {**said, "notes": notes}, reply_token=token)
+        listing = emails.NotesList(
+            subject=ctx.message.subject, results=results, notes=notes, unread=unread
+        )
+        await ctx.answer(listing, reply_token=token)
     else:
-        await ctx.answer("updates_confirmed", said, reply_token=token)
+        confirmed = emails.UpdatesConfirmed(
+            subject=ctx.message.subject, results=results, unread=unread
+        )
+        await ctx.answer(confirmed, reply_token=token)
     return Outcome(InboundStatus.PROCESSED, f"{len(commands)} update(s) read")
 
 
@@ -238,8 +241,7 @@ async def _end_partnership(ctx: FlowContext, member: Person, address: str) -> st
         return f"Your invitation to {address} is withdrawn."
     ctx.tell(
         address,
-        "partnership_ended",
-        {"member_name": display_name(member)},
+        emails.PartnershipEnded(member_name=display_name(member)),
         key=f"partnership-ended:{partnership.id}:{ctx.inbound.id}",
     )
     return f"{address} is no longer your partner; we have thanked them."

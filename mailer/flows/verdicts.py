@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from mailer import emails
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.invitations import named
 from mailer.flows.zones import name_zone
@@ -62,14 +63,9 @@ async def answer_verdict_link(
         # about, and a reply to it goes on in the challenge's thread; an
         # on-track click gets nothing (the next digest shows it).
         await ctx.answer(
-            "verdict_thanks",
-            {
-                "subject": ctx.message.subject,
-                "answers": [receipt],
-                "unread": [],
-                "cadence": None,
-                "zone": None,
-            },
+            emails.VerdictThanks(
+                subject=ctx.message.subject, answers=[receipt], unread=[], cadence=None, zone=None
+            ),
             reply_token=token_for(
                 ctx.settings.secret_key, Purpose.THREAD, (verdict.id,), partner, now=ctx.now
             ),
@@ -92,7 +88,7 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
     if not (answers or cadences or zones):
         raise NotUnderstood(Why.NO_DIGEST_ANSWER, quoted=reading.unread)
     found = await _answered_commitments(ctx, digest, partner, answers)
-    recorded: list[dict[str, object]] = []
+    recorded: list[emails.Receipt] = []
     unread = list(reading.unread)
     for answer in answers:
         commitment = found.get(id(answer))
@@ -109,14 +105,13 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
             .update(digest_cadence=cadence.value)
         )
     await ctx.answer(
-        "verdict_thanks",
-        {
-            "subject": ctx.message.subject,
-            "answers": recorded,
-            "unread": unread,
-            "cadence": cadence.value if cadence else None,
-            "zone": await name_zone(ctx, partner, zones[-1]) if zones else None,
-        },
+        emails.VerdictThanks(
+            subject=ctx.message.subject,
+            answers=recorded,
+            unread=unread,
+            cadence=cadence.value if cadence else None,
+            zone=await name_zone(ctx, partner, zones[-1]) if zones else None,
+        ),
         reply_token=token_for(
             ctx.settings.secret_key, Purpose.DIGEST, (digest.id,), partner, now=ctx.now
         ),
@@ -227,16 +222,15 @@ async def _held_commitment(ctx: FlowContext, partner: Person, commitment_id: int
 
 async def _record(
     ctx: FlowContext, partner: Person, commitment: Commitment, kind: VerdictKind, note: str
-) -> tuple[Verdict, dict[str, object]]:
+) -> tuple[Verdict, emails.Receipt]:
     """Store the verdict (a challenge goes to the member at once); how the receipt names it."""
     member = commitment.member
-    receipt: dict[str, object] = {
-        "number": commitment.number,
-        "text": commitment.text,
-        "member": called(member, member.email),
-        "challenge": kind is VerdictKind.CHALLENGE,
-        "note": note,
-    }
+    receipt = emails.Receipt(
+        number=commitment.number,
+        text=commitment.text,
+        member=called(member, member.email),
+        challenge=kind is VerdictKind.CHALLENGE,
+    )
     verdict = await Verdict.create(
         using_db=ctx.connection,
         commitment=commitment,
@@ -252,16 +246,15 @@ async def _record(
     partner_name = called(partner, "Your partner")
     ctx.tell(
         member.email,
-        "challenge",
-        {
-            "name": first_name(member.name),
-            "partner": partner_name,
-            "partner_name": partner_name,
-            "number": commitment.number,
-            "text": commitment.text,
-            "due": commitment.due_date.isoformat() if commitment.due_date else None,
-            "note": note,
-        },
+        emails.Challenge(
+            name=first_name(member.name),
+            partner=partner_name,
+            partner_name=partner_name,
+            number=commitment.number,
+            text=commitment.text,
+            due=commitment.due_date,
+            note=note,
+        ),
         key=challenge_key(ctx.inbound.id, commitment.id),
         reply_token=token_for(
             ctx.settings.secret_key, Purpose.CHALLENGE, (verdict.id,), member, now=ctx.now

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from mailer import emails
 from mailer.delivery import RelaySession, TransientDeliveryError
 from mailer.models import OutboundMessage
 from mailer.outbound import queue_email
@@ -94,7 +95,7 @@ async def test_a_failed_attempt_never_reverts_a_row_another_job_has_at_the_relay
     settings: Settings, db: None
 ) -> None:
     row = await queue_email(
-        key="raced", template="help", to="anna@example.com", context={}, domain=settings.domain
+        key="raced", email=emails.Help(), to="anna@example.com", domain=settings.domain
     )
     stale = await OutboundMessage.get(id=row.id)  # as a second job loaded it: pending
     now = datetime.now(UTC)
@@ -132,8 +133,8 @@ async def test_an_operator_lists_unsettled_mail_and_sends_or_settles_each_once(
     rows = {}
     for status in ("possibly_sent", "failed", "sent"):
         rows[status] = await queue_email(
-            key=f"help:{status}", template="help", to=f"{status}@example.com",
-            context={"subject": "help"}, domain=settings.domain,
+            key=f"help:{status}", email=emails.Help(), to=f"{status}@example.com",
+            domain=settings.domain,
         )  # fmt: skip
         await OutboundMessage.filter(id=rows[status].id).update(
             status=status, last_error=f"was {status}"

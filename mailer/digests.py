@@ -9,6 +9,7 @@ number of workers can run this at once.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from mailer.models import (
     Verdict,
     VerdictKind,
 )
-from mailer.names import called, first_name
+from mailer.names import called, first_name, names_of
 from mailer.occurrences import day_words
 from mailer.outbound import outbound_row
 from mailer.parsing.newtext import new_text
@@ -437,7 +438,9 @@ class _Draft:
             self.items += [commitment.id for commitment in open_ones]
         if listed and self.example is None:
             # With several members, a typed answer names whose number it is.
-            prefix = f"{first_name(member.name) or member.email} " if self.several else ""
+            others = [p.member for p in self.partnerships if p.member.id != member.id]
+            name = _answer_name(member, others) if self.several else ""
+            prefix = f"{name} " if name else ""
             self.example = emails.Example(prefix, listed[0][1].number)
         groups = [
             emails.DigestGroup(title, [item for group, item in listed if group == key])
@@ -616,6 +619,19 @@ def _away(member: Person, today: date) -> emails.DigestMember:
         replies=[],
         notes=[],
     )
+
+
+_WRITABLE_NAME = re.compile(r"[^\W\d_][\w.-]{0,39}")  # what a typed answer may start with
+
+
+def _answer_name(member: Person, others: list[Person]) -> str:
+    """The name a typed answer can give for this member's numbers: their first name, else
+    their mailbox's name, one that the reply reader takes and no other member goes by."""
+    taken = {name for other in others for name in names_of(other)}
+    for name in (first_name(member.name), member.email.partition("@")[0]):
+        if _WRITABLE_NAME.fullmatch(name) and name.casefold() not in taken:
+            return name
+    return ""
 
 
 def _day(day: date, today: date) -> str:

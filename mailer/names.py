@@ -45,6 +45,13 @@ def display_name(person: Named) -> str:
     return person.name or person.email.partition("@")[0]
 
 
+def names_of(person: Named) -> frozenset[str]:
+    """What a person goes by, in lower case: first name, full name, mailbox name, initial."""
+    names = {first_name(person.name), person.name, person.email.split("@")[0]}
+    names |= {name[0] for name in names if name}
+    return frozenset(name.casefold() for name in names if name)
+
+
 def called(person: Named, fallback: str) -> str:
     """A person's first name, or ``fallback`` ("your partner") when we know none."""
     return first_name(person.name) or fallback

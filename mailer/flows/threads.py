@@ -22,9 +22,10 @@ from mailer.models import (
     ThreadMessage,
     Verdict,
 )
-from mailer.names import called, first_name
+from mailer.names import called, first_name, names_of
 from mailer.parsing.commands import Action, Audience, read
 from mailer.parsing.newtext import new_text
+from mailer.parsing.verdicts import without_sign_off
 from mailer.refusals import NotUnderstood, Why
 from mailer.tokens import Purpose, token_for
 
@@ -122,7 +123,10 @@ async def _relayed_text(
     )
     if not active:
         raise NotUnderstood(Why.THREAD_CLOSED, other=called(other, other.email))
-    text = new_text(ctx.message.text)[:MAX_RELAYED_CHARS]
+    writer = verdict.commitment.member if author is ThreadAuthor.MEMBER else verdict.partner
+    text = without_sign_off(new_text(ctx.message.text), names_of(writer))
+    if len(text) > MAX_RELAYED_CHARS:
+        text = text[:MAX_RELAYED_CHARS].rstrip() + " [\u2026]"
     if not text:
         raise NotUnderstood(Why.EMPTY_CHALLENGE_ANSWER)
     ctx.new_rows.append(

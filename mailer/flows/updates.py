@@ -163,7 +163,8 @@ async def _away(ctx: FlowContext, member: Person, command: Command) -> str:
     if until is None or until <= today:
         return f"We could not read a day to come in {quoted}, so nothing is paused."
     if until > today + MAX_AWAY:
-        return f"{quoted} is more than {MAX_AWAY.days} days away, so nothing is paused."
+        when = f"{day_words(until)} {until.year}"
+        return f"{quoted} reads as {when}, more than {MAX_AWAY.days} days away: nothing is paused."
     await Person.filter(id=member.id).using_db(ctx.connection).update(away_until=until)
     shown = day_words(until)
     return (

@@ -25,7 +25,7 @@ from mailer.models import (
     Verdict,
     VerdictKind,
 )
-from mailer.names import called, first_name
+from mailer.names import called, first_name, names_of
 from mailer.parsing.commands import Action, Audience, Command, read
 from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
@@ -51,7 +51,7 @@ async def answer_verdict_link(
 ) -> Outcome:
     """A click on On track or Challenge: the link names the verdict, every new word is the note."""
     partner = await _partner(ctx, partner_id)
-    text = without_sign_off(new_text(ctx.message.text), _names(partner))
+    text = without_sign_off(new_text(ctx.message.text), names_of(partner))
     found = read_link_reply(text, ctx.message.subject, _LINK_KINDS.get(code or 0))
     if found is None:
         raise NotUnderstood(Why.NO_VERDICT, quoted=text.splitlines())
@@ -80,23 +80,33 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
     if digest is None:
         raise NotUnderstood(Why.NO_SUCH_DIGEST)
     partner = await _partner(ctx, digest.partner_id)  # type: ignore[attr-defined]
-    text = without_sign_off(new_text(ctx.message.text), _names(partner))
+    text = without_sign_off(new_text(ctx.message.text), names_of(partner))
     reading = read(text or strip_reply_prefix(ctx.message.subject), Audience.PARTNER)
-    answers = _last_per_item(reading.of(Action.ON_TRACK, Action.CHALLENGE))
+    answers = reading.of(Action.ON_TRACK, Action.CHALLENGE)
     cadences = [_CADENCES[c.text.lower()] for c in reading.of(Action.CADENCE)]
     zones = [c.text for c in reading.of(Action.TIME_ZONE)]
     if not (answers or cadences or zones):
         raise NotUnderstood(Why.NO_DIGEST_ANSWER, quoted=reading.unread)
     found = await _answered_commitments(ctx, digest, partner, answers)
-    recorded: list[emails.Receipt] = []
     unread = list(reading.unread)
+    # One answer per commitment, however it was named ("2" and "Alice 2"):
+    # of two lines about one commitment, the last counts.
+    last: dict[int, tuple[Command, Commitment]] = {}
     for answer in answers:
         commitment = found.get(id(answer))
         if commitment is None:
             unread.append(answer.line)
-            continue
+        else:
+            last.pop(commitment.id, None)
+            last[commitment.id] = (answer, commitment)
+    recorded: list[emails.Receipt] = []
+    challenges: list[Verdict] = []
+    for answer, commitment in last.values():
         kind = _VERDICTS[answer.action]
-        recorded.append((await _record(ctx, partner, commitment, kind, answer.text))[1])
+        verdict, receipt = await _record(ctx, partner, commitment, kind, answer.text)
+        recorded.append(receipt)
+        if kind is VerdictKind.CHALLENGE:
+            challenges.append(verdict)
     cadence = cadences[-1] if cadences else None
     if cadence is not None:
         await (
@@ -112,8 +122,17 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
             cadence=cadence.value if cadence else None,
             zone=await name_zone(ctx, partner, zones[-1]) if zones else None,
         ),
+        # One challenge: a reply to the receipt goes on in its thread, as after
+        # a click; otherwise it is read as more answers to the digest.
         reply_token=token_for(
-            ctx.settings.secret_key, Purpose.DIGEST, (digest.id,), partner, now=ctx.now
+            ctx.settings.secret_key,
+            *(
+                (Purpose.THREAD, (challenges[0].id,))
+                if len(challenges) == 1
+                else (Purpose.DIGEST, (digest.id,))
+            ),
+            partner,
+            now=ctx.now,
         ),
     )
     said = f", cadence {cadence.value}" if cadence else ""
@@ -128,12 +147,6 @@ _CADENCES = {
     "stop": DigestCadence.STOPPED,
     "unsubscribe": DigestCadence.STOPPED,
 }
-
-
-def _last_per_item(answers: list[Command]) -> list[Command]:
-    """One answer per commitment: of two lines about one item, the last."""
-    last = {(answer.who.casefold(), answer.number): answer for answer in answers}
-    return list(last.values())
 
 
 async def _answered_commitments(
@@ -158,6 +171,9 @@ async def _answered_commitments(
     else:  # a digest from before: its numbers are places in its list
         query = query.filter(id__in=[_placed(digest, verdict.number) for verdict in verdicts])
     candidates = await query.select_related("member")
+    # The members this digest listed come first: a number written for it
+    # means theirs, even once another member's list has a #2 as well.
+    listed = {c.member.id for c in candidates if c.id in set(digest.items)}
     found: dict[int, Commitment] = {}
     for verdict in verdicts:
         if digest.by_member_number:
@@ -166,6 +182,8 @@ async def _answered_commitments(
             matching = [c for c in candidates if c.id == _placed(digest, verdict.number)]
         if verdict.who:
             matching = [c for c in matching if _goes_by(c.member, verdict.who)]
+        if len(matching) > 1:
+            matching = [c for c in matching if c.member.id in listed]
         if len(matching) == 1:
             found[id(verdict)] = matching[0]
     return found
@@ -178,14 +196,7 @@ def _placed(digest: Digest, place: int) -> int:
 
 def _goes_by(member: Person, word: str) -> bool:
     """Whether ``word`` names this member: their first name, full name, or mailbox name."""
-    return word.casefold().rstrip(".") in _names(member)
-
-
-def _names(person: Person) -> frozenset[str]:
-    """What a person goes by, in lower case: first name, full name, mailbox name, initial."""
-    names = {first_name(person.name), person.name, person.email.split("@")[0]}
-    names |= {name[0] for name in names if name}
-    return frozenset(name.casefold() for name in names if name)
+    return word.casefold().rstrip(".") in names_of(member)
 
 
 async def _partner(ctx: FlowContext, partner_id: int) -> Person:

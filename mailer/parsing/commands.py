@@ -117,7 +117,8 @@ def _row(
 ROWS: tuple[Row, ...] = (
     _row(Action.DONE, _MEMBER, rf"^(?:done|finished|completed?)\s+{_N}\b{_END}",
          "done 2", "#2 is done"),
-    _row(Action.DONE, _MEMBER, rf"^{_N}\s+(?:is\s+)?(?:done|finished|completed)\b{_END}"),
+    _row(Action.DONE, _MEMBER,
+         rf"^{_N}\s*(?:[:\-\u2013]\s*|\s+(?:is\s+)?)(?:done|finished|completed)\b{_END}"),
     _row(Action.DROP, _MEMBER, rf"^(?:drop|dropped|cancel|abandon)\s+{_N}\b{_END}",
          "drop 3", "you let #3 go"),
     _row(Action.MOVE, _MEMBER, rf"^(?:move|postpone|push)\s+{_N}\s+to\s+(?P<text>\S.*)$",
@@ -139,8 +140,8 @@ ROWS: tuple[Row, ...] = (
     _row(Action.LIST_NOTES, _MEMBER, r"^(?:list\s+)?(?:my\s+)?(?:coaching\s+)?notes\W*$",
          "notes", "a list of your coaching notes"),
     _row(Action.AWAY, _MEMBER,
-         rf"^{_IM}(?:away|pause|paused|off|on\s+(?:holiday|vacation|leave))"
-         r"\s+(?:until|till|til|through|to)\s+(?P<text>\S.{0,60}?)\W*$",
+         rf"^{_IM}(?:away|pause|paused|on\s+(?:holiday|vacation|leave))"
+         r"\s+(?:until|till|til|through)\s+(?P<text>\S.{0,60}?)\W*$",
          "away until Dec 20", "partners see that you are away instead of your list"),
     _row(Action.BACK, _MEMBER, rf"^{_IM}back(?:\s+early)?{_END}",
          "back", "you are back before the day you gave"),
@@ -168,6 +169,7 @@ ROWS: tuple[Row, ...] = (
 )  # fmt: skip
 
 _BULLET = re.compile(r"^\s*(?:[-*•]\s+)?")
+_NUMBERED = re.compile(r"^#?\d{1,6}(?:[.):]|\s)")
 # About the sender's own data: alone on the first line of a reply, to any email.
 _OWN_DATA = (
     (Action.FORGET_ME,
@@ -193,11 +195,15 @@ def read(text: str, audience: Audience) -> Reading:
     rows = [row for row in ROWS if audience in row.audiences]
     for raw in text.splitlines()[:MAX_LINES]:
         line = _BULLET.sub("", raw).strip()
-        found = _match(rows, line, raw.strip())
+        found = _match(rows, line, raw.strip()) if len(reading.commands) < MAX_COMMANDS else None
         if found is None:
-            if running is not None:
+            # A numbered line that is no command is not part of the note above
+            # it ("3 not ok" after "2 on track"): it is quoted back.
+            if running is not None and not _NUMBERED.match(line):
                 running[1].append(raw)
             elif line:
+                _close(reading, running)
+                running = None
                 reading.unread.append(raw.strip())
             continue
         command, row = found
@@ -207,8 +213,6 @@ def read(text: str, audience: Audience) -> Reading:
             running = (command, [command.text])
         else:
             reading.commands.append(command)
-        if len(reading.commands) >= MAX_COMMANDS:
-            break
     _close(reading, running)
     return reading
 

@@ -13,6 +13,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import Policy
 
+import lxml.html
 from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
@@ -532,15 +533,40 @@ def _quoted(text: str, depth: int) -> str:
 
 
 def html_to_text(markup: str) -> str:
-    """Plain text of an HTML body via inscriptis; tags stripped if that fails."""
+    """Plain text of an HTML body via inscriptis; tags stripped if that fails.
+
+    What a ``<blockquote>`` holds comes out as ``>`` lines, as a text reply
+    quotes: it is the history the reply quotes, never its new text.
+
+    >>> html_to_text("<p>Agreed.</p><blockquote><p>Alice wrote</p><p>this</p></blockquote>")
+    'Agreed.\n\n> Alice wrote\n>\n> this'
+    """
     markup = markup.replace("\x00", "")
     try:
-        # A fresh config per call: converters that keep state leak it between messages.
-        text = get_text(markup, ParserConfig(css=CSS_PROFILES["strict"].copy()))
+        if "<blockquote" in markup.lower():
+            markup = _quotes_marked(markup)
+        text = _inscriptis(markup)
     except Exception:  # lxml refuses some inputs outright
         text = html_lib.unescape(_TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", markup)))
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def _inscriptis(markup: str) -> str:
+    # A fresh config per call: converters that keep state leak it between messages.
+    return str(get_text(markup, ParserConfig(css=CSS_PROFILES["strict"].copy())))
+
+
+def _quotes_marked(markup: str) -> str:
+    """The markup with each outermost blockquote made a ``<pre>`` of its text, ``>`` quoted."""
+    document = lxml.html.document_fromstring(markup)
+    for quote in document.xpath("//blockquote[not(ancestor::blockquote)]"):
+        inner = _inscriptis(lxml.html.tostring(quote, encoding="unicode")).strip("\n")
+        marked = lxml.html.Element("pre")
+        marked.text = "\n".join(f"> {line}".rstrip() for line in inner.split("\n"))
+        marked.tail = quote.tail
+        quote.getparent().replace(quote, marked)
+    return str(lxml.html.tostring(document, encoding="unicode"))
 
 
 def _unique(items: list[str]) -> tuple[str, ...]:

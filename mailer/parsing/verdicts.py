@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from mailer.models import VerdictKind
+from mailer.parsing.asides import Aside, aside
 
 MAX_LINES = 200
 MAX_NOTE_CHARS = 4000
@@ -42,18 +43,46 @@ def read_verdict(text: str) -> tuple[VerdictKind, str] | None:
     return kind, note_of([match["note"]])
 
 
-def without_sign_off(text: str, names: frozenset[str]) -> str:
-    """The text without its last line when that line is only the writer's name ("Bob", "- B.").
+SIGNATURE_LINES = 8  # a signature block: the writer's name and at most this many lines under it
+_SIGNATURE_LINE_CHARS = 80
+_NAME_ENDS = (",", " |", " -", " \u2013", " (", " /")
 
-    >>> without_sign_off("Not started yet.\\n\\nBob", frozenset({"bob", "bob stone"}))
+
+def without_sign_off(text: str, names: frozenset[str]) -> str:
+    """The text without the writer's signature: from a line with their name down (title,
+    company, phone), and the "Thanks," or "Best," left above it.
+
+    ``names`` are the writer's names in lower case ("bob", "bob stone", "b").
+
+    >>> names = frozenset({"bob", "bob stone", "b"})
+    >>> signed = "Not started yet.\\n\\nThanks,\\nBob Stone\\nHead of Sales\\n+1 555 0100"
+    >>> without_sign_off(signed, names)
     'Not started yet.'
-    >>> without_sign_off("Bob will review it", frozenset({"bob"}))
-    'Bob will review it'
+    >>> without_sign_off("Late again.\\n- B.", names), without_sign_off("Bob will review it", names)
+    ('Late again.', 'Bob will review it')
     """
     lines = text.rstrip().splitlines()
-    if lines and lines[-1].strip(" \t-\u2013\u2014~.,!").casefold() in names:
+    for at in range(len(lines) - 1, max(-1, len(lines) - 1 - SIGNATURE_LINES), -1):
+        below = lines[at + 1 :]
+        if _names_the_writer(lines[at], names) and all(
+            len(line) <= _SIGNATURE_LINE_CHARS for line in below
+        ):
+            lines = lines[:at]
+            break
+    while lines and (not lines[-1].strip() or aside(lines[-1]) in _CLOSINGS):
         lines.pop()
     return "\n".join(lines).rstrip()
+
+
+_CLOSINGS = frozenset({Aside.SIGN_OFF, Aside.PLEASANTRY})
+
+
+def _names_the_writer(line: str, names: frozenset[str]) -> bool:
+    """A line that is the writer's name, alone or before a title ("Bob Stone | Acme")."""
+    said = line.strip(" \t-\u2013\u2014~.,!|").casefold()
+    if said in names:
+        return True
+    return any(said.startswith(name + end) for name in names if len(name) > 1 for end in _NAME_ENDS)
 
 
 def read_link_reply(

@@ -539,7 +539,7 @@ def html_to_text(markup: str) -> str:
     quotes: it is the history the reply quotes, never its new text.
 
     >>> html_to_text("<p>Agreed.</p><blockquote><p>Alice wrote</p><p>this</p></blockquote>")
-    'Agreed.\n\n> Alice wrote\n>\n> this'
+    'Agreed.\\n\\n> Alice wrote\\n>\\n> this'
     """
     markup = markup.replace("\x00", "")
     try:

@@ -40,6 +40,10 @@ class Route:
     kind: RouteKind
     token: Token | None = None
     token_expired: bool = False
+    # After the token, past a dot: which of a digest's two links was used
+    # (reply+TOKEN.c@). Unsigned: the verdict is the partner's to choose, the
+    # token is what proves the partner.
+    link: str = ""
 
 
 def split_address(address: str) -> tuple[str, str]:
@@ -83,10 +87,11 @@ def parse_recipient(address: str, *, domain: str, key: bytes, now: datetime) -> 
         return Route(RouteKind.REPLY)
     if not plus or prefix not in TOKEN_PREFIXES:
         raise RecipientRefused(SmtpReply.NO_SUCH_USER, domain=domain)
+    token_text, _, link = token_text.partition(".")
     try:
         token = read_token(key, token_text, now=now)
     except ExpiredToken as expired:
         return Route(TOKEN_PREFIXES[prefix], expired.token, token_expired=True)
     except (MalformedToken, ForgedToken) as exc:
         raise RecipientRefused(SmtpReply.INVALID_REPLY_ADDRESS, domain=domain) from exc
-    return Route(TOKEN_PREFIXES[prefix], token)
+    return Route(TOKEN_PREFIXES[prefix], token, link=link[:8])

@@ -194,10 +194,16 @@ def _dot_stuffed(data: bytes) -> bytes:
     >>> _dot_stuffed(b"a\n.b\r\n")
     b'a\r\n..b\r\n'
     """
-    data = _LINE_ENDS.sub(b"\r\n", data)
+    # What we render already has CRLF line ends and no line starting with a
+    # dot (base64 bodies, headers): the searches, in C, are all it costs then.
+    lone = data.replace(b"\r\n", b"")
+    if b"\r" in lone or b"\n" in lone:
+        data = _LINE_ENDS.sub(b"\r\n", data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
-    return _LEADING_DOT.sub(b"..", data)
+    if data.startswith(b".") or b"\n." in data:
+        data = _LEADING_DOT.sub(b"..", data)
+    return data
 
 
 async def _close(client: aiosmtplib.SMTP) -> None:

@@ -471,12 +471,8 @@ class _Draft:
             news=entry.news,
             last_verdict=entry.last_verdict,
             new=entry.new,
-            on_track_token=self._link(commitment, VerdictKind.ON_TRACK),
-            challenge_token=self._link(commitment, VerdictKind.CHALLENGE),
+            token=verdict_link_token(self.key, self.partner, commitment.id, now=self.now),
         )
-
-    def _link(self, commitment: _Open, kind: VerdictKind) -> str:
-        return verdict_link_token(self.key, self.partner, commitment.id, kind, now=self.now)
 
     def members_told(
         self, digest_id: int, settings: Settings, now: datetime

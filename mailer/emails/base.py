@@ -38,10 +38,11 @@ def _plain(value: object) -> object:
     Not asdict itself: in Python 3.11 it deep-copies every string and number
     it meets, which took a third of the time a digest takes to build.
     """
-    if isinstance(value, str | int | float) or value is None:  # most values: first
+    kind = type(value)
+    if kind in _SCALARS:  # most values: first, and by type, the quickest test there is
         return value
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
+    if kind is list:
+        return [_plain(item) for item in value]  # type: ignore[attr-defined]
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -51,6 +52,7 @@ def _plain(value: object) -> object:
     return value
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 

@@ -25,8 +25,7 @@ class DigestItem:
     news: list[str]  # since the last digest: "moved to 2026-12-11", "note: ..."
     last_verdict: str | None  # the partner's own: "challenge (2026-11-23)"
     new: bool
-    on_track_token: str
-    challenge_token: str
+    token: str  # of both links: reply+TOKEN.o@ is On track, reply+TOKEN.c@ Challenge
 
 
 @dataclass(frozen=True)

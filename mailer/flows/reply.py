@@ -59,9 +59,9 @@ _ANSWERS: dict[Purpose, _Answer] = {
     Purpose.MEMBER: _Answer(_ONE, lambda ctx, token: apply_member_updates(ctx, token.ids[0])),
     Purpose.INVITE: _Answer(_ONE, lambda ctx, token: answer_invitation(ctx, token.ids[0])),
     Purpose.DIGEST: _Answer(_ONE, lambda ctx, token: answer_digest(ctx, token.ids[0])),
-    # (partner, commitment, verdict code); links sent before the code, two ids.
+    # (partner, commitment); the link's suffix names the verdict (Route.link).
     Purpose.VERDICT: _Answer(
-        frozenset({2, 3}), lambda ctx, token: answer_verdict_link(ctx, *token.ids)
+        frozenset({2}), lambda ctx, token: answer_verdict_link(ctx, *token.ids)
     ),
     Purpose.CHALLENGE: _Answer(_ONE, lambda ctx, token: member_writes(ctx, token.ids[0])),
     Purpose.THREAD: _Answer(_ONE, lambda ctx, token: partner_writes(ctx, token.ids[0])),

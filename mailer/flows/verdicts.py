@@ -33,26 +33,26 @@ from mailer.parsing.verdicts import read_link_reply, without_sign_off
 from mailer.refusals import NotUnderstood, Why
 from mailer.tokens import Purpose, token_for
 
-# The verdict a link names, as the third id of its token.
-LINK_CODES: dict[VerdictKind, int] = {VerdictKind.ON_TRACK: 1, VerdictKind.CHALLENGE: 2}
-_LINK_KINDS = {code: kind for kind, code in LINK_CODES.items()}
+# The verdict each of a digest's links names, after its token: reply+TOKEN.c@.
+LINK_SUFFIXES: dict[VerdictKind, str] = {VerdictKind.ON_TRACK: "o", VerdictKind.CHALLENGE: "c"}
+_LINK_KINDS = {suffix: kind for kind, suffix in LINK_SUFFIXES.items()}
 
 
-def verdict_link_token(
-    key: bytes, partner: Person, commitment_id: int, kind: VerdictKind, *, now: datetime
-) -> str:
-    """The token of an On track or Challenge link in a digest."""
-    ids = (partner.id, commitment_id, LINK_CODES[kind])
-    return token_for(key, Purpose.VERDICT, ids, partner, now=now)
+def verdict_link_token(key: bytes, partner: Person, commitment_id: int, *, now: datetime) -> str:
+    """The token of a commitment's On track and Challenge links in a digest (one for both:
+    the suffix after it names the verdict)."""
+    return token_for(key, Purpose.VERDICT, (partner.id, commitment_id), partner, now=now)
 
 
-async def answer_verdict_link(
-    ctx: FlowContext, partner_id: int, commitment_id: int, code: int | None = None
-) -> Outcome:
-    """A click on On track or Challenge: the link names the verdict, every new word is the note."""
+async def answer_verdict_link(ctx: FlowContext, partner_id: int, commitment_id: int) -> Outcome:
+    """A click on On track or Challenge: the link names the verdict, every new word is the note.
+
+    Links without the suffix (sent before it, or rewritten by a mail system)
+    leave the verdict to the subject and the words.
+    """
     partner = await _partner(ctx, partner_id)
     text = without_sign_off(new_text(ctx.message.text), names_of(partner))
-    found = read_link_reply(text, ctx.message.subject, _LINK_KINDS.get(code or 0))
+    found = read_link_reply(text, ctx.message.subject, _LINK_KINDS.get(ctx.route.link))
     if found is None:
         raise NotUnderstood(Why.NO_VERDICT, quoted=text.splitlines())
     commitment = await _held_commitment(ctx, partner, commitment_id)

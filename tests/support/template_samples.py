@@ -16,8 +16,6 @@ from datetime import UTC, date, datetime
 
 from mailer import emails
 from mailer.digests import _GROUPS as DIGEST_GROUPS  # the digest's sections, in order
-from mailer.flows.verdicts import LINK_CODES
-from mailer.models import VerdictKind
 from mailer.names import first_name
 from mailer.refusals import Why
 from mailer.render import Rendered, render_parts
@@ -119,10 +117,6 @@ COMMITMENTS = _lines(_WRITTEN)  # as published: none passed yet
 def _item(line: emails.CommitmentLine, when: str) -> emails.DigestItem:
     """A commitment as mailer.digests._Draft._item lists it, links signed for François."""
     commitment_id = 100 + line.number
-    links = {
-        kind: token(Purpose.VERDICT, 7, commitment_id, LINK_CODES[kind], to=FRANCOIS[1])
-        for kind in VerdictKind
-    }
     return emails.DigestItem(
         number=line.number,
         text=line.text,
@@ -131,8 +125,7 @@ def _item(line: emails.CommitmentLine, when: str) -> emails.DigestItem:
         news=[],
         last_verdict=None,
         new=False,
-        on_track_token=links[VerdictKind.ON_TRACK],
-        challenge_token=links[VerdictKind.CHALLENGE],
+        token=token(Purpose.VERDICT, 7, commitment_id, to=FRANCOIS[1]),
     )
 
 

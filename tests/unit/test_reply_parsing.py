@@ -49,3 +49,26 @@ def test_two_colon_done_is_done_not_a_note_saying_done() -> None:
     for line in ("2: done", "2 - done"):
         [command] = read(line, Audience.MEMBER).commands
         assert command.action is Action.DONE, (line, command)
+
+
+def test_a_digest_link_names_its_verdict_after_the_token_and_the_token_still_decides() -> None:
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from mailer.addresses import parse_recipient
+    from mailer.refusals import RecipientRefused
+    from mailer.tokens import Purpose, make_token
+
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    token = make_token(b"k", Purpose.VERDICT, (7, 15), to="bob@example.org", now=now)
+    route = parse_recipient(f"reply+{token}.c@d.example", domain="d.example", key=b"k", now=now)
+    assert (route.token is not None, route.link) == (True, "c")
+    assert route.token is not None
+    assert route.token.ids == (7, 15)
+    plain = parse_recipient(f"reply+{token}@d.example", domain="d.example", key=b"k", now=now)
+    assert plain.link == ""
+    forged = token.replace("v-7-f-", "v-7-g-")  # another commitment: the MAC no longer holds
+    assert forged != token
+    with pytest.raises(RecipientRefused):
+        parse_recipient(f"reply+{forged}.c@d.example", domain="d.example", key=b"k", now=now)

@@ -196,8 +196,8 @@ def _dot_stuffed(data: bytes) -> bytes:
     """
     # What we render already has CRLF line ends and no line starting with a
     # dot (base64 bodies, headers): the searches, in C, are all it costs then.
-    lone = data.replace(b"\r\n", b"")
-    if b"\r" in lone or b"\n" in lone:
+    crlf = data.count(b"\r\n")
+    if data.count(b"\r") != crlf or data.count(b"\n") != crlf:
         data = _LINE_ENDS.sub(b"\r\n", data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"

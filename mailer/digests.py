@@ -161,6 +161,16 @@ async def _send_batch(
         .order_by("member_id", "number")
         .values(*_OPEN_FIELDS)
     )
+    # When the newer ones were written, for "new": only those, as reading every
+    # commitment's timestamp costs more than this query.
+    written = dict(
+        await Commitment.filter(
+            member_id__in=member_ids,
+            state=CommitmentState.OPEN.value,
+            created_at__gte=earliest,
+            created_at__lt=now,
+        ).values_list("id", "created_at")
+    )
     # Up to ``now``: the next digest starts there (its ``since``), so what
     # comes in while this one is written is in that one, and once.
     updates = (
@@ -215,7 +225,7 @@ async def _send_batch(
             "verdict__commitment__number", "verdict__commitment__text", "text", "created_at",
         )
     )  # fmt: skip
-    news_of = _News.gather(commitments, updates, closed, shared_notes, verdicts, replies)
+    news_of = _News.gather(commitments, updates, closed, shared_notes, verdicts, replies, written)
     held: dict[int, list[Partnership]] = defaultdict(list)
     for partnership in partnerships:
         held[partnership.partner_id].append(partnership)  # type: ignore[attr-defined]
@@ -303,6 +313,7 @@ class _News:
     shared_notes: dict[int, list[dict[str, Any]]]  # by member
     verdicts: dict[tuple[int, int], list[dict[str, Any]]]  # by (partner, member), oldest first
     replies: dict[tuple[int, int], list[dict[str, Any]]]  # the member's, by (partner, member)
+    written: dict[int, datetime]  # when the open commitments written lately were, by id
 
     @classmethod
     def gather(
@@ -313,10 +324,11 @@ class _News:
         shared_notes: Sequence[dict[str, Any]],
         verdicts: Sequence[dict[str, Any]],
         replies: Sequence[dict[str, Any]],
+        written: dict[int, datetime],
     ) -> _News:
         news = cls(
             defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list),
-            defaultdict(list), defaultdict(list),
+            defaultdict(list), defaultdict(list), written,
         )  # fmt: skip
         for commitment in commitments:
             news.open_commitments[commitment["member_id"]].append(_Open(**commitment))
@@ -402,7 +414,7 @@ class _Draft:
                     if update["created_at"] >= since
                 ],
                 last_verdict=last_answer.get(commitment.id),
-                new=commitment.created_at >= since,
+                new=news.written.get(commitment.id, since - _NEVER) >= since,
             )
             for commitment in open_ones
         ]
@@ -553,10 +565,10 @@ class _Open:
     text: str
     due_date: date | None
     recurrence_label: str | None
-    created_at: datetime
 
 
-_OPEN_FIELDS = ("id", "member_id", "number", "text", "due_date", "recurrence_label", "created_at")
+_OPEN_FIELDS = ("id", "member_id", "number", "text", "due_date", "recurrence_label")
+_NEVER = timedelta(days=1)  # before any "since": not new
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ def _plain(value: object) -> object:
         return value
     if kind is list:
         return [_plain(item) for item in value]  # type: ignore[attr-defined]
+    names = _FIELD_NAMES.get(kind)  # a row type met before: no need to ask what it is
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time, timedelta
-from email.utils import format_datetime
 
-from mailer.digests import send_due_digests
 from mailer.models import (
     Commitment,
     Digest,
@@ -24,14 +22,12 @@ from mailer.models import (
     Person,
     Verdict,
 )
-from mailer.queue import enqueue_outbound
 from mailer.summaries import send_due_summaries
 from mailer.tokens import Purpose, token_for
 from tests.integration.test_digests import ITEM, LINK
 from tests.integration.test_invitations import ANSWER_LINK, html, to
 from tests.support.capture import Captured, CaptureHandler
-from tests.support.settle import all_settled
-from tests.support.smtpclient import send
+from tests.support.people import COMMIT, World
 from workers.service import Service
 
 ALICE = "alice@example.com"
@@ -60,75 +56,25 @@ SEVENTEEN = [
 ]
 
 
-def mail(sender: str, to: str, subject: str, body: str, mid: str, extra: str = "") -> bytes:
-    headers = [
-        f"From: {NAMES[sender]} <{sender}>",
-        f"To: {to}",
-        f"Subject: {subject}",
-        f"Date: {format_datetime(datetime.now(UTC))}",
-        f"Message-ID: {mid}",
-        "MIME-Version: 1.0",
-        "Content-Type: text/plain; charset=utf-8",
-    ]
-    if extra:
-        headers.append(extra)
-    return ("\r\n".join(headers) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
-
-
 def words(text: str) -> str:
     return " ".join(text.split())
 
 
-class Loop:
-    """The service, the captured mail, and a counter for Message-IDs."""
-
-    def __init__(self, service: Service, capture: CaptureHandler) -> None:
-        self.service = service
-        self.capture = capture
-        self.sent = 0
-
-    async def write(
-        self,
-        sender: str,
-        to: str,
-        body: str,
-        *,
-        subject: str,
-        answering: Captured | None = None,
-        extra: str = "",
-    ) -> list[Captured]:
-        """``sender`` writes; every email the service sends because of it, once all is done."""
-        self.sent += 1
-        before = len(self.capture.messages)
-        if answering is not None:
-            extra = f"In-Reply-To: {answering.message['Message-ID']}"
-        data = mail(sender, to, subject, body, f"<m{self.sent}@{sender.split('@')[1]}>", extra)
-        reply = await send(self.service.smtp_port, sender, [to], data)
-        assert reply.code == 250
-        await all_settled()
-        return self.capture.messages[before:]
-
-    async def digests(self, now: datetime, *, at_once: bool = False) -> list[Captured]:
-        """The digests due at ``now`` (``at_once``: this period's, as ``digest --now``)."""
-        before = len(self.capture.messages)
-        queued = await send_due_digests(self.service.settings, now, now_not_monday=at_once)
-        assert queued
-        settings, redis = self.service.settings, self.service.redis
-        assert redis is not None
-        await enqueue_outbound(redis, settings.queue_name, queued)
-        await all_settled()
-        return self.capture.messages[before:]
+def people(service: Service, capture: CaptureHandler) -> World:
+    world = World(service, capture)
+    world.names = dict(NAMES)
+    return world
 
 
 async def test_numbers_notes_and_threads_hold_across_the_whole_loop(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
-    loop = Loop(service, capture)
+    loop = people(service, capture)
     body = "This week:\n" + "".join(f"- {text}\n" for text in SEVENTEEN) + "\nThanks!\nAlice\n"
     arrived = await loop.write(
         ALICE,
-        "commit@pactmail.localhost",
+        COMMIT,
         body,
         subject="My commitments",
         extra="Cc: Bob Stone <bob@example.org>, Carl Diaz <carl@example.net>",
@@ -147,7 +93,7 @@ async def test_numbers_notes_and_threads_hold_across_the_whole_loop(
     # One digest each, numbered as Alice numbers them, with what closed.
     first = datetime.now(UTC)
     from_the_digests_on = len(capture.messages)
-    digests = await loop.digests(first, at_once=True)
+    digests = await loop.digests(first)
     [bobs], [carls] = to(digests, BOB), to(digests, CARL)
     for digest in (bobs, carls):
         text = digest.text()
@@ -240,7 +186,7 @@ async def test_numbers_notes_and_threads_hold_across_the_whole_loop(
     assert sorted(r.to_address for r in receipts) == [BOB, BOB, BOB, CARL]
 
     # The next digest shows each partner their own answers and Alice's replies.
-    [bobs] = to(await loop.digests(first + timedelta(days=7)), BOB)
+    [bobs] = to(await loop.digests(first + timedelta(days=7), at_once=False), BOB)
     text = words(bobs.text())
     assert "Your answers since the last digest #3 challenge: Sam is away until Monday." in text
     assert "#7 on track" in text
@@ -249,7 +195,7 @@ async def test_numbers_notes_and_threads_hold_across_the_whole_loop(
     assert "He is back Monday; I'll ask then." in text
     assert "Merged this morning." in text
     # A week with nothing new and nothing due: one line instead of the list again.
-    [bobs] = to(await loop.digests(first + timedelta(days=14)), BOB)
+    [bobs] = to(await loop.digests(first + timedelta(days=14), at_once=False), BOB)
     assert bobs.message["Subject"] == "Alice Example: nothing new this week"
     assert "Nothing new since your last digest: 14 open commitments" in words(bobs.text())
     assert "#17" not in bobs.text()
@@ -259,16 +205,16 @@ async def test_with_two_members_the_first_name_says_whose_number_it_is(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
-    loop = Loop(service, capture)
+    loop = people(service, capture)
     for member, texts in ((ALICE, SEVENTEEN[:2]), (DORA, ["Finish the grant application"])):
         arrived = await loop.write(
-            member, "commit@pactmail.localhost", "".join(f"- {t}\n" for t in texts),
+            member, COMMIT, "".join(f"- {t}\n" for t in texts),
             subject="This week", extra="Cc: Bob Stone <bob@example.org>",
         )  # fmt: skip
         [invitation] = to(arrived, BOB)
         links = {word: address for address, word, _ in ANSWER_LINK.findall(html(invitation))}
         await loop.write(BOB, links["peer"], "peer", subject="peer")
-    [digest] = await loop.digests(datetime.now(UTC), at_once=True)
+    [digest] = await loop.digests(datetime.now(UTC))
     assert digest.message["Subject"] == "2 people: 3 commitments to look at"
     assert "Alice 1 on track" in digest.text()  # the example names whose #1
 
@@ -294,9 +240,9 @@ async def test_a_digest_sent_before_member_numbers_still_reads_its_own_numbering
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
-    loop = Loop(service, capture)
+    loop = people(service, capture)
     arrived = await loop.write(
-        ALICE, "commit@pactmail.localhost", "".join(f"- {t}\n" for t in SEVENTEEN[:3]),
+        ALICE, COMMIT, "".join(f"- {t}\n" for t in SEVENTEEN[:3]),
         subject="This week", extra="Cc: Bob Stone <bob@example.org>",
     )  # fmt: skip
     [invitation] = to(arrived, BOB)
@@ -322,9 +268,9 @@ async def test_a_member_away_shows_as_away_and_comes_back_by_herself(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
-    loop = Loop(service, capture)
+    loop = people(service, capture)
     arrived = await loop.write(
-        ALICE, "commit@pactmail.localhost", "- Send the board report\n- Renew the domain names\n",
+        ALICE, COMMIT, "- Send the board report\n- Renew the domain names\n",
         subject="This week", extra="Cc: Bob Stone <bob@example.org>",
     )  # fmt: skip
     [confirmation], [invitation] = to(arrived, ALICE), to(arrived, BOB)
@@ -340,14 +286,14 @@ async def test_a_member_away_shows_as_away_and_comes_back_by_herself(
     assert f"You are away until {shown}" in words(answer.text())
     assert (await Person.get(email=ALICE)).away_until == back_on
 
-    [digest] = await loop.digests(now, at_once=True)
+    [digest] = await loop.digests(now)
     assert f"Alice is away until {shown}" in words(digest.text())
     assert "Send the board report" not in digest.text()
     assert "away until" in digest.message["Subject"]
     summaries_then = await send_due_summaries(service.settings, now + timedelta(days=7))
     assert summaries_then == []  # nothing nags her while she is away
     # The day she named: her commitments are back, with nothing to do for anyone.
-    [digest] = await loop.digests(datetime.combine(back_on, time(12), tzinfo=UTC))
+    [digest] = await loop.digests(datetime.combine(back_on, time(12), tzinfo=UTC), at_once=False)
     assert "Send the board report" in digest.text()
     assert "is away" not in digest.text()
 

@@ -62,7 +62,12 @@ class World:
         border: str | None = "pass",
         content_type: str = "text/plain; charset=utf-8",
         settle: bool = True,
+        answering: Captured | None = None,
     ) -> list[Captured]:
+        """``sender`` writes (in reply to ``answering``, if given); what the service sent
+        because of it, once all is done."""
+        if answering is not None:
+            extra = f"In-Reply-To: {answering.message['Message-ID']}"
         self.sent += 1
         before = len(self.capture.messages)
         data = mail(
@@ -96,10 +101,11 @@ class World:
             await self.write(partner, links["peer"], "peer", subject="peer")
         return confirmation, invitations
 
-    async def digests(self, now: datetime | None = None) -> list[Captured]:
+    async def digests(self, now: datetime | None = None, *, at_once: bool = True) -> list[Captured]:
+        """The digests due at ``now`` (``at_once``: this period's, as ``digest --now``)."""
         now = now or datetime.now(UTC)
         before = len(self.capture.messages)
-        queued = await send_due_digests(self.service.settings, now, now_not_monday=True)
+        queued = await send_due_digests(self.service.settings, now, now_not_monday=at_once)
         assert queued
         redis = self.service.redis
         assert redis is not None

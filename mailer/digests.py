@@ -88,6 +88,45 @@ def current_period(cadence: str, zone: tzinfo, now: datetime) -> Period:
     return Period(f"{prefix}{start.date().isoformat()}", start, start + length)
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where this period's digests stand, for ``pactmail digest --now`` to say what it did."""
+
+    partners: int  # partners in an active partnership
+    paused: int  # of them, with digests paused or stopped
+    already: int  # of them, whose digest for this period went already
+
+    def report(self, *, sent: int) -> str:
+        """What a run that sent ``sent`` did, and why not more.
+
+        >>> Standing(partners=16, paused=1, already=12).report(sent=3)
+        '3 sent; 12 already sent this period; 1 paused or stopped'
+        """
+        said = [f"{sent} sent", f"{self.already} already sent this period"]
+        said.append(f"{self.paused} paused or stopped")
+        idle = self.partners - self.paused - self.already - sent
+        if idle > 0:
+            said.append(f"{idle} with nothing to send (no open commitment, no shared note)")
+        return "; ".join(said)
+
+
+async def digest_standing(now: datetime, partner_email: str | None = None) -> Standing:
+    """How many partners there are, paused, and already sent this period (before a run)."""
+    query = Person.filter(partnerships_as_partner__state=PartnershipState.ACTIVE.value)
+    if partner_email is not None:
+        query = query.filter(email=partner_email.strip().lower())
+    partners = await query.distinct()
+    sending = [p for p in partners if p.digest_cadence in _SENDING]
+    keys = {
+        p.id: current_period(p.digest_cadence, zone_from_name(p.timezone), now).key for p in sending
+    }
+    sent = await Digest.filter(
+        partner_id__in=list(keys), period__in=set(keys.values())
+    ).values_list("partner_id", "period")
+    already = sum(1 for partner_id, period in sent if keys.get(partner_id) == period)
+    return Standing(len(partners), len(partners) - len(sending), already)
+
+
 async def send_due_digests(
     settings: Settings,
     now: datetime,

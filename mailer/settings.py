@@ -24,6 +24,34 @@ _YES = {"1", "true", "yes", "on"}
 _NO = {"", "0", "false", "no", "off"}
 
 
+# Every setting, with what it does when unset: the one list `pactmail --help` prints.
+ENVIRONMENT: tuple[tuple[str, str], ...] = (
+    ("PACTMAIL_DOMAIN", "the mail domain (pactmail.localhost)"),
+    ("PACTMAIL_LISTEN", "host:port the SMTP server listens on (127.0.0.1:2525)"),
+    ("PACTMAIL_RELAY", "host:port of the SMTP relay for outbound mail (unset: DATA_DIR/outbox)"),
+    ("PACTMAIL_DATA_DIR", "secret key, raw mail, SQLite file, embedded Redis (./var)"),
+    (
+        "PACTMAIL_DATABASE_URL",
+        "sqlite:///file or postgres://user@host:5432/db (SQLite in DATA_DIR)",
+    ),
+    ("PACTMAIL_REDIS_URL", "redis://host:6379/0 (unset: `run` starts its own)"),
+    ("PACTMAIL_SECRET_KEY", "signs reply tokens (unset: made once in DATA_DIR)"),
+    ("PACTMAIL_TRUSTED_AUTHSERV_ID", "the border MTA's authserv-id(s) (unset: own DKIM checks)"),
+    ("PACTMAIL_TRUSTED_RELAYS", "IPs or networks of the border MTAs whose results count"),
+    ("PACTMAIL_RATE_LIMITS", "client=60/minute;sender=20/hour"),
+    ("PACTMAIL_MAX_MESSAGE_BYTES", "largest message taken (10485760)"),
+    ("PACTMAIL_RETENTION_DAYS", "raw mail kept this long after processing (30)"),
+    ("PACTMAIL_INVITATIONS_PER_DAY", "invitations a member may send a day (10)"),
+    ("PACTMAIL_INVITATIONS_PER_ADDRESS", "invitations an address may receive in 30 days (3)"),
+    ("PACTMAIL_QUEUE", "the arq queue name (pactmail)"),
+    ("PACTMAIL_JOB_TIMEOUT", "seconds a job may take (60)"),
+    ("PACTMAIL_LOG_SMTP", "1: log each SMTP command, addresses masked (0)"),
+)
+
+MAX_PORT = 65535
+DATABASE_SCHEMES = frozenset({"sqlite", "postgres", "postgresql", "asyncpg", "psycopg"})
+
+
 class SettingsError(ValueError):
     """A PACTMAIL_* variable holds a value the service cannot use."""
 
@@ -103,7 +131,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the environment; create the data directory and secret on first use."""
         env = os.environ if env is None else env
-        data_dir = private_directory(Path(env.get("PACTMAIL_DATA_DIR") or "./var").resolve())
+        data_dir = _data_directory(Path(env.get("PACTMAIL_DATA_DIR") or "./var").resolve())
         host, port = parse_host_port(env.get("PACTMAIL_LISTEN") or DEFAULT_LISTEN, "LISTEN")
         relay_text = env.get("PACTMAIL_RELAY", "").strip()
         return cls(
@@ -112,8 +140,9 @@ class Settings:
             listen_port=port,
             relay=parse_host_port(relay_text, "RELAY") if relay_text else None,
             data_dir=data_dir,
-            database_url=env.get("PACTMAIL_DATABASE_URL")
-            or f"sqlite://{data_dir / 'pactmail.sqlite3'}",
+            database_url=parse_database_url(
+                env.get("PACTMAIL_DATABASE_URL") or f"sqlite://{data_dir / 'pactmail.sqlite3'}"
+            ),
             redis_url=env.get("PACTMAIL_REDIS_URL") or None,
             secret_key=_secret_key(env.get("PACTMAIL_SECRET_KEY"), data_dir),
             max_message_bytes=_int(env, "PACTMAIL_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES),
@@ -127,6 +156,22 @@ class Settings:
             rate_limits=parse_rate_limits(env.get("PACTMAIL_RATE_LIMITS", "")),
             trusted_relays=parse_networks(env.get("PACTMAIL_TRUSTED_RELAYS", "")),
         )
+
+
+def _data_directory(path: Path) -> Path:
+    """PACTMAIL_DATA_DIR made ready, or a SettingsError saying what is wrong with it."""
+    try:
+        private_directory(path)
+    except OSError as exc:
+        raise SettingsError(
+            f"PACTMAIL_DATA_DIR: cannot create {path} ({exc.strerror}); point it at a "
+            "directory this user may write"
+        ) from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise SettingsError(
+            f"PACTMAIL_DATA_DIR: {path} is not writable by this user; point it at one that is"
+        )
+    return path
 
 
 def private_directory(path: Path) -> Path:
@@ -154,7 +199,28 @@ def parse_host_port(text: str, name: str) -> tuple[str, int]:
     host, sep, port = text.strip().rpartition(":")
     if not sep or not port.isdigit() or not host:
         raise SettingsError(f"PACTMAIL_{name} must be host:port, not {text!r}")
+    if not 1 <= int(port) <= MAX_PORT:
+        raise SettingsError(f"PACTMAIL_{name}: port {port} is not one (1 to {MAX_PORT})")
     return host.strip("[]"), int(port)
+
+
+def parse_database_url(text: str) -> str:
+    """A database URL of a kind pactmail runs on: SQLite, or PostgreSQL.
+
+    >>> parse_database_url("postgres://pm@db:5432/pactmail")
+    'postgres://pm@db:5432/pactmail'
+    >>> parse_database_url("mysql://root@db/pactmail")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mailer.settings.SettingsError: PACTMAIL_DATABASE_URL: mysql:// is not supported; ...
+    """
+    scheme = text.partition("://")[0].lower()
+    if scheme not in DATABASE_SCHEMES:
+        raise SettingsError(
+            f"PACTMAIL_DATABASE_URL: {scheme or text[:20]}:// is not supported; use "
+            "sqlite:///path/to/file.sqlite3 or postgres://user@host:5432/database"
+        )
+    return text
 
 
 def parse_authserv_ids(text: str) -> frozenset[str]:

@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mailer.db import close_database, migrate_database, open_database
-from mailer.digests import send_due_digests
+from mailer.digests import digest_standing, send_due_digests
 from mailer.models import OutboundMessage, OutboundStatus
 from mailer.redact import RedactingFilter
 from mailer.sending import send_batch
-from mailer.settings import Settings, SettingsError
+from mailer.settings import ENVIRONMENT, Settings, SettingsError
 from mailer.trust.resolver import TxtResolver
 from mailer.unsettled import LISTED, mark_delivered, release_for_resend, unsettled
+from workers.preflight import Unreachable, check_servers
 from workers.service import Service, serve
 
 # aiosmtpd's logger: a line per SMTP command (every RCPT TO) and session.
@@ -74,18 +75,22 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
     uvloop.run(main)
 
 
-async def send_digests_now(settings: Settings, partner: str | None) -> int:
+async def send_digests_now(settings: Settings, partner: str | None) -> tuple[str, int]:
     """This period's digests, written and sent from this process (no Redis needed).
 
     A digest already sent for the period is not sent again, here or by cron.
+    Returns what it did, in words, and the exit status (1: no such partner).
     """
     await migrate_database(settings)
     await open_database(settings)
     try:
         now = datetime.now(UTC)
+        before = await digest_standing(now, partner)
+        if partner is not None and before.partners == 0:
+            return f"{partner} partners no one (no active partnership): no digest", 1
         ids = await send_due_digests(settings, now, partner_email=partner, now_not_monday=True)
         await send_batch(ids, settings, now, seconds=max(60.0, 2.0 * len(ids)))
-        return len(ids)
+        return before.report(sent=len(ids)), 0
     finally:
         await close_database()
 
@@ -142,7 +147,15 @@ def _resent(settings: Settings, status: object) -> str:
 
 def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) -> int:
     """The command line; ``resolver`` replaces DNS for sender checks (bench/serve.py only)."""
-    parser = argparse.ArgumentParser(prog="pactmail", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="pactmail",
+        description="pactmail: commitments by email. Settings come from the environment.",
+        epilog="environment:\n"
+        + "\n".join(f"  {name:<34}{meaning}" for name, meaning in ENVIRONMENT)
+        + "\n\nA bad setting, or a database or Redis that does not answer, ends the command "
+        "at once with one line naming it, and exit status 2.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--log-level", default="INFO")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="SMTP server, worker and scheduler in one process")
@@ -165,6 +178,11 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
     except SettingsError as exc:
         print(f"pactmail: {exc}", file=sys.stderr)
         return 2
+    try:  # before logging is set up: the drivers' own lines would only add noise here
+        asyncio.run(check_servers(settings))
+    except Unreachable as exc:
+        print(f"pactmail: {exc}", file=sys.stderr)
+        return 2
     configure_logging(args.log_level, log_smtp=settings.log_smtp)
     if args.command in {"smtp", "worker"} and settings.redis_url is None:
         # Each would start a Redis of its own and never see the other's jobs.
@@ -184,9 +202,9 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
         print(report)
         return 0 if done else 1
     if args.command == "digest":
-        sent = asyncio.run(send_digests_now(settings, args.partner))
-        print(f"{sent} digest(s) sent")
-        return 0
+        report, status = asyncio.run(send_digests_now(settings, args.partner))
+        print(report)
+        return status
     service = Service(
         settings,
         smtp=args.command in {"run", "smtp"},

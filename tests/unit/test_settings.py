@@ -38,3 +38,17 @@ def test_outbox_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
         os.umask(umask)
     assert mode(tmp_path / "outbox") == 0o700
     assert mode(written) == 0o600
+
+
+def test_the_help_lists_every_setting_that_is_read() -> None:
+    import re
+    from pathlib import Path
+
+    import mailer.settings
+    from mailer.settings import ENVIRONMENT
+
+    source = Path(mailer.settings.__file__).read_text()
+    read = set(re.findall(r'env(?:\.get)?\(\s*"(PACTMAIL_[A-Z_]+)"', source))
+    read |= set(re.findall(r'_(?:int|flag)\(env, "(PACTMAIL_[A-Z_]+)"', source))
+    assert read, "the pattern no longer finds what settings.py reads"
+    assert read <= {name for name, _ in ENVIRONMENT}

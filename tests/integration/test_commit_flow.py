@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from mailer.models import Commitment, InboundMessage, InboundStatus, OutboundMessage
 from mailer.tokens import Purpose, make_token
 from tests.support.capture import CaptureHandler
+from tests.support.settle import all_settled
 from tests.support.smtpclient import message, send
 from workers.service import Service
 
@@ -80,7 +81,7 @@ async def test_the_same_message_twice_is_one_set_and_one_confirmation(
     rows = await wait_until_settled(2)
     assert sorted(row.status for row in rows) == ["duplicate", "processed"]
     await capture.wait_for(1)
-    await asyncio.sleep(0.5)  # room for a second confirmation, were there one
+    await all_settled()  # room for a second confirmation, were there one
     assert len(capture.messages) == 1
     assert await Commitment.all().count() == 3
     assert await OutboundMessage.all().count() == 1

@@ -152,7 +152,7 @@ async def test_a_challenge_click_reaches_the_member_once_with_thanks(
     assert "Your challenge on #2" in thanks.text()
     assert "Call the supplier about the contract by Dec 15" in thanks.text()
     assert "reached Anna." in thanks.text()
-    await asyncio.sleep(1)
+    await all_settled()  # both copies processed, and all they caused sent
     assert len(capture.messages) == before + 2
     [verdict] = await Verdict.all()
     assert (verdict.kind, verdict.note) == ("challenge", "the deadline moved twice")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import datetime, timedelta
 
@@ -11,6 +10,7 @@ import pytest
 from mailer.models import Commitment, Partnership
 from tests.integration.test_commit_flow import THREE_COMMITMENTS
 from tests.support.capture import Captured, CaptureHandler
+from tests.support.settle import all_settled
 from tests.support.smtpclient import message, send
 from workers.jobs import invitations_job
 from workers.service import Service
@@ -206,7 +206,7 @@ async def test_inviting_an_active_partner_again_does_nothing(
         ),
     )
     [confirmation] = (await capture.wait_for(before + 1))[before:]
-    await asyncio.sleep(1)  # room for an invitation, were there one
+    await all_settled()  # room for an invitation, were there one
     assert len(capture.messages) == before + 1
     assert confirmation.rcpt_tos == ["anna@example.com"]
     assert "no accountability partner yet" not in confirmation.text()
@@ -252,7 +252,7 @@ async def test_an_answer_from_another_address_waits_for_the_owner_to_confirm(
     partnership = await Partnership.get()
     assert (partnership.state, partnership.relationship) == ("active", "peer")
     assert len(to(arrived, "anna@example.com")) == 1  # told once that Bob accepted
-    await asyncio.sleep(1)
+    await all_settled()
     assert len(capture.messages) == before + 2
 
 
@@ -287,7 +287,7 @@ async def test_one_reminder_after_three_days_and_expiry_after_fourteen(
     assert "it has expired" in " ".join(expired.text().split())
     partnership = await Partnership.get()
     assert (partnership.state, partnership.answer) == ("ended", "expired")
-    await asyncio.sleep(0.5)
+    await all_settled()
     assert len(capture.messages) == before + 3
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from mailer.models import Commitment, InboundMessage, InboundStatus
@@ -11,6 +10,7 @@ from mailer.settings import Settings
 from tests.integration.test_commit_flow import wait_until_settled
 from tests.integration.test_member_updates import _confirmation_reply_address
 from tests.support.capture import CaptureHandler
+from tests.support.settle import all_settled
 from tests.support.smtpclient import message, send
 from workers.jobs import retention_job
 from workers.service import Service
@@ -119,5 +119,5 @@ async def test_confirming_a_reply_whose_mail_was_deleted_says_so(
     assert {c.state for c in await Commitment.all()} == {"open"}  # "drop 1" was not applied
     confirm = await InboundMessage.get(message_id="confirm@x")
     assert confirm.status == InboundStatus.PROCESSED.value
-    await asyncio.sleep(0.5)
+    await all_settled()
     assert len(capture.messages) == 4

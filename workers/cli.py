@@ -18,6 +18,7 @@ from typing import Any
 from mailer.db import close_database, migrate_database, open_database
 from mailer.digests import digest_standing, send_due_digests
 from mailer.models import OutboundMessage, OutboundStatus
+from mailer.outbox_folder import emails_in, reply_address, shown
 from mailer.redact import RedactingFilter
 from mailer.sending import send_batch
 from mailer.settings import ENVIRONMENT, Settings, SettingsError
@@ -145,6 +146,30 @@ def _resent(settings: Settings, status: object) -> str:
     return str(status)
 
 
+def show_outbox(settings: Settings, number: int | None, *, reply_to: bool) -> int:
+    """``pactmail outbox [N]``: exit 1 when there is no email N."""
+    found = emails_in(settings.outbox_dir)
+    if number is None:
+        for each in found:
+            print(
+                f"{each.number:>4}  {each.written_at:%Y-%m-%d %H:%M:%S}  {each.to}  {each.subject}"
+            )
+        if not found:
+            print(f"no email in {settings.outbox_dir}")
+        if settings.relay:
+            print(f"(outbound mail goes to the relay {settings.relay}, not to this folder)")
+        return 0
+    chosen = [each for each in found if each.number == number]
+    if not chosen:
+        print(
+            f"pactmail outbox: no email {number} in {settings.outbox_dir} ({len(found)} there)",
+            file=sys.stderr,
+        )
+        return 1
+    print(reply_address(chosen[0].path) if reply_to else shown(chosen[0].path))
+    return 0
+
+
 def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) -> int:
     """The command line; ``resolver`` replaces DNS for sender checks (bench/serve.py only)."""
     parser = argparse.ArgumentParser(
@@ -171,13 +196,30 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
     choice = outbound.add_mutually_exclusive_group()
     choice.add_argument("--resend", metavar="ID", type=int, nargs="+", default=[])
     choice.add_argument("--mark-sent", metavar="ID", type=int, nargs="+", default=[])
+    outbox = commands.add_parser(
+        "outbox",
+        help="the emails written to DATA_DIR/outbox/ (no relay set): list them, or show one",
+        description="With no N: one line per email written to DATA_DIR/outbox/, oldest "
+        "first (number, time, to, subject). With N: that email's headers and its text, "
+        "decoded. Reads only the folder: it works beside a running service.",
+    )
+    outbox.add_argument("number", metavar="N", type=int, nargs="?", help="the email to show")
+    outbox.add_argument(
+        "--reply-to",
+        action="store_true",
+        help="print only the address a mail client's Reply to email N would go to",
+    )
     args = parser.parse_args(argv)
+    if args.command == "outbox" and args.reply_to and args.number is None:
+        outbox.error("--reply-to needs N, the email to answer")
     private_files()  # before the data directory and its secret key are made
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"pactmail: {exc}", file=sys.stderr)
         return 2
+    if args.command == "outbox":  # files only: no server to check
+        return show_outbox(settings, args.number, reply_to=args.reply_to)
     try:  # before logging is set up: the drivers' own lines would only add noise here
         asyncio.run(check_servers(settings))
     except Unreachable as exc:

@@ -16,14 +16,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mailer.db import close_database, migrate_database, open_database
-from mailer.digests import digest_standing, send_due_digests
+from mailer.digests_now import DigestsSent, send_digests_now
 from mailer.models import OutboundMessage, OutboundStatus
 from mailer.outbox_folder import emails_in, reply_address, shown
+from mailer.queue import DIGESTS_NOW
 from mailer.redact import RedactingFilter
 from mailer.sending import send_batch
 from mailer.settings import ENVIRONMENT, Settings, SettingsError
 from mailer.trust.resolver import TxtResolver
 from mailer.unsettled import LISTED, mark_delivered, release_for_resend, unsettled
+from workers.ask_service import ServiceDidNotAnswer, ask, running_service
 from workers.preflight import Unreachable, check_servers
 from workers.service import Service, serve
 
@@ -76,24 +78,25 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
     uvloop.run(main)
 
 
-async def send_digests_now(settings: Settings, partner: str | None) -> tuple[str, int]:
-    """This period's digests, written and sent from this process (no Redis needed).
+async def digests_now(settings: Settings, partner: str | None) -> tuple[str, int]:
+    """This period's digests: by the running service if there is one, else from here.
 
-    A digest already sent for the period is not sent again, here or by cron.
-    Returns what it did, in words, and the exit status (1: no such partner).
+    Returns what was done, in words, and the exit status (1: no such partner).
     """
+    async with running_service(settings) as service:
+        if service is not None:
+            try:
+                done = DigestsSent.from_result(await ask(service, settings, DIGESTS_NOW, partner))
+            except ServiceDidNotAnswer as exc:
+                return str(exc), 1
+            return f"{done.report} (by the running service)", 0 if done.known_partner else 1
     await migrate_database(settings)
     await open_database(settings)
     try:
-        now = datetime.now(UTC)
-        before = await digest_standing(now, partner)
-        if partner is not None and before.partners == 0:
-            return f"{partner} partners no one (no active partnership): no digest", 1
-        ids = await send_due_digests(settings, now, partner_email=partner, now_not_monday=True)
-        await send_batch(ids, settings, now, seconds=max(60.0, 2.0 * len(ids)))
-        return before.report(sent=len(ids)), 0
+        done = await send_digests_now(settings, datetime.now(UTC), partner)
     finally:
         await close_database()
+    return done.report, 0 if done.known_partner else 1
 
 
 async def settle_outbound(
@@ -244,7 +247,7 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
         print(report)
         return 0 if done else 1
     if args.command == "digest":
-        report, status = asyncio.run(send_digests_now(settings, args.partner))
+        report, status = asyncio.run(digests_now(settings, args.partner))
         print(report)
         return status
     service = Service(

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import sys
+import textwrap
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
@@ -173,45 +174,122 @@ def show_outbox(settings: Settings, number: int | None, *, reply_to: bool) -> in
     return 0
 
 
+HELP_WIDTH = 78
+ENVIRONMENT_HELP = (
+    "environment (every setting; unset, each takes the default in brackets):\n"
+    + "\n".join(f"  {name:<34}{meaning}" for name, meaning in ENVIRONMENT)
+    + "\n\n"
+    + textwrap.fill(
+        "exit status: 0 done; 1 done in part, or something needs an operator (the output "
+        "says what); 2 a bad setting, or a database or Redis that does not answer (one line "
+        "names the variable and the server).",
+        HELP_WIDTH,
+    )
+)
+
+# Each command: its line in `pactmail --help`, and what its own --help says.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": (
+        "SMTP server, worker and scheduler in one process (a small site, or trying it)",
+        "Everything in one process: the SMTP server on PACTMAIL_LISTEN, a worker and the "
+        "scheduled jobs. With no configuration it keeps SQLite and an embedded Redis in "
+        "PACTMAIL_DATA_DIR and writes outbound mail to DATA_DIR/outbox/. It brings the "
+        "schema up to date first. SIGTERM or Ctrl-C: it stops taking mail, finishes the "
+        "jobs that run, and exits 0.",
+    ),
+    "smtp": (
+        "the inbound SMTP server alone (behind the MTA; as many as needed)",
+        "The inbound SMTP server alone, on PACTMAIL_LISTEN, behind the MTA that owns "
+        "port 25. It stores each message before it answers 250; when it cannot, it answers "
+        "451 and the MTA tries again. Needs PostgreSQL and the Redis its workers share "
+        "(PACTMAIL_DATABASE_URL, PACTMAIL_REDIS_URL); run `pactmail migrate` first.",
+    ),
+    "worker": (
+        "a worker: processes and sends mail, runs the scheduled jobs (as many as needed)",
+        "A worker: processes stored mail, sends outbound mail, and runs the scheduled jobs "
+        "(digests, summaries, invitation reminders, recurring commitments, retention, and "
+        "the sweep that queues again what Redis lost). Needs PostgreSQL and Redis as "
+        "`smtp` does; run as many as the load needs.",
+    ),
+    "migrate": (
+        "bring the database schema up to date",
+        "Bring the database schema up to date and exit. Running it again changes nothing. "
+        "Run it before `smtp` and `worker` start after an upgrade (`run` does it itself).",
+    ),
+    "digest": (
+        "send this period's digests now (the scheduler sends them on time anyway)",
+        "Send this period's digests now, to every partner or one. A digest already sent "
+        "this period is not sent again, here or by the scheduler. Beside a running "
+        "service, its worker does the work (asked through the queue) and this command "
+        "prints its answer; with none running, this command does it. Prints what was done: "
+        '"3 sent; 12 already sent this period; 0 paused or stopped". Exit 1: no partner '
+        "with that address, or the service did not answer.",
+    ),
+    "outbound": (
+        "outbound mail possibly sent or failed: list it, send it again, or mark it sent",
+        'Outbound mail that needs an operator: "possibly sent" (the connection broke after '
+        "the message went, so the relay may have it: its log says) and failed (refused "
+        "for good, or too many tries). With no option, list them. Exit 1 when something "
+        "asked could not be done.",
+    ),
+    "outbox": (
+        "the emails written to DATA_DIR/outbox/ (no relay set): list them, or show one",
+        "With no N: one line per email written to DATA_DIR/outbox/, oldest first "
+        "(number, time, to, subject). With N: that email's headers and its text, decoded. "
+        "It reads only the folder, so it works beside a running service.",
+    ),
+}
+
+
 def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) -> int:
     """The command line; ``resolver`` replaces DNS for sender checks (bench/serve.py only)."""
     parser = argparse.ArgumentParser(
         prog="pactmail",
-        description="pactmail: commitments by email. Settings come from the environment.",
-        epilog="environment:\n"
-        + "\n".join(f"  {name:<34}{meaning}" for name, meaning in ENVIRONMENT)
-        + "\n\nA bad setting, or a database or Redis that does not answer, ends the command "
-        "at once with one line naming it, and exit status 2.",
+        description=textwrap.fill(
+            "pactmail: commitments by email. Settings come from the environment; "
+            "`pactmail COMMAND --help` says what each command does.",
+            HELP_WIDTH,
+        ),
+        epilog=ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--log-level", default="INFO")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="SMTP server, worker and scheduler in one process")
-    commands.add_parser("smtp", help="the inbound SMTP server alone")
-    commands.add_parser("worker", help="an arq worker (jobs and cron) alone")
-    commands.add_parser("migrate", help="bring the database schema up to date")
-    digest = commands.add_parser("digest", help="send digests (cron sends them on schedule)")
-    digest.add_argument("--now", action="store_true", required=True, help="this period's, at once")
-    digest.add_argument("--partner", metavar="EMAIL", help="only this partner's")
-    outbound = commands.add_parser(
-        "outbound", help="mail possibly sent or failed: list it, send it again, or mark it sent"
+    parser.add_argument(
+        "--log-level", default="INFO", help="DEBUG, INFO (the default), WARNING or ERROR"
     )
-    choice = outbound.add_mutually_exclusive_group()
-    choice.add_argument("--resend", metavar="ID", type=int, nargs="+", default=[])
-    choice.add_argument("--mark-sent", metavar="ID", type=int, nargs="+", default=[])
-    outbox = commands.add_parser(
-        "outbox",
-        help="the emails written to DATA_DIR/outbox/ (no relay set): list them, or show one",
-        description="With no N: one line per email written to DATA_DIR/outbox/, oldest "
-        "first (number, time, to, subject). With N: that email's headers and its text, "
-        "decoded. Reads only the folder: it works beside a running service.",
-    )
-    outbox.add_argument("number", metavar="N", type=int, nargs="?", help="the email to show")
-    outbox.add_argument(
-        "--reply-to",
-        action="store_true",
-        help="print only the address a mail client's Reply to email N would go to",
-    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (summary, description) in COMMANDS.items():
+        command = commands.add_parser(
+            name,
+            help=summary,
+            description=textwrap.fill(description, HELP_WIDTH),
+            epilog=ENVIRONMENT_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if name == "digest":
+            command.add_argument(
+                "--now", action="store_true", required=True, help="this period's, at once"
+            )
+            command.add_argument("--partner", metavar="EMAIL", help="only this partner's digest")
+        elif name == "outbound":
+            choice = command.add_mutually_exclusive_group()
+            choice.add_argument(
+                "--resend", metavar="ID", type=int, nargs="+", default=[],
+                help="send these again (the relay's log shows they never arrived)",
+            )  # fmt: skip
+            choice.add_argument(
+                "--mark-sent", metavar="ID", type=int, nargs="+", default=[],
+                help="record these as delivered (the relay's log shows they arrived)",
+            )  # fmt: skip
+        elif name == "outbox":
+            outbox = command
+            command.add_argument(
+                "number", metavar="N", type=int, nargs="?", help="the email to show"
+            )
+            command.add_argument(
+                "--reply-to",
+                action="store_true",
+                help="print only the address a mail client's Reply to email N would go to",
+            )
     args = parser.parse_args(argv)
     if args.command == "outbox" and args.reply_to and args.number is None:
         outbox.error("--reply-to needs N, the email to answer")

@@ -8,7 +8,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.models import Model
 
 from mailer.addresses import Route
 from mailer.emails import Email
@@ -17,6 +16,7 @@ from mailer.outbound import outbound_row
 from mailer.parsing.mime import ParsedMessage
 from mailer.refusals import NotTheOwner, Unproven
 from mailer.settings import Settings
+from mailer.sql import insert_returning_ids
 from mailer.tokens import address_key
 
 
@@ -39,7 +39,15 @@ class Proof(StrEnum):
 
 @dataclass(frozen=True)
 class FlowContext:
-    """One inbound message being processed, inside its database transaction."""
+    """One inbound message being processed, inside its database transaction.
+
+    The one rule for writing: a flow writes what it makes at once, through
+    ``connection``, as any code inside a transaction does; the emails it
+    sends are written the same way, by ``answer`` and ``tell``. Whether the
+    transaction is the message's own or shared with other messages (the
+    caller's choice, mailer/processing.py) is no concern of the flow's: on
+    any failure the caller rolls everything back and runs it again alone.
+    """
 
     inbound: InboundMessage
     message: ParsedMessage
@@ -48,10 +56,8 @@ class FlowContext:
     settings: Settings
     now: datetime
     connection: BaseDBAsyncClient
-    # Emails to send, and new rows no later step of the flow reads back:
-    # written by the caller after the flow, for many messages at once.
-    outbox: list[OutboundMessage] = field(default_factory=list)
-    new_rows: list[Model] = field(default_factory=list)
+    # The outbound rows written, for the caller to have sent once committed.
+    queued: list[int] = field(default_factory=list)
     # People already read in this transaction, by address (shared by a group).
     people: dict[str, Person] = field(default_factory=dict)
     proof: Proof = Proof.NONE
@@ -100,17 +106,18 @@ class FlowContext:
             key = await self.daily_key(kind, self.sender, email.template)
         if key is None:
             return False
-        row = outbound_row(
-            key=key,
-            email=email,
-            to=self.sender,
-            domain=self.settings.domain,
-            answering=self.inbound,
-            answering_message_id=self.message.message_id,
-            answering_references=self.message.references,
-            reply_token=reply_token,
+        await self._write(
+            outbound_row(
+                key=key,
+                email=email,
+                to=self.sender,
+                domain=self.settings.domain,
+                answering=self.inbound,
+                answering_message_id=self.message.message_id,
+                answering_references=self.message.references,
+                reply_token=reply_token,
+            )
         )
-        self.outbox.append(row)
         return True
 
     async def daily_key(self, kind: str, address: str, template: str) -> str | None:
@@ -119,11 +126,9 @@ class FlowContext:
         key += self.now.date().isoformat()
         if await OutboundMessage.filter(idempotency_key=key).using_db(self.connection).exists():
             return None
-        if any(row.idempotency_key == key for row in self.outbox):
-            return None
         return key
 
-    def tell(
+    async def tell(
         self,
         to: str,
         email: Email,
@@ -138,7 +143,7 @@ class FlowContext:
         ``thread`` holds Message-IDs of the recipient's own thread, oldest
         first, to answer in; without it the email starts a thread.
         """
-        self.outbox.append(
+        await self._write(
             outbound_row(
                 key=key,
                 email=email,
@@ -150,6 +155,11 @@ class FlowContext:
                 reply_token=reply_token,
             )
         )
+
+    async def _write(self, row: OutboundMessage) -> None:
+        # The key is unique: a second email with it fails the transaction.
+        [row_id] = await insert_returning_ids(self.connection, [row])
+        self.queued.append(row_id)
 
 
 Flow = Callable[[FlowContext], Awaitable[Outcome]]

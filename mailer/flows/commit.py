@@ -17,7 +17,7 @@ from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Nominee, nominees
 from mailer.redact import mask_address
 from mailer.refusals import NotUnderstood, Unproven, Why
-from mailer.sql import placeholders
+from mailer.sql import insert_returning_ids, placeholders
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, token_for
 
@@ -56,7 +56,7 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
         )
         for offset, draft in enumerate(drafts)
     ]
-    ctx.new_rows.extend(commitments)
+    await insert_returning_ids(ctx.connection, commitments)
     described = [
         emails.commitment_line(
             first + n, draft.text, draft.due, draft.recurrence_label, today=today

@@ -63,7 +63,7 @@ async def ask_owner_to_confirm(ctx: FlowContext, owner: str) -> bool:
     key = await ctx.daily_key("owner", owner, emails.ConfirmReply.template)
     if key is None:
         return False
-    ctx.tell(
+    await ctx.tell(
         owner,
         emails.ConfirmReply(
             sender=ctx.sender,
@@ -157,8 +157,6 @@ async def confirm_reply(ctx: FlowContext, token: Token) -> Outcome:
         message=message,
         route=_held_route(held, ctx),
         proof=Proof.CONFIRMED,
-        outbox=[],
-        new_rows=[],
     )
     try:
         outcome = await FLOWS[inner.route.kind](inner)
@@ -166,10 +164,7 @@ async def confirm_reply(ctx: FlowContext, token: Token) -> Outcome:
         # Proven now, but the reply address it used is someone else's: its
         # owner is asked, about the held message itself, which stays held.
         asked = await ask_owner_to_confirm(inner, refusal.owner)
-        ctx.outbox.extend(inner.outbox)
         return Outcome(InboundStatus.PROCESSED, f"confirmed; owner asked: {asked}")
-    ctx.outbox.extend(inner.outbox)
-    ctx.new_rows.extend(inner.new_rows)
     claimed = (
         await InboundMessage.filter(id=held.id, status=InboundStatus.HELD.value)
         .using_db(ctx.connection)

@@ -87,7 +87,7 @@ async def invite_partners(
             await partnership.save(using_db=ctx.connection)
         else:
             continue  # active, paused or already invited: nothing to do
-        ctx.tell(
+        await ctx.tell(
             partner.email,
             invitation(member, partner, partnership, commitments),
             key=f"invite:{partnership.id}:{ctx.inbound.id}",
@@ -209,7 +209,7 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
             .using_db(ctx.connection)
             .update(timezone=offset_name(ctx.message.date))
         )
-    ctx.tell(
+    await ctx.tell(
         member.email,
         emails.PartnerNews(
             partner=named(partner),

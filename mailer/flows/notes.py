@@ -29,7 +29,7 @@ from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Nominee, nominees
 from mailer.redact import mask_address
 from mailer.refusals import NotUnderstood, Unproven, Why
-from mailer.sql import raise_counter
+from mailer.sql import insert_returning_ids, raise_counter
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, token_for
 
@@ -178,11 +178,12 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
     today = ctx.now.astimezone(zone_from_name(member.timezone)).date()
     first = await raise_counter(ctx.connection, member, "commitment_count", len(new)) - len(new) + 1
     published = []
+    commitments = []
     for offset, number in enumerate(new):
         action = actions[number - 1]
         action["added"] = True
         due = action.get("due")
-        ctx.new_rows.append(
+        commitments.append(
             Commitment(
                 member=member,
                 number=first + offset,
@@ -196,6 +197,7 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
                 first + offset, str(action["text"]), _date(due), None, today=today
             )
         )
+    await insert_returning_ids(ctx.connection, commitments)
     await CoachingNote.filter(id=note.id).using_db(ctx.connection).update(actions=actions)
     await ctx.answer(
         emails.Confirmation(

@@ -117,7 +117,7 @@ async def _tell_partners(ctx: FlowContext, person: Person) -> None:
         .using_db(ctx.connection)
         .select_related("partner")
     ):
-        ctx.tell(
+        await ctx.tell(
             partnership.partner.email,
             emails.PartnershipEnded(member_name=who),
             key=f"forgotten:{partnership.id}",
@@ -127,7 +127,7 @@ async def _tell_partners(ctx: FlowContext, person: Person) -> None:
         .using_db(ctx.connection)
         .select_related("member")
     ):
-        ctx.tell(
+        await ctx.tell(
             partnership.member.email,
             emails.PartnerLeft(partner=who),
             key=f"forgotten:{partnership.id}",

@@ -46,7 +46,7 @@ async def member_writes(ctx: FlowContext, verdict_id: int) -> Outcome:
         .update(answered_at=ctx.now)
     )
     number = verdict.commitment.number
-    ctx.tell(
+    await ctx.tell(
         partner.email,
         emails.ChallengeAnswer(
             name=first_name(partner.name),
@@ -74,7 +74,7 @@ async def partner_writes(ctx: FlowContext, verdict_id: int) -> Outcome:
     ctx.require_owner(partner.email, "pass your message on to the person you challenged")
     text = await _relayed_text(ctx, verdict, ThreadAuthor.PARTNER, other=member)
     partner_name = called(partner, "Your partner")
-    ctx.tell(
+    await ctx.tell(
         member.email,
         emails.ChallengeReply(
             name=first_name(member.name),
@@ -129,8 +129,8 @@ async def _relayed_text(
         text = text[:MAX_RELAYED_CHARS].rstrip() + " [\u2026]"
     if not text:
         raise NotUnderstood(Why.EMPTY_CHALLENGE_ANSWER)
-    ctx.new_rows.append(
-        ThreadMessage(verdict=verdict, author=author.value, text=text, source=ctx.inbound)
+    await ThreadMessage.create(
+        verdict=verdict, author=author.value, text=text, source=ctx.inbound, using_db=ctx.connection
     )
     return text
 

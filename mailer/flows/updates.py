@@ -240,7 +240,7 @@ async def _end_partnership(ctx: FlowContext, member: Person, address: str) -> st
     await partnership.save(using_db=ctx.connection, update_fields=["state", "answer"])
     if was_invited:  # they never got a digest: no goodbye, their invitation just closes
         return f"Your invitation to {address} is withdrawn."
-    ctx.tell(
+    await ctx.tell(
         address,
         emails.PartnershipEnded(member_name=display_name(member)),
         key=f"partnership-ended:{partnership.id}:{ctx.inbound.id}",

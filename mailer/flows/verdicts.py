@@ -255,7 +255,7 @@ async def _record(
     # The partner by name only: the member answers through the service, in
     # the thread it keeps with the partner, not around it.
     partner_name = called(partner, "Your partner")
-    ctx.tell(
+    await ctx.tell(
         member.email,
         emails.Challenge(
             name=first_name(member.name),

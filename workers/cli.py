@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Coroutine
@@ -17,43 +16,14 @@ from typing import Any
 
 from mailer.db import close_database, migrate_database, open_database
 from mailer.digests import digest_standing, send_due_digests
+from mailer.logs import configure_logging
 from mailer.models import OutboundMessage, OutboundStatus
-from mailer.redact import RedactingFilter
 from mailer.sending import send_batch
 from mailer.settings import ENVIRONMENT, Settings, SettingsError
 from mailer.trust.resolver import TxtResolver
 from mailer.unsettled import LISTED, mark_delivered, release_for_resend, unsettled
 from workers.preflight import Unreachable, check_servers
 from workers.service import Service, serve
-
-# aiosmtpd's logger: a line per SMTP command (every RCPT TO) and session.
-SMTP_LOGGER = "mail.log"
-# At DEBUG these log every statement with its parameters (raw mail, reply
-# tokens) and the connection settings (a PostgreSQL password).
-DATABASE_LOGGERS = ("tortoise", "aiosqlite")
-
-
-def configure_logging(level: str, *, log_smtp: bool) -> None:
-    """Log to stderr with addresses and tokens masked, whoever logs (SPEC §7).
-
-    The filter sits on the root logger's handlers, which every propagated
-    record reaches. aiosmtpd's per-command lines are kept to warnings unless
-    PACTMAIL_LOG_SMTP asks for them (they are masked all the same); the
-    database drivers' statements are never logged.
-    """
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    redacting = RedactingFilter()
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(present, RedactingFilter) for present in handler.filters):
-            handler.addFilter(redacting)
-    root_level = logging.getLogger().level
-    if not log_smtp:
-        logging.getLogger(SMTP_LOGGER).setLevel(max(logging.WARNING, root_level))
-    for name in DATABASE_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.INFO, root_level))
 
 
 def private_files() -> None:
@@ -183,7 +153,7 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
     except Unreachable as exc:
         print(f"pactmail: {exc}", file=sys.stderr)
         return 2
-    configure_logging(args.log_level, log_smtp=settings.log_smtp)
+    configure_logging(args.log_level, log_smtp=settings.log_smtp, log_format=settings.log_format)
     if args.command in {"smtp", "worker"} and settings.redis_url is None:
         # Each would start a Redis of its own and never see the other's jobs.
         print(

@@ -43,7 +43,7 @@ async def log_handled(inbound_ids: Sequence[int]) -> None:
     now = datetime.now(UTC)
     for row in rows:
         status, kind = str(row["status"]), address_kind(row["rcpt_tos"] or [])
-        sender = mask_address(str(row["mail_from"]).strip("<>")) or "<>"
+        sender = _printable(mask_address(str(row["mail_from"]).strip("<>"))) or "<>"
         words = outcome_words(status, str(row["reason"]))
         taken = _milliseconds(now - row["received_at"]) if row["received_at"] else 0
         HANDLED.labels(status=status).inc()
@@ -154,6 +154,15 @@ def duration_words(milliseconds: int) -> str:
     if milliseconds < 120_000:
         return f"{milliseconds / 1000:.1f} s"
     return f"{milliseconds // 60_000} min"
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line whatever it holds: the envelope sender is the sender's to write.
+
+    >>> _printable("x\u2028INFO mailer.activity: inbound 9 forged\x0b")
+    'x?INFO mailer.activity: inbound 9 forged?'
+    """
+    return "".join(char if char.isprintable() else "?" for char in text)[:_ANSWER_LENGTH]
 
 
 def _milliseconds(delta: timedelta) -> int:

@@ -83,7 +83,8 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exception"] = redact(record.exc_text)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        # ASCII: U+2028 and the like, raw, would end the line for some readers.
+        return json.dumps(entry, default=str)
 
 
 # aiosmtpd 1.4's lines, as it writes them (``record.msg`` before formatting).

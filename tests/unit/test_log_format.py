@@ -33,11 +33,11 @@ def test_fields_and_message_are_masked_even_without_the_handler_filter() -> None
 
 
 def test_a_line_break_or_a_field_named_like_a_standard_one_stays_inside_one_object() -> None:
-    logged = record("first\nsecond", message="forged", level="forged")
+    logged = record("first\nsecond\u2028third\x85", message="forged", level="forged")
     RedactingFilter().filter(logged)
     [line] = JsonFormatter().format(logged).splitlines()
     entry = json.loads(line)
-    assert entry["message"] == "first\nsecond"
+    assert entry["message"] == "first\nsecond\u2028third\x85"
     assert entry["level"] == "INFO"
 
 

@@ -6,8 +6,10 @@ import asyncio
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from arq import cron
 
 from mailer.models import CronRun, InboundMessage, OutboundMessage
 from mailer.queue import enqueue_inbound, open_queue, redis_settings
@@ -15,6 +17,7 @@ from mailer.settings import Settings
 from tests.support.capture import CaptureHandler
 from tests.support.cli import ROOT, cli_command, cli_env
 from tests.support.service_process import pactmail_run, service_env
+from workers.cron_runs import recorded
 
 CRON_JOBS = ["digests", "invitations", "recurring", "retention", "summaries", "sweep"]
 
@@ -162,3 +165,25 @@ async def test_beside_pactmail_run_it_reads_the_embedded_redis_and_never_starts_
     assert "queue:     unknown" in after.stdout
     assert "no running `pactmail run` found" in after.stdout
     assert not (tmp_path / "var" / "redis.url").exists()  # status started no Redis
+
+
+async def test_a_cron_job_records_its_run_and_its_failure(db: None) -> None:
+    async def fine(ctx: dict[str, Any]) -> str:
+        return "3 done"
+
+    async def broken(ctx: dict[str, Any]) -> str:
+        raise RuntimeError("the relay went away")
+
+    [ok, bad] = recorded(
+        [cron(fine, name="fine", minute={0, 30}), cron(broken, name="broken", second={0, 30})]
+    )
+    assert await ok.coroutine({}) == "3 done"
+    with pytest.raises(RuntimeError):
+        await bad.coroutine({})
+
+    runs = {run.name: run for run in await CronRun.all()}
+    assert (runs["fine"].last_result, runs["fine"].interval_seconds) == ("3 done", 1800)
+    assert runs["fine"].last_finished_at is not None
+    assert runs["broken"].last_finished_at is None
+    assert runs["broken"].interval_seconds == 30
+    assert runs["broken"].last_error == "RuntimeError('the relay went away')"

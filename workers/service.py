@@ -89,6 +89,21 @@ class Service:
         queue = await queue_depth(self.redis, self.settings.queue_name)
         return await read_health(datetime.now(UTC), queue)
 
+    async def _start_metrics(self, host: str, port: int) -> None:
+        """Serve the metrics; a port taken costs the metrics, never the mail."""
+        try:
+            self._metrics = await start_metrics_server(host, port, self._health)
+        except OSError as exc:
+            log.error(
+                "metrics not served: cannot listen on %s:%s (%s); give each process its own "
+                "PACTMAIL_METRICS_LISTEN",
+                host,
+                port,
+                exc.strerror or exc,
+            )
+            return
+        log.info("metrics on port %s", self.metrics_port)
+
     async def start(self) -> None:
         if self._migrate:
             await migrate_database(self.settings)
@@ -100,8 +115,7 @@ class Service:
         self._redis_url = url
         self.redis = await open_queue(redis_settings(url))
         if self.settings.metrics_listen is not None:
-            self._metrics = await start_metrics_server(*self.settings.metrics_listen, self._health)
-            log.info("metrics on port %s", self.metrics_port)
+            await self._start_metrics(*self.settings.metrics_listen)
         if self._want_smtp:
             redis = self.redis
 

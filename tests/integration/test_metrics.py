@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mailer.settings import Settings
@@ -113,3 +116,26 @@ async def test_pactmail_run_serves_them_where_the_setting_says(tmp_path: Path) -
     assert value(found, "pactmail_inbound_handled_total", status="processed") == 1
     assert value(found, "pactmail_outbound_emails_total", result="sent") == 1
     assert value(found, "pactmail_queue_readable") == 1  # the embedded Redis
+
+
+async def test_a_metrics_port_taken_costs_the_metrics_not_the_mail(
+    settings: Settings,
+    db: None,
+    relay: tuple[CaptureHandler, int],
+    dns: TableResolver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        metered = replace(settings, metrics_listen=("127.0.0.1", port))
+        with caplog.at_level(logging.ERROR, logger="workers.service"):
+            async with running_service(metered, relay[1], dns) as service:
+                reply = await send(
+                    service.smtp_port, "anna@example.com", ["commit@pactmail.localhost"], message()
+                )
+                assert reply.code == 250
+                await relay[0].wait_for(1)
+    [error] = [record.getMessage() for record in caplog.records if record.name == "workers.service"]
+    assert f"metrics not served: cannot listen on 127.0.0.1:{port}" in error

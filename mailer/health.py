@@ -215,13 +215,11 @@ async def queue_depth(redis: Redis, queue_name: str) -> Queue:
 
 
 async def _queue_from_outside(settings: Settings) -> Queue:
-    url = settings.redis_url or _running_service_redis(settings.data_dir)
+    url = settings.redis_url
     if url is None:
-        return Queue(
-            None,
-            f"queue unknown: no running `pactmail run` found ({settings.data_dir / URL_FILE} "
-            "is missing), and PACTMAIL_REDIS_URL is not set",
-        )
+        url, missing = _running_service_redis(settings.data_dir)
+        if url is None:
+            return Queue(None, f"queue unknown: {missing}")
     client = Redis.from_url(
         url, socket_connect_timeout=CONNECT_SECONDS, socket_timeout=CONNECT_SECONDS
     )
@@ -235,12 +233,18 @@ async def _queue_from_outside(settings: Settings) -> Queue:
     return queue
 
 
-def _running_service_redis(data_dir: Path) -> str | None:
-    """The embedded Redis of a running `pactmail run`: it writes its URL here, 0600."""
+def _running_service_redis(data_dir: Path) -> tuple[str | None, str]:
+    """The URL of a running `pactmail run`'s own Redis (it writes it there, 0600), or why not."""
+    path = data_dir / URL_FILE
     try:
-        return (data_dir / URL_FILE).read_text().strip() or None
-    except OSError:
-        return None
+        return path.read_text().strip() or None, f"{path} is empty"
+    except FileNotFoundError:
+        return None, (
+            f"no running `pactmail run` found ({path} is missing), and PACTMAIL_REDIS_URL is "
+            "not set"
+        )
+    except OSError as exc:  # it holds a password: readable by the service's user alone
+        return None, f"cannot read {path} ({exc.strerror}): run status as the service's user"
 
 
 async def _counts(

@@ -187,3 +187,12 @@ async def test_a_cron_job_records_its_run_and_its_failure(db: None) -> None:
     assert runs["broken"].last_finished_at is None
     assert runs["broken"].interval_seconds == 30
     assert runs["broken"].last_error == "RuntimeError('the relay went away')"
+
+
+def test_a_url_file_it_cannot_read_is_said_so(tmp_path: Path) -> None:
+    (tmp_path / "var" / "redis.url").mkdir(parents=True)  # as unreadable as a file can be to root
+    shown = status(service_env(tmp_path), cwd=tmp_path)
+    assert shown.returncode == 1
+    assert f"queue unknown: cannot read {tmp_path / 'var' / 'redis.url'} (Is a directory)" in (
+        shown.stdout
+    )

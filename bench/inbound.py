@@ -1,7 +1,8 @@
 """Inbound benchmark: pactmail against a bare aiosmtpd server, same run, same load.
 
     .venv/bin/python -m bench.inbound [--messages 5000] [--clients 10]
-        [--database-url postgres://... --redis-url redis://... [--workers 2]]
+        [--database-url postgres://... --redis-url redis://...
+         [--smtp 1] [--workers 2] [--scale-out]]
         [--pactmail-root DIR]
 
 The load (bench/load.py) is built before any clock starts: ``--messages``
@@ -15,10 +16,13 @@ pactmail checks the signatures itself: it runs as ``python -m bench.serve``
 (the same service as ``pactmail``) with the keys' TXT records in a table the
 benchmark writes, so no look-up leaves the machine. Without URLs it is
 ``run`` on a fresh SQLite data directory with its embedded Redis (one
-process); with them, the scale-out shape: one ``smtp`` process and
-``--workers`` worker processes at a lower CPU priority, so that taking mail
-comes first. ``--pactmail-root`` measures another checkout (with its own
-.venv) under the same load; one from before sender checks has no
+process); with them, the scale-out shape: ``--smtp`` SMTP processes (one
+port each; the clients take them in turn) and ``--workers`` worker
+processes at a lower CPU priority, so that taking mail comes first.
+``--scale-out`` measures 1 + 1 and then 2 + 2 on the same load, the
+database and Redis emptied before each, and prints the ratio.
+``--pactmail-root`` measures another checkout (with its own .venv) under
+the same load; one from before sender checks has no
 bench/serve.py and runs its own ``pactmail``.
 
 Printed: messages/s accepted (until the last 250), messages/s fully
@@ -101,7 +105,7 @@ def running(
 def bare_rate(load: Load) -> float:
     port = free_port()
     with running([sys.executable, "-m", "bench.bare_server", str(port)], port, cwd=ROOT):
-        start, end = send(port, load)
+        start, end = send([port], load)
     return load.count / (end - start)
 
 
@@ -152,10 +156,16 @@ def counter(database_url: str) -> Callable[[str], int]:
 
 
 def pactmail_rates(
-    args: argparse.Namespace, load: Load, data_dir: Path
+    args: argparse.Namespace, load: Load, data_dir: Path, smtp: int, workers: int
 ) -> tuple[float, float, int, str]:
-    """(accepted/s, processed/s, lost, what became of the messages)."""
-    sink_port, port = free_port(), free_port()
+    """(accepted/s, processed/s, lost, what became of the messages).
+
+    With a database URL: ``smtp`` SMTP processes, one port each, and
+    ``workers`` worker processes; without, one `pactmail run`.
+    """
+    sink_port = free_port()
+    ports = [free_port() for _ in range(smtp)]
+    port = ports[0]
     dns_table = data_dir / "dns-table.json"
     dns_table.write_text(json.dumps(load.dns_table), encoding="utf-8")
     env = {
@@ -183,8 +193,17 @@ def pactmail_rates(
             running([tool("smtp-sink"), "-u", "root", f"127.0.0.1:{sink_port}", "1000"], sink_port)
         )
         if args.database_url:
-            stack.enter_context(running([*quiet, "smtp"], port, env, data_dir / "smtp.log", root))
-            for number in range(args.workers):
+            for number, smtp_port in enumerate(ports):
+                stack.enter_context(
+                    running(
+                        [*quiet, "smtp"],
+                        smtp_port,
+                        {**env, "PACTMAIL_LISTEN": f"127.0.0.1:{smtp_port}"},
+                        data_dir / f"smtp{number}.log",
+                        root,
+                    )
+                )
+            for number in range(workers):
                 stack.enter_context(
                     running(
                         ["nice", "-n", "19", *quiet, "worker"],
@@ -197,8 +216,8 @@ def pactmail_rates(
         else:
             stack.enter_context(running([*quiet, "run"], port, env, data_dir / "run.log", root))
         count = counter(database_url)
-        start, accepted = send(port, load)
-        if args.database_url and args.workers == 0:  # the SMTP side alone
+        start, accepted = send(ports, load)
+        if args.database_url and workers == 0:  # the SMTP side alone
             return load.count / (accepted - start), 0.0, 0, ""
         confirmations = (
             "SELECT count(*) FROM outbound_message WHERE status = 'sent' "
@@ -255,6 +274,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=2, help="0 measures taking mail alone (nothing processed)"
     )
+    parser.add_argument("--smtp", type=int, default=1, help="SMTP processes, one port each")
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="1 smtp + 1 worker, then 2 + 2, in the same run: prints the ratio",
+    )
     parser.add_argument(
         "--pactmail-root",
         type=Path,
@@ -265,29 +290,68 @@ def main() -> None:
     args = parser.parse_args()
     if bool(args.database_url) != bool(args.redis_url):
         parser.error("--database-url and --redis-url go together")
+    if (args.scale_out or args.smtp != 1) and not args.database_url:
+        parser.error("several processes need --database-url and --redis-url")
     args.pactmail_root = args.pactmail_root.resolve()
     signing = time.perf_counter()
     load = build(args.messages, args.clients, f"commit@{DOMAIN}")
     signing = time.perf_counter() - signing
     bare = bare_rate(load)
-    with tempfile.TemporaryDirectory(prefix="pactmail-bench-") as data_dir:
-        accepted, processed, lost, statuses = pactmail_rates(args, load, Path(data_dir))
-    shape = (
-        f"smtp + {args.workers} worker process(es), PostgreSQL"
-        if args.database_url
-        else "pactmail run (one process), SQLite, embedded Redis"
-    )
     print(f"pactmail at {revision(args.pactmail_root)}")
     print(
         f"{load.count} DKIM-signed messages (RSA-2048, signed in {signing:.0f} s) "
-        f"from {len(load.shares)} concurrent clients; {shape}"
+        f"from {len(load.shares)} concurrent clients"
     )
     print(f"bare aiosmtpd          {bare:8.1f} msg/s accepted")
-    print(f"pactmail accepted      {accepted:8.1f} msg/s   {accepted / bare:.2f}x bare")
-    if processed:
-        print(f"pactmail processed     {processed:8.1f} msg/s   {processed / bare:.2f}x bare")
-        print(f"inbound rows: {statuses}")
-        print(f"lost (accepted, no confirmation sent): {lost}")
+    shapes = [(1, 1), (2, 2)] if args.scale_out else [(args.smtp, args.workers)]
+    measured = []
+    for smtp, workers in shapes:
+        if args.database_url:
+            empty_database(args.database_url, args.redis_url)
+        with tempfile.TemporaryDirectory(prefix="pactmail-bench-") as data_dir:
+            rates = pactmail_rates(args, load, Path(data_dir), smtp, workers)
+        measured.append(rates)
+        accepted, processed, lost, statuses = rates
+        shape = (
+            f"{smtp} smtp + {workers} worker process(es), PostgreSQL, Redis"
+            if args.database_url
+            else "pactmail run (one process), SQLite, embedded Redis"
+        )
+        print(f"-- {shape}")
+        print(f"pactmail accepted      {accepted:8.1f} msg/s   {accepted / bare:.2f}x bare")
+        if processed:
+            print(f"pactmail processed     {processed:8.1f} msg/s   {processed / bare:.2f}x bare")
+            print(f"inbound rows: {statuses}")
+            print(f"lost (accepted, no confirmation sent): {lost}")
+    if args.scale_out:
+        (one_accepted, one_processed, _, _), (two_accepted, two_processed, _, _) = measured
+        print(
+            f"2 + 2 against 1 + 1: accepted {two_accepted / one_accepted:.2f}x, "
+            f"processed {two_processed / one_processed:.2f}x "
+            f"(on {os.cpu_count()} CPU cores, load clients included)"
+        )
+
+
+def empty_database(database_url: str, redis_url: str) -> None:
+    """Each shape starts from an empty schema and an empty Redis database."""
+    import asyncio
+
+    import asyncpg
+    import redis
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(database_url)
+        try:
+            await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        finally:
+            await connection.close()
+
+    asyncio.run(drop())
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -186,17 +187,20 @@ def _send_share(port: int, recipient: str, share: Share, ready: Barrier) -> None
         os._exit(1)
 
 
-def send(port: int, load: Load) -> tuple[float, float]:
+def send(ports: Sequence[int], load: Load) -> tuple[float, float]:
     """Send the whole load at once; (start, end) on time.perf_counter's clock.
 
-    The clock starts when every client process is up and about to connect,
-    and stops at the last reply.
+    Clients take the ``ports`` in turn (several SMTP processes, one port
+    each). The clock starts when every client process is up and about to
+    connect, and stops at the last reply.
     """
     context = multiprocessing.get_context("fork")
     ready = context.Barrier(len(load.shares) + 1)
     clients = [
-        context.Process(target=_send_share, args=(port, load.recipient, share, ready))
-        for share in load.shares
+        context.Process(
+            target=_send_share, args=(ports[number % len(ports)], load.recipient, share, ready)
+        )
+        for number, share in enumerate(load.shares)
     ]
     for client in clients:
         client.start()

@@ -21,6 +21,7 @@ from arq.jobs import serialize_job
 
 PROCESS_INBOUND = "process_inbound"
 SEND_EMAIL = "send_email"
+DIGESTS_NOW = "digests_now"
 
 # arq's enqueue_job, for a whole batch in one round trip: store the job and
 # add it to the queue unless a job of that id is queued, running or has a
@@ -89,7 +90,7 @@ def dump_job(data: dict[str, Any]) -> bytes:
     """A job (or its result) as JSON for Redis: reading it back runs no code, as pickle would."""
     if "r" in data:  # a result: what the job returned or raised, as text if it is not JSON
         result = data["r"]
-        if not (result is None or isinstance(result, str | int | float | bool)):
+        if not (_is_plain(result) or (isinstance(result, dict) and _is_flat(result))):
             data = {**data, "r": repr(result)}
     return json.dumps(data, separators=(",", ":")).encode()
 
@@ -122,6 +123,15 @@ def load_job(raw: bytes) -> dict[str, Any]:
     ):
         raise ValueError("not an arq job")
     return data
+
+
+def _is_plain(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _is_flat(result: dict[Any, Any]) -> bool:
+    """A report a command waits for: text keys, plain values."""
+    return all(isinstance(key, str) and _is_plain(value) for key, value in result.items())
 
 
 def _is_int(value: object) -> bool:

@@ -4,7 +4,7 @@
 # PACTMAIL_TEST_DATABASE_URL=postgres://... runs the suite on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source deploy/setup-venv.sh
+PACTMAIL_EXTRAS=test PACTMAIL_QUIET_INSTALL=1 source deploy/setup-venv.sh
 # The emails are checked in Chromium, the system's (playwright's own browser
 # download is not used): Debian's package and the fonts it draws Arial and
 # Helvetica with, installed when missing. Without them the check fails.

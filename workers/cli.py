@@ -10,36 +10,25 @@ import argparse
 import asyncio
 import os
 import sys
+import textwrap
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
 from mailer.db import close_database, migrate_database, open_database
-from mailer.digests import digest_standing, send_due_digests
+from mailer.digests_now import DigestsSent, send_digests_now
 from mailer.health import service_health
 from mailer.logs import configure_logging
 from mailer.models import OutboundMessage, OutboundStatus
+from mailer.outbox_folder import emails_in, reply_address, shown
+from mailer.queue import DIGESTS_NOW
 from mailer.sending import send_batch
 from mailer.settings import ENVIRONMENT, Settings, SettingsError
 from mailer.trust.resolver import TxtResolver
 from mailer.unsettled import LISTED, mark_delivered, release_for_resend, unsettled
+from workers.ask_service import ServiceDidNotAnswer, ask, running_service
 from workers.preflight import Unreachable, check_servers
 from workers.service import Service, serve
-
-STATUS_HELP = """\
-Prints how the running service stands: the jobs waiting in its queue, the
-oldest unprocessed inbound message and its age, inbound messages failed and
-quarantined, outbound email pending, being sent, possibly sent and failed,
-and the last run of each cron job. It only reads; it never starts a Redis.
-
-Exit status 0 when all is well; 1 when something needs an operator, with a
-line saying what: a message waiting more than 5 minutes, an email pending
-more than 15, anything failed, quarantined or possibly sent, a cron job not
-run in twice its interval, the database or Redis not answering. Use it as
-a health check. Beside `pactmail run` (no PACTMAIL_REDIS_URL) it finds the
-service's own Redis through DATA_DIR/redis.url; with no service running,
-the queue is reported unknown.
-"""
 
 
 def private_files() -> None:
@@ -61,24 +50,25 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
     uvloop.run(main)
 
 
-async def send_digests_now(settings: Settings, partner: str | None) -> tuple[str, int]:
-    """This period's digests, written and sent from this process (no Redis needed).
+async def digests_now(settings: Settings, partner: str | None) -> tuple[str, int]:
+    """This period's digests: by the running service if there is one, else from here.
 
-    A digest already sent for the period is not sent again, here or by cron.
-    Returns what it did, in words, and the exit status (1: no such partner).
+    Returns what was done, in words, and the exit status (1: no such partner).
     """
+    async with running_service(settings) as service:
+        if service is not None:
+            try:
+                done = DigestsSent.from_result(await ask(service, settings, DIGESTS_NOW, partner))
+            except ServiceDidNotAnswer as exc:
+                return str(exc), 1
+            return f"{done.report} (by the running service)", 0 if done.known_partner else 1
     await migrate_database(settings)
     await open_database(settings)
     try:
-        now = datetime.now(UTC)
-        before = await digest_standing(now, partner)
-        if partner is not None and before.partners == 0:
-            return f"{partner} partners no one (no active partnership): no digest", 1
-        ids = await send_due_digests(settings, now, partner_email=partner, now_not_monday=True)
-        await send_batch(ids, settings, now, seconds=max(60.0, 2.0 * len(ids)))
-        return before.report(sent=len(ids)), 0
+        done = await send_digests_now(settings, datetime.now(UTC), partner)
     finally:
         await close_database()
+    return done.report, 0 if done.known_partner else 1
 
 
 async def settle_outbound(
@@ -131,45 +121,170 @@ def _resent(settings: Settings, status: object) -> str:
     return str(status)
 
 
+def show_outbox(settings: Settings, number: int | None, *, reply_to: bool) -> int:
+    """``pactmail outbox [N]``: exit 1 when there is no email N."""
+    found = emails_in(settings.outbox_dir)
+    if number is None:
+        for each in found:
+            print(
+                f"{each.number:>4}  {each.written_at:%Y-%m-%d %H:%M:%S}  {each.to}  {each.subject}"
+            )
+        if not found:
+            print(f"no email in {settings.outbox_dir}")
+        if settings.relay:
+            print(f"(outbound mail goes to the relay {settings.relay}, not to this folder)")
+        return 0
+    chosen = [each for each in found if each.number == number]
+    if not chosen:
+        print(
+            f"pactmail outbox: no email {number} in {settings.outbox_dir} ({len(found)} there)",
+            file=sys.stderr,
+        )
+        return 1
+    print(reply_address(chosen[0].path) if reply_to else shown(chosen[0].path))
+    return 0
+
+
+HELP_WIDTH = 78
+ENVIRONMENT_HELP = (
+    "environment (every setting; unset, each takes the default in brackets):\n"
+    + "\n".join(f"  {name:<34}{meaning}" for name, meaning in ENVIRONMENT)
+    + "\n\n"
+    + textwrap.fill(
+        "exit status: 0 done; 1 done in part, or something needs an operator (the output "
+        "says what); 2 a bad setting, or a database or Redis that does not answer (one line "
+        "names the variable and the server).",
+        HELP_WIDTH,
+    )
+)
+
+# Each command: its line in `pactmail --help`, and what its own --help says.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": (
+        "SMTP server, worker and scheduler in one process (a small site, or trying it)",
+        "Everything in one process: the SMTP server on PACTMAIL_LISTEN, a worker and the "
+        "scheduled jobs. With no configuration it keeps SQLite and an embedded Redis in "
+        "PACTMAIL_DATA_DIR and writes outbound mail to DATA_DIR/outbox/. It brings the "
+        "schema up to date first. SIGTERM or Ctrl-C: it stops taking mail, finishes the "
+        "jobs that run, and exits 0.",
+    ),
+    "smtp": (
+        "the inbound SMTP server alone (behind the MTA; as many as needed)",
+        "The inbound SMTP server alone, on PACTMAIL_LISTEN, behind the MTA that owns "
+        "port 25. It stores each message before it answers 250; when it cannot, it answers "
+        "451 and the MTA tries again. Needs PostgreSQL and the Redis its workers share "
+        "(PACTMAIL_DATABASE_URL, PACTMAIL_REDIS_URL); run `pactmail migrate` first.",
+    ),
+    "worker": (
+        "a worker: processes and sends mail, runs the scheduled jobs (as many as needed)",
+        "A worker: processes stored mail, sends outbound mail, and runs the scheduled jobs "
+        "(digests, summaries, invitation reminders, recurring commitments, retention, and "
+        "the sweep that queues again what Redis lost). Needs PostgreSQL and Redis as "
+        "`smtp` does; run as many as the load needs.",
+    ),
+    "migrate": (
+        "bring the database schema up to date",
+        "Bring the database schema up to date and exit. Running it again changes nothing. "
+        "Run it before `smtp` and `worker` start after an upgrade (`run` does it itself).",
+    ),
+    "digest": (
+        "send this period's digests now (the scheduler sends them on time anyway)",
+        "Send this period's digests now, to every partner or one. A digest already sent "
+        "this period is not sent again, here or by the scheduler. Beside a running "
+        "service, its worker does the work (asked through the queue) and this command "
+        "prints its answer; with none running, this command does it. Prints what was done: "
+        '"3 sent; 12 already sent this period; 0 paused or stopped". Exit 1: no partner '
+        "with that address, or the service did not answer.",
+    ),
+    "outbound": (
+        "outbound mail possibly sent or failed: list it, send it again, or mark it sent",
+        'Outbound mail that needs an operator: "possibly sent" (the connection broke after '
+        "the message went, so the relay may have it: its log says) and failed (refused "
+        "for good, or too many tries). With no option, list them. Exit 1 when something "
+        "asked could not be done.",
+    ),
+    "outbox": (
+        "the emails written to DATA_DIR/outbox/ (no relay set): list them, or show one",
+        "With no N: one line per email written to DATA_DIR/outbox/, oldest first "
+        "(number, time, to, subject). With N: that email's headers and its text, decoded. "
+        "It reads only the folder, so it works beside a running service.",
+    ),
+    "status": (
+        "how the service stands; exit 1 when an operator is needed (a health check)",
+        "How the running service stands: the jobs waiting in its queue, the oldest "
+        "unprocessed inbound message and its age, inbound mail failed and quarantined, "
+        "outbound mail pending, being sent, possibly sent and failed, and the last run of "
+        "each scheduled job. It only reads, and never starts a Redis: beside `pactmail run` "
+        "(no PACTMAIL_REDIS_URL) it finds that service's own Redis through "
+        "DATA_DIR/redis.url, and with none running it reports the queue unknown. Exit 0 "
+        "when all is well; 1 when something needs an operator, one line each saying what: "
+        "a message waiting more than 5 minutes, an email pending more than 15, anything "
+        "failed, quarantined or possibly sent, a scheduled job not run in twice its "
+        "interval, the database or Redis not answering. Use it as a health check.",
+    ),
+}
+
+
 def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) -> int:
     """The command line; ``resolver`` replaces DNS for sender checks (bench/serve.py only)."""
     parser = argparse.ArgumentParser(
         prog="pactmail",
-        description="pactmail: commitments by email. Settings come from the environment.",
-        epilog="environment:\n"
-        + "\n".join(f"  {name:<34}{meaning}" for name, meaning in ENVIRONMENT)
-        + "\n\nA bad setting, or a database or Redis that does not answer, ends the command "
-        "at once with one line naming it, and exit status 2.",
+        description=textwrap.fill(
+            "pactmail: commitments by email. Settings come from the environment; "
+            "`pactmail COMMAND --help` says what each command does.",
+            HELP_WIDTH,
+        ),
+        epilog=ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--log-level", default="INFO")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="SMTP server, worker and scheduler in one process")
-    commands.add_parser("smtp", help="the inbound SMTP server alone")
-    commands.add_parser("worker", help="an arq worker (jobs and cron) alone")
-    commands.add_parser("migrate", help="bring the database schema up to date")
-    digest = commands.add_parser("digest", help="send digests (cron sends them on schedule)")
-    digest.add_argument("--now", action="store_true", required=True, help="this period's, at once")
-    digest.add_argument("--partner", metavar="EMAIL", help="only this partner's")
-    outbound = commands.add_parser(
-        "outbound", help="mail possibly sent or failed: list it, send it again, or mark it sent"
+    parser.add_argument(
+        "--log-level", default="INFO", help="DEBUG, INFO (the default), WARNING or ERROR"
     )
-    choice = outbound.add_mutually_exclusive_group()
-    choice.add_argument("--resend", metavar="ID", type=int, nargs="+", default=[])
-    choice.add_argument("--mark-sent", metavar="ID", type=int, nargs="+", default=[])
-    commands.add_parser(
-        "status",
-        help="how the service stands; exit 1 when an operator is needed (a health check)",
-        description=STATUS_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (summary, description) in COMMANDS.items():
+        command = commands.add_parser(
+            name,
+            help=summary,
+            description=textwrap.fill(description, HELP_WIDTH),
+            epilog=ENVIRONMENT_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if name == "digest":
+            command.add_argument(
+                "--now", action="store_true", required=True, help="this period's, at once"
+            )
+            command.add_argument("--partner", metavar="EMAIL", help="only this partner's digest")
+        elif name == "outbound":
+            choice = command.add_mutually_exclusive_group()
+            choice.add_argument(
+                "--resend", metavar="ID", type=int, nargs="+", default=[],
+                help="send these again (the relay's log shows they never arrived)",
+            )  # fmt: skip
+            choice.add_argument(
+                "--mark-sent", metavar="ID", type=int, nargs="+", default=[],
+                help="record these as delivered (the relay's log shows they arrived)",
+            )  # fmt: skip
+        elif name == "outbox":
+            outbox = command
+            command.add_argument(
+                "number", metavar="N", type=int, nargs="?", help="the email to show"
+            )
+            command.add_argument(
+                "--reply-to",
+                action="store_true",
+                help="print only the address a mail client's Reply to email N would go to",
+            )
     args = parser.parse_args(argv)
+    if args.command == "outbox" and args.reply_to and args.number is None:
+        outbox.error("--reply-to needs N, the email to answer")
     private_files()  # before the data directory and its secret key are made
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"pactmail: {exc}", file=sys.stderr)
         return 2
+    if args.command == "outbox":  # files only: no server to check
+        return show_outbox(settings, args.number, reply_to=args.reply_to)
     if args.command == "status":  # a server down is one of its findings, not a failure to start
         health = asyncio.run(service_health(settings))
         print(health.report())
@@ -198,7 +313,7 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
         print(report)
         return 0 if done else 1
     if args.command == "digest":
-        report, status = asyncio.run(send_digests_now(settings, args.partner))
+        report, status = asyncio.run(digests_now(settings, args.partner))
         print(report)
         return status
     service = Service(

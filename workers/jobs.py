@@ -12,6 +12,7 @@ from arq import Retry
 from arq.connections import ArqRedis
 
 from mailer.digests import send_due_digests
+from mailer.digests_now import send_digests_now
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
 from mailer.priority import MAX_HOLD_SECONDS, IntakeFirst
 from mailer.processing import process_batch
@@ -144,6 +145,13 @@ async def digests_job(ctx: Ctx) -> str:
     """Queue the digests that are due (the database keeps it to one per partner and period)."""
     sent = await _queue_sends(ctx, await send_due_digests(_settings(ctx), _now(ctx)))
     return f"{sent} email(s) for digests"
+
+
+async def digests_now_job(ctx: Ctx, partner: str | None) -> dict[str, object]:
+    """``pactmail digest --now`` asked the running service: the worker writes, not the command."""
+    async with _slot(ctx):
+        done = await send_digests_now(_settings(ctx), _now(ctx), partner)
+    return done.as_result()
 
 
 async def summaries_job(ctx: Ctx) -> str:

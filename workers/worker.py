@@ -10,7 +10,14 @@ from arq.cron import CronJob
 from arq.worker import Worker, func
 
 from mailer.priority import IntakeFirst
-from mailer.queue import PROCESS_INBOUND, SEND_EMAIL, dump_job, load_job, redis_settings
+from mailer.queue import (
+    DIGESTS_NOW,
+    PROCESS_INBOUND,
+    SEND_EMAIL,
+    dump_job,
+    load_job,
+    redis_settings,
+)
 from mailer.ratelimit import Limiter
 from mailer.settings import Settings
 from mailer.trust.judge import SenderJudge
@@ -21,6 +28,7 @@ from workers.jobs import (
     SEND_MAX_TRIES,
     Ctx,
     digests_job,
+    digests_now_job,
     invitations_job,
     process_inbound_job,
     recurring_job,
@@ -38,6 +46,10 @@ RETENTION_MINUTES = {7}  # hourly, away from the quarter hours the digests take
 # an occurrence over is settled hours before that zone's 08:00 digests and
 # summaries show it; away from the quarter hours the digests take.
 RECURRING_MINUTES = {5, 20, 35, 50}
+# A worker says it is alive this often; `pactmail digest --now` asks the
+# service only when one has said so lately (arq's default is hourly).
+HEALTH_CHECK_SECONDS = 10
+ASKED_RESULT_SECONDS = 600
 
 
 def utc_now() -> datetime:
@@ -104,6 +116,14 @@ def build_worker(
                 max_tries=SEND_MAX_TRIES,
                 timeout=job_timeout,
             ),
+            # A command waits for this one's result: it is kept for a while.
+            func(
+                digests_now_job,
+                name=DIGESTS_NOW,
+                keep_result=ASKED_RESULT_SECONDS,
+                max_tries=1,
+                timeout=job_timeout,
+            ),
         ],
         cron_jobs=recorded(_cron_jobs()) if cron_jobs else [],
         queue_name=settings.queue_name,
@@ -117,6 +137,8 @@ def build_worker(
         poll_delay=poll_delay,
         job_timeout=job_timeout,
         keep_result=0,
+        # Commands tell a running worker by this key (it lapses a little after).
+        health_check_interval=HEALTH_CHECK_SECONDS,
         # JSON, not arq's default pickle: a job read from Redis must not be able to run code.
         job_serializer=dump_job,
         job_deserializer=load_job,

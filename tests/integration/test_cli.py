@@ -40,16 +40,20 @@ async def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
             return
 
 
+def command_env(port: int) -> dict[str, str]:
+    """No configuration but the port (the default 2525 may be taken here)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PACTMAIL_")}
+    return {**env, "PACTMAIL_LISTEN": f"127.0.0.1:{port}", "PYTHONPATH": str(ROOT)}
+
+
 def start_run(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
     """`pactmail run` with no configuration but its port, in ``tmp_path``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PACTMAIL_")}
-    env["PACTMAIL_LISTEN"] = f"127.0.0.1:{port}"  # the default 2525 may be taken here
     umask = os.umask(0o022)  # the usual one: the command must not count on ours
     try:
         return subprocess.Popen(
             [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "run"],
             cwd=tmp_path,  # ./var is created here
-            env={**env, "PYTHONPATH": str(ROOT)},
+            env=command_env(port),
         )
     finally:
         os.umask(umask)
@@ -104,6 +108,19 @@ async def test_run_with_no_configuration_asks_then_confirms_into_the_outbox(
         answer = message(to=confirm, subject="confirm", body="confirm\n", message_id="<ok@x>")
         assert (await send(port, "anna@example.com", [confirm], answer, border=None)).code == 250
         confirmation = await outbox_email(outbox, 2)
+        # A second command beside it asks the service rather than write its SQLite file.
+        asked = subprocess.run(
+            [sys.executable, "-m", "workers.cli", "digest", "--now"],
+            cwd=tmp_path, env=command_env(port), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        listed = subprocess.run(
+            [sys.executable, "-m", "workers.cli", "outbox"],
+            cwd=tmp_path, env=command_env(port), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        shown = subprocess.run(
+            [sys.executable, "-m", "workers.cli", "outbox", "2"],
+            cwd=tmp_path, env=command_env(port), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
         # While it runs: SQLite's -wal and -shm files, the embedded Redis's files.
         assert (var / "pactmail.sqlite3-wal").exists()
         running_files = {path.name for path in var.iterdir()}
@@ -113,6 +130,19 @@ async def test_run_with_no_configuration_asks_then_confirms_into_the_outbox(
         exit_code = process.wait(timeout=30)
     assert exit_code == 0
     assert elapsed < 5
+    assert (asked.returncode, asked.stdout.strip()) == (
+        0,
+        "0 sent; 0 already sent this period; 0 paused or stopped (by the running service)",
+    )
+    # `pactmail outbox` lists both emails and decodes the second's text.
+    assert listed.returncode == 0
+    assert [line.split("  ")[-1] for line in listed.stdout.splitlines()] == [
+        question["Subject"],
+        confirmation["Subject"],
+    ]
+    assert shown.returncode == 0
+    assert "To: anna@example.com" in shown.stdout
+    assert "Your 3 commitments are published" in shown.stdout
     assert confirmation["To"] == "anna@example.com"
     assert confirmation["In-Reply-To"] == "<m1@example.com>"
     text = confirmation.get_body(("plain",))

@@ -11,7 +11,7 @@ from mailer.models import Digest, Partnership, Person, ThreadMessage, Verdict
 from mailer.settings import Settings
 from tests.integration.test_invitations import answer, html, invite, to
 from tests.support.capture import Captured, CaptureHandler
-from tests.support.cli import ROOT, cli_command, cli_env
+from tests.support.cli import ROOT, beside_service_env, cli_command, cli_env
 from tests.support.settle import all_settled
 from tests.support.smtpclient import message, send
 from workers.jobs import digests_job
@@ -128,6 +128,52 @@ async def test_two_processes_sending_digests_at_once_send_one_per_partner(
     assert len(capture.messages) == before + 2
     assert sorted(d.rcpt_tos[0] for d in digests) == ["bob@example.org", "carl@example.net"]
     assert await Digest.all().count() == 2
+
+
+async def test_digest_now_beside_a_running_service_is_done_by_the_service(
+    service: Service, relay: tuple[CaptureHandler, int], settings: Settings
+) -> None:
+    """SPEC §6: the command asks the service through its queue; its worker writes and sends."""
+    capture, relay_port = relay
+    await partnered(service, capture)
+    before = len(capture.messages)
+    env = beside_service_env(settings, relay_port)
+    unknown = await run_cli(env, "digest", "--now", "--partner", "nobody@example.org")
+    assert unknown == (1, "nobody@example.org partners no one (no active partnership): no digest"
+                       " (by the running service)")  # fmt: skip
+    assert await run_cli(env, "digest", "--now") == (
+        0,
+        "1 sent; 0 already sent this period; 0 paused or stopped (by the running service)",
+    )
+    [digest] = (await capture.wait_for(before + 1))[before:]
+    assert digest.rcpt_tos == ["bob@example.org"]
+    assert await run_cli(env, "digest", "--now") == (
+        0,
+        "0 sent; 1 already sent this period; 0 paused or stopped (by the running service)",
+    )
+    await all_settled()
+    assert len(capture.messages) == before + 1
+
+
+async def test_digest_now_with_the_service_stopped_does_the_work_itself(
+    settings: Settings, relay: tuple[CaptureHandler, int], db: None
+) -> None:
+    """No worker has said it is alive lately: the command writes and sends the digests."""
+    _, relay_port = relay
+    env = beside_service_env(settings, relay_port)  # the queue is there, no worker reads it
+    assert await run_cli(env, "digest", "--now") == (
+        0,
+        "0 sent; 0 already sent this period; 0 paused or stopped",
+    )
+
+
+async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        *cli_command(*args), env=env, cwd=ROOT, stdout=subprocess.PIPE
+    )
+    output, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, output.decode().strip()
 
 
 async def test_a_challenge_click_reaches_the_member_once_with_thanks(

@@ -25,3 +25,13 @@ def cli_env(settings: Settings, relay_port: int) -> dict[str, str]:
 
 def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", *args]
+
+
+def beside_service_env(settings: Settings, relay_port: int) -> dict[str, str]:
+    """As ``cli_env``, and the running service's queue: the command asks the service."""
+    assert settings.redis_url is not None
+    return {
+        **cli_env(settings, relay_port),
+        "PACTMAIL_REDIS_URL": settings.redis_url,
+        "PACTMAIL_QUEUE": settings.queue_name,
+    }

@@ -377,3 +377,21 @@ class NeverInvite(Model):
 
     class Meta:
         table = "never_invite"
+
+
+class CronRun(Model):
+    """The last run of one scheduled job, updated in place: what `pactmail status` reports.
+
+    Written at the end of each run, by whichever worker ran it; the interval
+    is the schedule's longest gap, so a reader knows when a run is overdue.
+    """
+
+    name = fields.CharField(max_length=32, primary_key=True)
+    interval_seconds = fields.IntField()
+    last_finished_at = fields.DatetimeField(null=True)
+    last_result = fields.CharField(max_length=200, default="")
+    last_failed_at = fields.DatetimeField(null=True)
+    last_error = fields.CharField(max_length=500, default="")
+
+    class Meta:
+        table = "cron_run"

@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from mailer import emails
+from mailer.activity import log_handled
 from mailer.addresses import Route, RouteKind, parse_recipient
 from mailer.flows import FLOWS, PRIORITY, FlowContext, Outcome
 from mailer.flows.base import Proof
@@ -144,6 +145,8 @@ async def process_batch(
         except (TransientProcessingError, OperationalError, ConnectionError, OSError) as exc:
             result.to_retry.append(inbound.id)
             result.errors.append(f"inbound {inbound.id}: {exc}")
+    retrying = set(result.to_retry)
+    await log_handled([inbound.id for inbound in waiting if inbound.id not in retrying])
     return result
 
 

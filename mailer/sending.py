@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from mailer.activity import email_failed, email_sent
 from mailer.delivery import (
     AmbiguousDeliveryError,
     PermanentDeliveryError,
@@ -18,7 +19,6 @@ from mailer.delivery import (
 )
 from mailer.models import OutboundMessage, OutboundStatus
 from mailer.outbound import ADDRESS_DROPPED_AFTER_SENDING, CONTEXT_DROPPED_AFTER_SENDING
-from mailer.redact import mask_address
 from mailer.render import render_email
 from mailer.settings import Settings
 from mailer.sql import update_row_if
@@ -98,15 +98,18 @@ async def _send_rows(
         for row in rows:
             if not await _ready_to_send(row, settings, now):
                 continue
+            started = time.monotonic()
             try:
                 message = render_email(row, domain=settings.domain, now=now)
             except Exception as exc:  # a template or data fault: no retry will mend it
                 log.exception("outbound %s cannot be rendered", row.id)
                 await _finish(row, OutboundStatus.FAILED, f"cannot render: {exc!r}")
+                email_failed(row, "failed", f"cannot render: {exc!r}", started)
                 continue
             if session is None:
-                write_to_outbox(settings.outbox_dir, f"{row.id:010d}", message)
+                path = write_to_outbox(settings.outbox_dir, f"{row.id:010d}", message)
                 sent.append((row.id, ""))  # still pending: the outbox needs no claim
+                email_sent(row, f"written to {path.name}", started)
                 continue
             remaining = deadline - time.monotonic()
             if remaining < min_seconds:
@@ -122,6 +125,7 @@ async def _send_rows(
                 continue
             if reply is not None:
                 sent.append((row.id, reply))
+                email_sent(row, reply, started)
 
 
 async def _ready_to_send(row: OutboundMessage, settings: Settings, now: datetime) -> bool:
@@ -155,6 +159,7 @@ async def _send_one(
 ) -> str | None:
     """The relay's reply; None when the row was settled otherwise (refused, unsure, taken)."""
 
+    started = time.monotonic()
     claimed = False  # by this attempt: only then is the row ours to settle
 
     async def mark_final_dot() -> None:
@@ -190,11 +195,11 @@ async def _send_one(
         await _settle(row, claimed, OutboundStatus.PENDING, str(exc))
         raise
     except PermanentDeliveryError as exc:
-        log.warning("outbound %s to %s refused: %s", row.id, mask_address(row.to_address), exc)
         await _settle(row, claimed, OutboundStatus.FAILED, str(exc))
+        email_failed(row, "failed", str(exc), started)
     except AmbiguousDeliveryError as exc:
-        log.warning("outbound %s possibly sent: %s", row.id, exc)
         await _settle(row, claimed, OutboundStatus.POSSIBLY_SENT, str(exc))
+        email_failed(row, "possibly sent", str(exc), started)
     return None
 
 
@@ -209,14 +214,12 @@ async def _settle(row: OutboundMessage, claimed: bool, status: OutboundStatus, n
 async def _record_sent(sent: Sequence[tuple[int, str]], now: datetime) -> None:
     """Mark rows the relay (or the outbox) took as sent, with one statement.
 
-    The relay's replies (its queue ids) go to the log, where an operator
-    tracing a message looks for the relay's side of it too.
+    The relay's replies (its queue ids) went to the log as each was taken
+    (mailer/activity.py), where an operator tracing a message looks for the
+    relay's side of it too.
     """
     if not sent:
         return
-    for row_id, reply in sent:
-        if reply:
-            log.info("outbound %s sent: %s", row_id, reply)
     ids = [row_id for row_id, _ in sent]
     await OutboundMessage.filter(id__in=ids, status__in=_SENDING).update(
         status=OutboundStatus.SENT.value, sent_at=now, last_error=""
@@ -246,9 +249,11 @@ async def settle_interrupted(before: datetime) -> int:
 async def give_up(outbound_ids: Sequence[int], error: str) -> None:
     """Record that retries are used up."""
     note = f"gave up after retries: {error}"[:2000]
-    await OutboundMessage.filter(
-        id__in=list(outbound_ids), status=OutboundStatus.PENDING.value
-    ).update(status=OutboundStatus.FAILED.value, last_error=note)
+    pending = OutboundMessage.filter(id__in=list(outbound_ids), status=OutboundStatus.PENDING.value)
+    rows = await pending.only("id", "to_address", "template")
+    await pending.update(status=OutboundStatus.FAILED.value, last_error=note)
+    for row in rows:
+        email_failed(row, "failed", note, None)
 
 
 async def _finish(

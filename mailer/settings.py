@@ -46,8 +46,11 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("PACTMAIL_QUEUE", "the arq queue name (pactmail)"),
     ("PACTMAIL_JOB_TIMEOUT", "seconds a job may take (60)"),
     ("PACTMAIL_LOG_SMTP", "1: log each SMTP command, addresses masked (0)"),
+    ("PACTMAIL_LOG_FORMAT", "text, or json: one JSON object a line for log shippers (text)"),
+    ("PACTMAIL_METRICS_LISTEN", "host:port serving Prometheus metrics (unset: none)"),
 )
 
+LOG_FORMATS = ("text", "json")
 MAX_PORT = 65535
 DATABASE_SCHEMES = frozenset({"sqlite", "postgres", "postgresql", "asyncpg", "psycopg"})
 
@@ -105,6 +108,10 @@ class Settings:
     retention_days: int = DEFAULT_RETENTION_DAYS
     # aiosmtpd's line per SMTP command and session (logger "mail.log").
     log_smtp: bool = False
+    # "text" for people, "json" (one object a line) for log shippers.
+    log_format: str = "text"
+    # Where `pactmail run`, `smtp` and `worker` serve Prometheus metrics; None: nowhere.
+    metrics_listen: tuple[str, int] | None = None
     rate_limits: RateLimits = RateLimits()
     # Border MTAs whose topmost Received: line names the real client.
     trusted_relays: tuple[IPNetwork, ...] = ()
@@ -153,6 +160,12 @@ class Settings:
             invitations_per_address_month=_int(env, "PACTMAIL_INVITATIONS_PER_ADDRESS", 3),
             retention_days=_int(env, "PACTMAIL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
             log_smtp=_flag(env, "PACTMAIL_LOG_SMTP"),
+            log_format=_choice(env, "PACTMAIL_LOG_FORMAT", LOG_FORMATS),
+            metrics_listen=(
+                parse_host_port(metrics, "METRICS_LISTEN")
+                if (metrics := env.get("PACTMAIL_METRICS_LISTEN", "").strip())
+                else None
+            ),
             rate_limits=parse_rate_limits(env.get("PACTMAIL_RATE_LIMITS", "")),
             trusted_relays=parse_networks(env.get("PACTMAIL_TRUSTED_RELAYS", "")),
         )
@@ -320,6 +333,20 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if text not in _YES | _NO:
         raise SettingsError(f"{name} must be 1 or 0, not {text!r}")
     return text in _YES
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first when unset), in any case.
+
+    >>> _choice({"PACTMAIL_LOG_FORMAT": " JSON"}, "PACTMAIL_LOG_FORMAT", LOG_FORMATS)
+    'json'
+    >>> _choice({}, "PACTMAIL_LOG_FORMAT", LOG_FORMATS)
+    'text'
+    """
+    text = env.get(name, "").strip().lower() or choices[0]
+    if text not in choices:
+        raise SettingsError(f"{name} must be {' or '.join(choices)}, not {text!r}")
+    return text
 
 
 def _secret_key(given: str | None, data_dir: Path) -> bytes:

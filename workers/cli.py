@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import textwrap
@@ -18,10 +17,11 @@ from typing import Any
 
 from mailer.db import close_database, migrate_database, open_database
 from mailer.digests_now import DigestsSent, send_digests_now
+from mailer.health import service_health
+from mailer.logs import configure_logging
 from mailer.models import OutboundMessage, OutboundStatus
 from mailer.outbox_folder import emails_in, reply_address, shown
 from mailer.queue import DIGESTS_NOW
-from mailer.redact import RedactingFilter
 from mailer.sending import send_batch
 from mailer.settings import ENVIRONMENT, Settings, SettingsError
 from mailer.trust.resolver import TxtResolver
@@ -29,35 +29,6 @@ from mailer.unsettled import LISTED, mark_delivered, release_for_resend, unsettl
 from workers.ask_service import ServiceDidNotAnswer, ask, running_service
 from workers.preflight import Unreachable, check_servers
 from workers.service import Service, serve
-
-# aiosmtpd's logger: a line per SMTP command (every RCPT TO) and session.
-SMTP_LOGGER = "mail.log"
-# At DEBUG these log every statement with its parameters (raw mail, reply
-# tokens) and the connection settings (a PostgreSQL password).
-DATABASE_LOGGERS = ("tortoise", "aiosqlite")
-
-
-def configure_logging(level: str, *, log_smtp: bool) -> None:
-    """Log to stderr with addresses and tokens masked, whoever logs (SPEC §7).
-
-    The filter sits on the root logger's handlers, which every propagated
-    record reaches. aiosmtpd's per-command lines are kept to warnings unless
-    PACTMAIL_LOG_SMTP asks for them (they are masked all the same); the
-    database drivers' statements are never logged.
-    """
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    redacting = RedactingFilter()
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(present, RedactingFilter) for present in handler.filters):
-            handler.addFilter(redacting)
-    root_level = logging.getLogger().level
-    if not log_smtp:
-        logging.getLogger(SMTP_LOGGER).setLevel(max(logging.WARNING, root_level))
-    for name in DATABASE_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.INFO, root_level))
 
 
 def private_files() -> None:
@@ -238,6 +209,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "(number, time, to, subject). With N: that email's headers and its text, decoded. "
         "It reads only the folder, so it works beside a running service.",
     ),
+    "status": (
+        "how the service stands; exit 1 when an operator is needed (a health check)",
+        "How the running service stands: the jobs waiting in its queue, the oldest "
+        "unprocessed inbound message and its age, inbound mail failed and quarantined, "
+        "outbound mail pending, being sent, possibly sent and failed, and the last run of "
+        "each scheduled job. It only reads, and never starts a Redis: beside `pactmail run` "
+        "(no PACTMAIL_REDIS_URL) it finds that service's own Redis through "
+        "DATA_DIR/redis.url, and with none running it reports the queue unknown. Exit 0 "
+        "when all is well; 1 when something needs an operator, one line each saying what: "
+        "a message waiting more than 5 minutes, an email pending more than 15, anything "
+        "failed, quarantined or possibly sent, a scheduled job not run in twice its "
+        "interval, the database or Redis not answering. Use it as a health check.",
+    ),
 }
 
 
@@ -301,12 +285,16 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
         return 2
     if args.command == "outbox":  # files only: no server to check
         return show_outbox(settings, args.number, reply_to=args.reply_to)
+    if args.command == "status":  # a server down is one of its findings, not a failure to start
+        health = asyncio.run(service_health(settings))
+        print(health.report())
+        return 1 if health.problems() else 0
     try:  # before logging is set up: the drivers' own lines would only add noise here
         asyncio.run(check_servers(settings))
     except Unreachable as exc:
         print(f"pactmail: {exc}", file=sys.stderr)
         return 2
-    configure_logging(args.log_level, log_smtp=settings.log_smtp)
+    configure_logging(args.log_level, log_smtp=settings.log_smtp, log_format=settings.log_format)
     if args.command in {"smtp", "worker"} and settings.redis_url is None:
         # Each would start a Redis of its own and never see the other's jobs.
         print(

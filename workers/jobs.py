@@ -124,6 +124,14 @@ async def sweep_job(ctx: Ctx) -> str:
     redis: ArqRedis = ctx["redis"]
     await enqueue_inbound(redis, settings.queue_name, cast(list[int], inbound_ids))
     await enqueue_outbound(redis, settings.queue_name, cast(list[int], outbound_ids))
+    if inbound_ids or outbound_ids or settled:  # every 15 s: a line only when it found work
+        log.warning(
+            "sweep: %d inbound and %d outbound stored but not queued, queued again (Redis "
+            "lost them, or a worker died); %d send(s) cut off after the final dot: possibly sent",
+            len(inbound_ids),
+            len(outbound_ids),
+            settled,
+        )
     return f"swept {len(inbound_ids)} inbound, {len(outbound_ids)} outbound, {settled} settled"
 
 

@@ -7,14 +7,16 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from arq.connections import ArqRedis
 from arq.worker import Worker
 
 from mailer.db import close_database, migrate_database, open_database
 from mailer.embedded_redis import EmbeddedRedis
+from mailer.health import Health, queue_depth, read_health
 from mailer.intake import Intake
+from mailer.metrics import start_metrics_server
 from mailer.priority import (
     AnnounceIntakeBusy,
     IntakeFirst,
@@ -66,6 +68,7 @@ class Service:
         self._server: asyncio.Server | None = None
         self.worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self._metrics: asyncio.Server | None = None
 
     @property
     def smtp_port(self) -> int:
@@ -73,6 +76,33 @@ class Service:
         assert self._server is not None
         port: int = self._server.sockets[0].getsockname()[1]
         return port
+
+    @property
+    def metrics_port(self) -> int:
+        """The port the metrics are served on (PACTMAIL_METRICS_LISTEN may ask for port 0)."""
+        assert self._metrics is not None
+        port: int = self._metrics.sockets[0].getsockname()[1]
+        return port
+
+    async def _health(self) -> Health:
+        assert self.redis is not None
+        queue = await queue_depth(self.redis, self.settings.queue_name)
+        return await read_health(datetime.now(UTC), queue)
+
+    async def _start_metrics(self, host: str, port: int) -> None:
+        """Serve the metrics; a port taken costs the metrics, never the mail."""
+        try:
+            self._metrics = await start_metrics_server(host, port, self._health)
+        except OSError as exc:
+            log.error(
+                "metrics not served: cannot listen on %s:%s (%s); give each process its own "
+                "PACTMAIL_METRICS_LISTEN",
+                host,
+                port,
+                exc.strerror or exc,
+            )
+            return
+        log.info("metrics on port %s", self.metrics_port)
 
     async def start(self) -> None:
         if self._migrate:
@@ -84,6 +114,8 @@ class Service:
             url = await self._embedded.start()
         self._redis_url = url
         self.redis = await open_queue(redis_settings(url))
+        if self.settings.metrics_listen is not None:
+            await self._start_metrics(*self.settings.metrics_listen)
         if self._want_smtp:
             redis = self.redis
 
@@ -167,6 +199,10 @@ class Service:
             await self._announcer.close()
             self._announcer = None
         await self._stop_worker()
+        if self._metrics is not None:
+            self._metrics.close()
+            await self._metrics.wait_closed()
+            self._metrics = None
         if self._follow_task is not None:
             self._follow_task.cancel()
             await asyncio.gather(self._follow_task, return_exceptions=True)

@@ -22,6 +22,7 @@ from mailer.ratelimit import Limiter
 from mailer.settings import Settings
 from mailer.trust.judge import SenderJudge
 from mailer.trust.resolver import DnsResolver, TxtResolver
+from workers.cron_runs import recorded
 from workers.jobs import (
     PROCESS_MAX_TRIES,
     SEND_MAX_TRIES,
@@ -124,7 +125,7 @@ def build_worker(
                 timeout=job_timeout,
             ),
         ],
-        cron_jobs=_cron_jobs() if cron_jobs else [],
+        cron_jobs=recorded(_cron_jobs()) if cron_jobs else [],
         queue_name=settings.queue_name,
         redis_settings=redis_settings(redis_url),
         ctx=context,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,9 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api import migrate
 
+from mailer.cron_runs import record_failure, record_success
 from mailer.db import close_database, migrate_database, open_database, tortoise_config
-from mailer.models import CoachingNote, Commitment, CommitmentUpdate, Person
+from mailer.models import CoachingNote, Commitment, CommitmentUpdate, CronRun, Person
 from mailer.settings import Settings
 
 
@@ -123,5 +124,32 @@ async def test_updates_kept_before_occurrences_all_fit_the_one_outcome_per_occur
         await CommitmentUpdate.create(commitment=commitment, kind="missed", occurrence=monday)
         with pytest.raises(IntegrityError):
             await CommitmentUpdate.create(commitment=commitment, kind="done", occurrence=monday)
+    finally:
+        await close_database()
+
+
+async def test_cron_runs_start_empty_and_each_job_keeps_one_row(
+    settings: Settings, tmp_path: Path
+) -> None:
+    old = replace(settings, database_url=f"sqlite://{tmp_path / 'old.sqlite3'}")
+    await migrate(
+        config=tortoise_config(old.database_url), target="pactmail.0014_recurring_occurrences"
+    )
+    await Tortoise.close_connections()
+
+    await migrate_database(old)
+
+    await open_database(old)
+    try:
+        assert await CronRun.all().count() == 0
+        started = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+        every = timedelta(seconds=15)
+        await record_success("sweep", every, started, "swept 0 inbound")
+        await record_failure("sweep", every, started + every, "ConnectionError()")
+        await record_success("sweep", every, started + 2 * every, "swept  2\ninbound")
+        [run] = await CronRun.all()
+        assert (run.name, run.interval_seconds, run.last_result) == ("sweep", 15, "swept 2 inbound")
+        assert run.last_finished_at == started + 2 * every
+        assert (run.last_failed_at, run.last_error) == (started + every, "ConnectionError()")
     finally:
         await close_database()

@@ -36,6 +36,8 @@ def start(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
         ("PACTMAIL_REDIS_URL", "redis://127.0.0.1:1/0", "cannot reach Redis"),
         ("PACTMAIL_LISTEN", "127.0.0.1:99999", "port 99999 is not one"),
         ("PACTMAIL_DATA_DIR", "/proc/no/such/place", "cannot create /proc/no/such/place"),
+        ("PACTMAIL_LOG_FORMAT", "xml", "must be text or json, not 'xml'"),
+        ("PACTMAIL_METRICS_LISTEN", "0.0.0.0:99999", "port 99999 is not one"),
     ],
 )
 def test_a_bad_setting_or_a_server_down_gives_one_line_and_exit_2(

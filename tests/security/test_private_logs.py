@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from mailer.logs import DATABASE_LOGGERS, QUEUE_LOGGER, SMTP_LOGGER, configure_logging
 from tests.integration.test_invitations import invite
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import message, send
-from workers.cli import DATABASE_LOGGERS, SMTP_LOGGER, configure_logging
 from workers.service import Service
 
 PEOPLE = ["anna@example.com", "bob@example.org", "carol@elsewhere.example"]
@@ -25,10 +25,15 @@ def logs(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> It
     caplog.set_level(logging.DEBUG)
     root = logging.getLogger()
     filters = {handler: list(handler.filters) for handler in root.handlers}
-    levels = {name: logging.getLogger(name).level for name in [SMTP_LOGGER, *DATABASE_LOGGERS]}
+    levels = {
+        name: logging.getLogger(name).level
+        for name in [SMTP_LOGGER, QUEUE_LOGGER, *DATABASE_LOGGERS]
+    }
+    smtp_filters = list(logging.getLogger(SMTP_LOGGER).filters)
     log_smtp: bool = request.param
     configure_logging("DEBUG", log_smtp=log_smtp)
     yield log_smtp
+    logging.getLogger(SMTP_LOGGER).filters[:] = smtp_filters
     for handler, kept in filters.items():
         handler.filters[:] = kept
     for name, level in levels.items():

@@ -27,6 +27,10 @@ INBOUND_LATE = timedelta(minutes=5)
 OUTBOUND_LATE = timedelta(minutes=15)
 # A scheduled job is overdue after this many of its intervals without a run.
 CRON_LATE_INTERVALS = 2
+# Failures nothing true can clear (a refused address, a message that cannot
+# be read) need an operator while they are news; after this the figures
+# still show them, but the health check is green again.
+FAILURES_NEWS = timedelta(hours=24)
 CONNECT_SECONDS = 3.0
 # Kept as a string: the status is being added beside this module (issue 11,
 # item 3), and counting the string works before and after it exists.
@@ -73,6 +77,9 @@ class Health:
     outbound: dict[str, int] = field(default_factory=dict)  # by status, of OUTBOUND_COUNTED
     oldest_pending_outbound: datetime | None = None
     crons: tuple[CronState, ...] = ()
+    # Of the failed and quarantined, those of the last FAILURES_NEWS, by status.
+    recent_inbound: dict[str, int] = field(default_factory=dict)
+    recent_outbound: dict[str, int] = field(default_factory=dict)
 
     def problems(self) -> list[str]:
         """What needs an operator, one sentence each; empty when all is well."""
@@ -92,14 +99,18 @@ class Health:
                 f"the oldest pending outbound email has waited {_age(now, waiting)}: "
                 "does the relay take mail?"
             )
-        if count := self.inbound.get(InboundStatus.FAILED.value, 0):
-            found.append(f"{count} inbound message(s) failed: `pactmail inbound` lists them")
-        if count := self.inbound.get(QUARANTINED, 0):
-            found.append(f"{count} inbound message(s) quarantined: `pactmail inbound` lists them")
+        news = f"in the last {_span(FAILURES_NEWS)}"
+        if count := self.recent_inbound.get(InboundStatus.FAILED.value, 0):
+            found.append(f"{count} inbound message(s) failed {news}: `pactmail inbound` lists them")
+        if count := self.recent_inbound.get(QUARANTINED, 0):
+            found.append(
+                f"{count} inbound message(s) quarantined {news}: `pactmail inbound` lists them"
+            )
+        # Possibly sent mail waits for an operator's --resend or --mark-sent, however old.
         if count := self.outbound.get(OutboundStatus.POSSIBLY_SENT.value, 0):
             found.append(f"{count} outbound email(s) possibly sent: `pactmail outbound` lists them")
-        if count := self.outbound.get(OutboundStatus.FAILED.value, 0):
-            found.append(f"{count} outbound email(s) failed: `pactmail outbound` lists them")
+        if count := self.recent_outbound.get(OutboundStatus.FAILED.value, 0):
+            found.append(f"{count} outbound email(s) failed {news}: `pactmail outbound` lists them")
         found += self._cron_problems()
         return found
 
@@ -190,6 +201,16 @@ async def read_health(now: datetime, queue: Queue) -> Health:
             oldest_pending_outbound=await _oldest(
                 OutboundMessage, OutboundStatus.PENDING, "created_at"
             ),
+            recent_inbound=await _counts(
+                InboundMessage,
+                (InboundStatus.FAILED.value, QUARANTINED),
+                processed_at__gte=now - FAILURES_NEWS,
+            ),
+            recent_outbound=await _counts(
+                OutboundMessage,
+                (OutboundStatus.FAILED.value,),
+                created_at__gte=now - FAILURES_NEWS,
+            ),
             crons=tuple(
                 CronState(
                     run.name,
@@ -248,10 +269,12 @@ def _running_service_redis(data_dir: Path) -> tuple[str | None, str]:
 
 
 async def _counts(
-    model: type[InboundMessage] | type[OutboundMessage], statuses: tuple[str, ...]
+    model: type[InboundMessage] | type[OutboundMessage],
+    statuses: tuple[str, ...],
+    **since: datetime,
 ) -> dict[str, int]:
     rows = (
-        await model.filter(status__in=list(statuses))
+        await model.filter(status__in=list(statuses), **since)
         .annotate(count=Count("id"))
         .group_by("status")
         .values("status", "count")

@@ -219,8 +219,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "DATA_DIR/redis.url, and with none running it reports the queue unknown. Exit 0 "
         "when all is well; 1 when something needs an operator, one line each saying what: "
         "a message waiting more than 5 minutes, an email pending more than 15, anything "
-        "failed, quarantined or possibly sent, a scheduled job not run in twice its "
-        "interval, the database or Redis not answering. Use it as a health check.",
+        "possibly sent, anything failed or quarantined in the last 24 hours, a scheduled "
+        "job not run in twice its interval, the database or Redis not answering. Use it "
+        "as a health check.",
     ),
 }
 

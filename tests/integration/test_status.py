@@ -45,21 +45,27 @@ async def recent_cron_runs(now: datetime) -> None:
         )
 
 
-async def stored(status_value: str, *, received_at: datetime | None = None) -> InboundMessage:
+async def stored(
+    status_value: str,
+    *,
+    received_at: datetime | None = None,
+    processed_at: datetime | None = None,
+) -> InboundMessage:
     row = await InboundMessage.create(
         mail_from="anna@example.com",
         rcpt_tos=["commit@pactmail.localhost"],
         content=b"Subject: x\r\n\r\nx\r\n",
         size=17,
         status=status_value,
+        processed_at=processed_at,
     )
     if received_at is not None:
         await InboundMessage.filter(id=row.id).update(received_at=received_at)
     return row
 
 
-async def outbound(status_value: str, key: str) -> None:
-    await OutboundMessage.create(
+async def outbound(status_value: str, key: str, *, created_at: datetime | None = None) -> None:
+    row = await OutboundMessage.create(
         idempotency_key=key,
         template="confirmation",
         to_address="anna@example.com",
@@ -67,6 +73,8 @@ async def outbound(status_value: str, key: str) -> None:
         message_id=f"<{key}@pactmail.localhost>",
         status=status_value,
     )
+    if created_at is not None:
+        await OutboundMessage.filter(id=row.id).update(created_at=created_at)
 
 
 async def test_all_well_is_exit_0_with_the_queue_and_every_figure(
@@ -106,24 +114,28 @@ async def test_what_needs_an_operator_is_said_in_words_and_exit_1(
         last_error="ConnectionError('Redis went away')",
     )
     await stored("received", received_at=now - timedelta(minutes=6))
-    await stored("failed")
-    await stored("quarantined")  # the status string, as issue 11 item 3 adds it
-    await outbound("possibly_sent", "a")
+    await stored("failed", processed_at=now - timedelta(hours=1))
+    await stored("quarantined", processed_at=now)
+    # Failures two days old are figures, no longer news: nothing true clears them.
+    await stored("failed", processed_at=now - timedelta(days=2))
+    await outbound("failed", "old", created_at=now - timedelta(days=2))
+    await outbound("possibly_sent", "a", created_at=now - timedelta(days=2))
     await outbound("failed", "b")
     await outbound("sent", "c")
 
     shown = await asyncio.to_thread(status, status_env(settings, relay[1]))
 
     assert shown.returncode == 1
-    assert "outbound:  0 pending; 0 being sent; 1 possibly sent; 1 failed" in shown.stdout
+    assert "outbound:  0 pending; 0 being sent; 1 possibly sent; 2 failed" in shown.stdout
+    assert "; 2 failed; 1 quarantined" in shown.stdout
     problems = shown.stdout.split("needs an operator:\n")[1].splitlines()
     assert problems == [
         "  - the oldest unprocessed inbound message has waited 6 min (more than 5 min): "
         "are workers running?",
-        "  - 1 inbound message(s) failed: `pactmail inbound` lists them",
-        "  - 1 inbound message(s) quarantined: `pactmail inbound` lists them",
+        "  - 1 inbound message(s) failed in the last 24 h: `pactmail inbound` lists them",
+        "  - 1 inbound message(s) quarantined in the last 24 h: `pactmail inbound` lists them",
         "  - 1 outbound email(s) possibly sent: `pactmail outbound` lists them",
-        "  - 1 outbound email(s) failed: `pactmail outbound` lists them",
+        "  - 1 outbound email(s) failed in the last 24 h: `pactmail outbound` lists them",
         "  - cron job digests last finished 31 min ago; it runs every 15 min",
         "  - cron job sweep failed at its last run: ConnectionError('Redis went away')",
     ]

@@ -15,6 +15,24 @@ if [ -z "${PACTMAIL_CHROMIUM:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >
   DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y \
     --no-install-recommends chromium fonts-liberation >/dev/null
 fi
+# The MTA in front is tested with a Postfix of the test's own
+# (tests/support/postfix.py): Debian's package, installed when missing. The
+# system's Postfix is left unconfigured ("No configuration") and is not
+# started, so nothing listens on port 25. Without it the test fails.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ ! -x /usr/sbin/postfix ]; then
+  echo "== installing Debian's postfix for the test of the MTA in front" >&2
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  no_start=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then  # Debian's way to keep a service from starting
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+    no_start=/usr/sbin/policy-rc.d
+  fi
+  { apt-get -qq -o DPkg::Lock::Timeout=300 update \
+    && DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y \
+      --no-install-recommends postfix; } >/dev/null \
+    || echo "== postfix could not be installed: its test will fail" >&2
+  [ -z "$no_start" ] || rm -f "$no_start"
+fi
 .venv/bin/ruff check mailer workers tests bench
 .venv/bin/ruff format --check mailer workers tests bench
 .venv/bin/mypy

@@ -2,8 +2,9 @@
 
 The systemd units are verified by systemd-analyze (no systemd runs as PID 1
 here, so they are not started); the Postfix example runs in
-test_postfix_in_front.py; the environment example is read by
-Settings.from_env.
+test_postfix_in_front.py; the compose file is read by a YAML parser and the
+Dockerfile by its own rules (there is a docker client, but no engine and no
+compose plugin); the environment example is read by Settings.from_env.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from mailer.settings import ENVIRONMENT, Settings
 
@@ -38,6 +42,10 @@ EXERCISED_BY = {
     "systemd/pactmail-smtp.service": "test_the_units_verify_without_a_warning",
     "systemd/pactmail-worker@.service": "test_the_units_verify_without_a_warning",
     "systemd/pactmail.service": "test_the_units_verify_without_a_warning",
+    "Dockerfile": "test_the_dockerfile_builds_the_service_alone_as_a_user",
+    "Dockerfile.dockerignore": "test_the_dockerfile_builds_the_service_alone_as_a_user",
+    "compose.yaml": "test_compose_runs_migrate_once_then_smtp_and_workers",
+    "compose.env.example": "test_compose_takes_every_secret_from_its_env_file",
     # Item 7's scripts: setup-venv.sh runs at every tests/run.sh.
     "run-local.sh": "test_the_scripts_parse",
     "setup-venv.sh": "test_the_scripts_parse",
@@ -214,6 +222,121 @@ def test_the_env_example_matches_the_postfix_example() -> None:
     assert f"myhostname = {given['PACTMAIL_TRUSTED_AUTHSERV_ID']}" in main_cf
     header_checks = (DEPLOY / "postfix-header_checks.example").read_text()
     assert re.escape(given["PACTMAIL_TRUSTED_AUTHSERV_ID"]) in header_checks
+
+
+# ---- containers --------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments), continuation lines joined and comments left out."""
+    logical: list[str] = []
+    pending = ""
+    for line in (DEPLOY / "Dockerfile").read_text().splitlines():
+        if line.lstrip().startswith("#") or not line.strip():
+            continue
+        pending += line.rstrip().removesuffix("\\") + " "
+        if not line.rstrip().endswith("\\"):
+            logical.append(pending.strip())
+            pending = ""
+    assert not pending, "a continued line with nothing after it"
+    return [(text.split()[0].upper(), text.partition(" ")[2].strip()) for text in logical]
+
+
+def test_the_dockerfile_builds_the_service_alone_as_a_user() -> None:
+    instructions = dockerfile_instructions()
+    stages = [args for name, args in instructions if name == "FROM"]
+    assert len(stages) == 2
+    assert all(re.match(r"python:3\.1[1-9]-slim", stage) for stage in stages)
+    final = instructions[max(i for i, (name, _) in enumerate(instructions) if name == "FROM") :]
+    build = instructions[: len(instructions) - len(final)]
+
+    installs = [args for name, args in build if name == "RUN" and "pip install" in args]
+    assert len(installs) == 1
+    assert installs[0].split()[-1] == "."  # the project, not its test extras
+    # Every package pyproject.toml installs is copied in, and nothing else is needed.
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    setuptools = pyproject["tool"]["setuptools"]
+    folders = {package.split(".")[0] for package in setuptools["packages"]}
+    folders |= {path.split("/")[0] for path in setuptools["package-dir"].values()}
+    folders -= set(setuptools["package-dir"])  # installed under another name
+    copied = {
+        source.rstrip("/")
+        for name, args in build
+        if name == "COPY"
+        for source in args.split()[:-1]  # the last is where to
+    }
+    assert folders | {"pyproject.toml", pyproject["project"]["readme"]} <= copied
+    # ... and let through by the ignore file, which keeps everything else out.
+    let_through = {
+        line[1:].rstrip("/")
+        for line in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
+    assert copied <= let_through
+    assert "*" in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+
+    users = [args for name, args in final if name == "USER"]
+    assert users == ["pactmail"]
+    assert not any(name in {"RUN", "ADD"} for name, _ in final[final.index(("USER", "pactmail")) :])
+    env = " ".join(args for name, args in final if name == "ENV")
+    assert "PACTMAIL_DATA_DIR=/var/lib/pactmail" in env
+    assert ("VOLUME", "/var/lib/pactmail") in final
+    assert ("ENTRYPOINT", '["pactmail"]') in final
+
+
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_compose_runs_migrate_once_then_smtp_and_workers() -> None:
+    services = compose()["services"]
+    assert set(services) == {"postgres", "redis", "migrate", "smtp", "worker"}
+    migrate = services["migrate"]
+    assert (migrate["command"], migrate["restart"]) == (["migrate"], "no")
+    assert migrate["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+    for name in ("smtp", "worker"):
+        service = services[name]
+        assert service["command"] == [name]
+        assert service["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+        assert service["healthcheck"]["test"] == ["CMD", "pactmail", "status"]
+        assert service["read_only"] is True
+        assert service["cap_drop"] == ["ALL"]
+        assert service["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert (DEPLOY / service["build"]["context"] / service["build"]["dockerfile"]).is_file()
+    for name in ("postgres", "redis"):
+        assert "healthcheck" in services[name], name
+        assert "ports" not in services[name], f"{name} is reachable from outside"
+    # Postfix on the host, in front, hands mail to the host's loopback only.
+    assert services["smtp"]["ports"] == ["127.0.0.1:2525:2525"]
+    assert "ports" not in services["worker"]
+
+
+def test_compose_keeps_redis_behind_a_password() -> None:
+    services = compose()["services"]
+    assert "requirepass $$REDIS_PASSWORD" in " ".join(services["redis"]["command"])
+    url = services["smtp"]["environment"]["PACTMAIL_REDIS_URL"]
+    assert url.startswith("redis://:${REDIS_PASSWORD")
+    for name in ("migrate", "smtp", "worker"):
+        environment = services[name]["environment"]
+        assert set(environment) <= SETTINGS | COMING, name
+        assert environment["PACTMAIL_DATABASE_URL"].startswith("postgres://"), name
+
+
+def test_compose_takes_every_secret_from_its_env_file() -> None:
+    text = (DEPLOY / "compose.yaml").read_text()
+    wanted = set(re.findall(r"(?<!\$)\$\{([A-Z_]+)", text))
+    example = (DEPLOY / "compose.env.example").read_text()
+    given = set(re.findall(r"^([A-Z_]+)=", example, re.MULTILINE))
+    assert wanted == given
+    gateway = compose()["networks"]["default"]["ipam"]["config"][0]["gateway"]
+    environment = compose()["services"]["smtp"]["environment"]
+    assert environment["PACTMAIL_TRUSTED_RELAYS"] == gateway
+    assert environment["PACTMAIL_RELAY"] == f"{gateway}:25"
 
 
 # ---- the rest ----------------------------------------------------------------

@@ -19,8 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from mailer.models import Commitment, InboundMessage, InboundStatus
-from mailer.settings import Settings
+from mailer.models import (
+    Commitment,
+    InboundMessage,
+    InboundStatus,
+    OutboundMessage,
+    OutboundStatus,
+)
+from mailer.settings import RateLimits, Settings
 from mailer.trust.resolver import TableResolver
 from tests.conftest import running_service
 from tests.integration.test_commit_flow import THREE_COMMITMENTS
@@ -56,6 +62,7 @@ def pactmail_settings(settings: Settings) -> Settings:
         listen_port=free_port(),  # fixed: pactmail restarts on the port Postfix knows
         trusted_authserv_ids=frozenset({MX_HOSTNAME}),
         trusted_relays=(ip_network("127.0.0.1/32"),),
+        rate_limits=RateLimits(),  # the defaults, as in production
     )
 
 
@@ -309,6 +316,63 @@ async def test_pactmail_stopped_costs_nothing(
         caplog,
         capsys,
     )
+
+
+async def test_a_confirmation_refused_out_there_comes_back_to_pactmail_as_a_bounce(
+    pactmail_settings: Settings,
+    db: None,
+    postfix: Postfix,
+    relay: tuple[CaptureHandler, int],
+    dns: TableResolver,
+    key: DkimKey,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    capture, _ = relay
+    # The sender's own server refuses the confirmation for good, after
+    # Postfix took it from pactmail: Postfix writes the delivery failure to
+    # the envelope sender, pactmail's bounce+TOKEN@ address.
+    capture.fail_next = ["550 5.1.1 <anna@example.com>: mailbox unavailable"]
+    data = signed(key, to=COMMIT, body=THREE_COMMITMENTS, message_id="<gone@example.com>")
+    async with running_service(pactmail_settings, postfix.port, dns):
+        sent = await submit(postfix, ANNA, [COMMIT], data)
+        dsn_line = await postfix.wait_for_log(r"sender non-delivery notification: ([0-9A-F]+)")
+        dsn_id = dsn_line.rpartition(" ")[2]
+        await postfix.wait_for_log(delivered_to_pactmail(postfix, dsn_id))
+        await all_settled()
+        rows = await InboundMessage.all().order_by("id")
+        [confirmation] = await OutboundMessage.all()
+        outbound = await OutboundMessage.all().count()
+
+    original, bounce = rows
+    assert original.message_id == "gone@example.com"
+    assert bounce.mail_from == "<>"  # the null sender: nothing may answer it
+    assert bounce.rcpt_tos == [confirmation_bounce_address(bounce.rcpt_tos)]
+    assert (bounce.status, bounce.reason) == (
+        InboundStatus.IGNORED.value,
+        f"delivery failure of outbound {confirmation.id}",
+    )
+    # `pactmail outbound` shows it failed, with why; and nothing answered the bounce.
+    assert confirmation.status == OutboundStatus.FAILED.value
+    assert confirmation.last_error.startswith("bounced: ")
+    assert outbound == 1
+    assert capture.messages == []
+    assert postfix.queue() == []
+    show_logs(
+        "A confirmation refused out there: Postfix's bounce goes back to pactmail",
+        postfix,
+        {sent.queue_id, dsn_id, *queue_ids_of(postfix, r"to=<anna@example\.com>")},
+        caplog,
+        capsys,
+    )
+
+
+def confirmation_bounce_address(rcpt_tos: list[str]) -> str:
+    """The one recipient of a bounce: a bounce+TOKEN@ address of the domain."""
+    [address] = rcpt_tos
+    assert address.startswith("bounce+")
+    assert address.endswith(f"@{DOMAIN}")
+    return address
 
 
 async def retry_until_taken(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -40,6 +41,7 @@ from tests.support.postfix import (
     Submission,
     free_port,
     postfix_in_front,
+    require_postfix,
     submit,
 )
 from tests.support.settle import all_settled
@@ -373,6 +375,13 @@ def confirmation_bounce_address(rcpt_tos: list[str]) -> str:
     assert address.startswith("bounce+")
     assert address.endswith(f"@{DOMAIN}")
     return address
+
+
+def test_without_root_the_test_fails_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never a skip: a machine that cannot run Postfix fails the test, with what to do."""
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(pytest.fail.Exception, match=r"run it as root, as \.ci/run does"):
+        require_postfix()
 
 
 async def retry_until_taken(

@@ -75,16 +75,16 @@ _QUEUED_AS = re.compile(r"queued as ([0-9A-Za-z]+)")
 
 def require_postfix() -> None:
     """Fail, never skip, when this machine cannot run a Postfix of the test's own."""
-    if shutil.which("postfix", path="/usr/sbin:/usr/bin:/sbin:/bin") is None:
-        pytest.fail(
-            "Postfix is not installed: tests/run.sh installs Debian's package when run as "
-            "root (apt-get install postfix); the test of the MTA in front needs it",
-            pytrace=False,
-        )
     if os.geteuid() != 0:
         pytest.fail(
             "the test of the MTA in front starts its own Postfix, whose master runs as "
             "root and its daemons as the postfix user: run it as root, as .ci/run does",
+            pytrace=False,
+        )
+    if shutil.which("postfix", path="/usr/sbin:/usr/bin:/sbin:/bin") is None:
+        pytest.fail(
+            "Postfix is not installed: tests/run.sh installs Debian's package when run as "
+            "root (apt-get install postfix); the test of the MTA in front needs it",
             pytrace=False,
         )
 

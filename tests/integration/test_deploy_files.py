@@ -327,6 +327,35 @@ def test_compose_keeps_redis_behind_a_password() -> None:
         assert environment["PACTMAIL_DATABASE_URL"].startswith("postgres://"), name
 
 
+def test_compose_settings_start_pactmail(tmp_path: Path) -> None:
+    """The environment compose gives pactmail, filled from its env example, is one it takes."""
+    example = (DEPLOY / "compose.env.example").read_text()
+    values = dict(re.findall(r"^([A-Z_]+)=(.*)$", example, re.MULTILINE))
+    for name in values:  # the secrets an operator makes (openssl rand -hex 32)
+        if name.endswith(("_PASSWORD", "_SECRET_KEY")):
+            values[name] = values[name] or "0123456789abcdef" * 4
+
+    def interpolate(text: str) -> str:  # ${NAME}, ${NAME:-default}, ${NAME:?error}
+        def one(found: re.Match[str]) -> str:
+            return values.get(found.group(1)) or (found.group(3) if found.group(2) == ":-" else "")
+
+        return re.sub(r"\$\{([A-Z_]+)(?:(:[-?])([^}]*))?\}", one, text)
+
+    dockerfile_env = " ".join(args for name, args in dockerfile_instructions() if name == "ENV")
+    for name in ("migrate", "smtp", "worker"):
+        environment = {
+            key: interpolate(str(value))
+            for key, value in compose()["services"][name]["environment"].items()
+        }
+        settings = Settings.from_env(
+            {**environment, "PACTMAIL_DATA_DIR": str(tmp_path), "PACTMAIL_LISTEN": "0.0.0.0:2525"}
+        )
+        assert settings.database_url.startswith("postgres://pactmail:"), name
+        assert settings.redis_url is not None
+        assert settings.redis_url.startswith("redis://:0123456789abcdef"), name
+    assert "PACTMAIL_LISTEN=0.0.0.0:2525" in dockerfile_env
+
+
 def test_compose_takes_every_secret_from_its_env_file() -> None:
     text = (DEPLOY / "compose.yaml").read_text()
     wanted = set(re.findall(r"(?<!\$)\$\{([A-Z_]+)", text))

@@ -13,7 +13,9 @@ import asyncio
 import logging
 import os
 import re
+import smtplib
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import replace
 from ipaddress import ip_network
 from pathlib import Path
@@ -37,6 +39,7 @@ from tests.support.postfix import (
     DOMAIN,
     INTERNET_CLIENT,
     MX_HOSTNAME,
+    QUEUED_AS,
     Postfix,
     Submission,
     free_port,
@@ -45,7 +48,7 @@ from tests.support.postfix import (
     submit,
 )
 from tests.support.settle import all_settled
-from tests.support.smtpclient import message
+from tests.support.smtpclient import Reply, message
 
 ANNA = "anna@example.com"
 COMMIT = f"commit@{DOMAIN}"
@@ -375,6 +378,63 @@ def confirmation_bounce_address(rcpt_tos: list[str]) -> str:
     assert address.startswith("bounce+")
     assert address.endswith(f"@{DOMAIN}")
     return address
+
+
+# A message whose last line ends in a bare <LF>, then ".<CR><LF>", then a
+# second transaction: a server that takes "<LF>.<CR><LF>" for the end of the
+# first runs the second, a message from whoever the attacker names.
+SMUGGLED = (
+    b"From: Anna Keller <anna@example.com>\r\nTo: commit@pactmail.example.com\r\n"
+    b"Subject: Hello\r\nMessage-ID: <carrier@example.com>\r\n\r\nJust saying hello\n"
+    b".\r\nMAIL FROM:<ceo@example.com>\r\nRCPT TO:<commit@pactmail.example.com>\r\n"
+    b"DATA\r\nFrom: The CEO <ceo@example.com>\r\nSubject: Smuggled\r\n\r\n"
+    b"- Wire the money by Friday\r\n.\r\n"
+)
+
+
+def _smuggle(port: int) -> list[Reply]:
+    """Send SMUGGLED after DATA as it is, as an attacker's relay would; every reply read."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=(INTERNET_CLIENT, 0)) as client:
+        client.ehlo("mail.example.com")
+        assert client.mail(ANNA)[0] == 250
+        assert client.rcpt(COMMIT)[0] == 250
+        assert client.docmd("DATA")[0] == 354
+        client.send(SMUGGLED)
+        code, text = client.getreply()
+        replies = [Reply(code, text.decode())]
+        # A server that took the early end answers the smuggled commands too.
+        with suppress(smtplib.SMTPServerDisconnected, TimeoutError):
+            client.sock.settimeout(1.0)  # type: ignore[union-attr]
+            while True:
+                code, text = client.getreply()
+                replies.append(Reply(code, text.decode()))
+    return replies
+
+
+async def test_a_smuggled_second_message_stays_inside_the_first(
+    pactmail_settings: Settings,
+    db: None,
+    postfix: Postfix,
+    relay: tuple[CaptureHandler, int],
+    dns: TableResolver,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    capture, _ = relay
+    async with running_service(pactmail_settings, postfix.port, dns):
+        replies = await asyncio.to_thread(_smuggle, postfix.port)
+        queued = QUEUED_AS.search(replies[0].text)
+        await all_settled()
+        await confirmations(capture, 1)  # "Was this you?" to Anna: her mail is not signed
+        rows = await InboundMessage.all()
+
+    assert [reply.code for reply in replies] == [250]
+    [row] = rows
+    assert row.mail_from == ANNA
+    assert b"Wire the money" in bytes(row.content)  # the "second message" is the first's text
+    assert "ceo@example.com" not in {m.rcpt_tos[0] for m in capture.messages}
+    assert queued is not None
+    show_logs("SMTP smuggling: one message", postfix, {queued.group(1)}, caplog, capsys)
 
 
 def test_without_root_the_test_fails_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -70,7 +70,7 @@ scache     unix  - - n - 1 scache
 postlog    unix-dgram n - n - 1 postlogd
 """
 
-_QUEUED_AS = re.compile(r"queued as ([0-9A-Za-z]+)")
+QUEUED_AS = re.compile(r"queued as ([0-9A-Za-z]+)")
 
 
 def require_postfix() -> None:
@@ -265,7 +265,7 @@ class Submission:
     def queue_id(self) -> str:
         assert self.data is not None, self
         assert self.data.code == 250, self
-        found = _QUEUED_AS.search(self.data.text)
+        found = QUEUED_AS.search(self.data.text)
         assert found, self.data
         return found.group(1)
 

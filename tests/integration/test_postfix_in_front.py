@@ -15,7 +15,6 @@ import os
 import re
 import smtplib
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import replace
 from ipaddress import ip_network
 from pathlib import Path
@@ -400,14 +399,15 @@ def _smuggle(port: int) -> list[Reply]:
         assert client.rcpt(COMMIT)[0] == 250
         assert client.docmd("DATA")[0] == 354
         client.send(SMUGGLED)
-        code, text = client.getreply()
-        replies = [Reply(code, text.decode())]
-        # A server that took the early end answers the smuggled commands too.
-        with suppress(smtplib.SMTPServerDisconnected, TimeoutError):
-            client.sock.settimeout(1.0)  # type: ignore[union-attr]
-            while True:
-                code, text = client.getreply()
-                replies.append(Reply(code, text.decode()))
+        replies: list[Reply] = []
+        # QUIT after the first answer: whatever a server answers before its
+        # 221 are the smuggled commands it ran.
+        while not replies or replies[-1].code != 221:
+            code, text = client.getreply()
+            replies.append(Reply(code, text.decode()))
+            if len(replies) == 1:
+                client.putcmd("quit")
+        client.close()
     return replies
 
 
@@ -428,7 +428,7 @@ async def test_a_smuggled_second_message_stays_inside_the_first(
         await confirmations(capture, 1)  # "Was this you?" to Anna: her mail is not signed
         rows = await InboundMessage.all()
 
-    assert [reply.code for reply in replies] == [250]
+    assert [reply.code for reply in replies] == [250, 221]
     [row] = rows
     assert row.mail_from == ANNA
     assert b"Wire the money" in bytes(row.content)  # the "second message" is the first's text

@@ -26,6 +26,8 @@ and ``read_report`` says which it is.
 
 from __future__ import annotations
 
+import base64
+import quopri
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,12 +40,14 @@ from flufl.bounce import all_failures
 
 from mailer.headers import one_line
 from mailer.parsing.autoreplies import auto_reply_reason, looks_like_bounce
+from mailer.parsing.mime import decode_bytes
 
 MAX_RECIPIENTS = 100  # a report for a whole mailing list stops here
 MAX_DIAGNOSTIC = 500  # characters of diagnostic text kept per recipient
 _NEAR_LINES = 12  # lines read from an address's line for its status and SMTP reply
 
 _REPORT_PARTS = frozenset({"message/delivery-status", "message/global-delivery-status"})
+_ENCODED = frozenset({"base64", "quoted-printable"})
 _RETURNED_PARTS = frozenset({"message/rfc822", "message/global", "text/rfc822-headers"})
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _SMTP_REPLY = re.compile(r"(?<![\d.#-])([245])\d\d(?=[\s-])(?!\s*(?:bytes|kb|mb|days|hours))")
@@ -191,14 +195,30 @@ def dsn_recipients(msg: Message) -> tuple[Recipient, ...]:
 def _status_blocks(part: Message) -> list[Message]:
     """A delivery-status part's header blocks (the first is about the message)."""
     payload = part.get_payload()
-    if isinstance(payload, list):  # the email package splits message/delivery-status itself
+    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    plain = part.get_content_type() == "message/delivery-status" and encoding not in _ENCODED
+    if isinstance(payload, list) and plain:
+        # The email package splits a plain message/delivery-status into blocks itself.
         return [block for block in payload if isinstance(block, Message)]
-    # message/global-delivery-status (RFC 6533), or a part sent base64-encoded:
-    # the package leaves text, which splits into blocks at blank lines.
-    data = part.get_payload(decode=True)
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(payload)
-    text = text.replace("\r\n", "\n")
+    text = _part_text(part, payload, encoding).replace("\r\n", "\n")
     return [HeaderParser().parsestr(chunk.strip("\n")) for chunk in re.split(r"\n\s*\n", text)]
+
+
+def _part_text(part: Message, payload: object, encoding: str) -> str:
+    """The text of a delivery-status part the email package did not split right.
+
+    It takes message/global-delivery-status (RFC 6533, UTF-8) for one attached
+    message, and splits the base64 lines of an encoded part as if they were blocks.
+    """
+    if not isinstance(payload, list):
+        data = part.get_payload(decode=True)
+        return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(payload)
+    data = b"\n\n".join(block.as_bytes() for block in payload if isinstance(block, Message))
+    if encoding == "base64":
+        data = base64.b64decode(re.sub(rb"[^A-Za-z0-9+/=]", b"", data) + b"===")
+    elif encoding == "quoted-printable":
+        data = quopri.decodestring(data)
+    return data.decode("utf-8", "replace")
 
 
 def _block_recipient(block: Message) -> Recipient | None:
@@ -291,7 +311,7 @@ def _report_text(msg: Message) -> str:
         elif part.get_content_maintype() == "text":
             data = part.get_payload(decode=True)
             if isinstance(data, bytes):
-                texts.append(data.decode(part.get_content_charset() or "utf-8", "replace"))
+                texts.append(decode_bytes(data, part.get_content_charset())[0])
     return _before_returned_message("\n".join(texts).replace("\r\n", "\n"))
 
 

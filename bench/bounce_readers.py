@@ -24,13 +24,9 @@ from email.parser import BytesParser
 
 from flufl.bounce import all_failures
 
-from mailer.parsing.bounces import (
-    Kind,
-    Verdict,
-    dsn_recipients,
-    heuristic_recipients,
-    read_report,
-)
+from mailer.parsing.bounce_text import heuristic_recipients
+from mailer.parsing.bounces import Kind, Verdict, read_report
+from mailer.parsing.dsn import dsn_recipients
 from tests.unit.test_bounces import AUTO_REPLIES, BOUNCES, EXPECTED
 
 Found = set[tuple[str, Verdict | None]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from email.message import Message
+from email.parser import HeaderParser
 
 from flufl.bounce import all_failures
 
@@ -12,7 +13,9 @@ from mailer.parsing.dsn import (
     MAX_DIAGNOSTIC,
     REPORT_PARTS,
     Recipient,
+    block_recipient,
     first_per_address,
+    smtp_class,
     status_code,
     verdict_of,
 )
@@ -22,6 +25,10 @@ _NEAR_LINES = 12  # lines read from an address's line for its status and SMTP re
 _RETURNED_PARTS = frozenset({"message/rfc822", "message/global", "text/rfc822-headers"})
 # A line that starts another recipient's entry in a plain-text bounce.
 _ENTRY = re.compile(r"^\s*<?([^\s<>@]+@[^\s<>:]+?)>?:?\s*$")
+# A line that opens an entry and may carry the reason after the colon:
+# "<a@example.org>:", "a@example.org: 550 5.1.1 ..." (qmail, Yahoo, OpenSMTPD, old Postfix).
+_ENTRY_START = re.compile(r"^\s*<?([^\s<>@:\"]+@[^\s<>:\"]+\.[a-z0-9-]+)>?:(?:\s|$)", re.I | re.M)
+_DSN_FIELD = re.compile(r"^(?:final|original)-recipient\s*:", re.I | re.M)
 
 
 def heuristic_recipients(msg: Message) -> tuple[Recipient, ...]:
@@ -39,6 +46,39 @@ def heuristic_recipients(msg: Message) -> tuple[Recipient, ...]:
     return first_per_address(found)
 
 
+def text_dsn_recipients(msg: Message) -> tuple[Recipient, ...]:
+    """RFC 3464 recipient blocks written into the report's text instead of their own part.
+
+    Some MTAs send the fields inside text/plain, and a report whose MIME
+    boundaries are broken reaches the parser as one text.
+    """
+    found: list[Recipient] = []
+    for chunk in re.split(r"\n[ \t]*\n", report_text(msg)):
+        if _DSN_FIELD.search(chunk):
+            recipient = block_recipient(HeaderParser().parsestr(chunk.strip("\n") + "\n"))
+            found.extend([recipient] if recipient is not None else [])
+    return first_per_address(found)
+
+
+def entry_recipients(msg: Message) -> tuple[Recipient, ...]:
+    """Recipients a plain-text bounce lists as "<address>:" entries with an SMTP reply.
+
+    The last resort, for reports nothing else reads: an entry counts only when
+    a reply code or status follows it, which a mention of an address in prose lacks.
+    """
+    text = report_text(msg)
+    found: list[Recipient] = []
+    for match in _ENTRY_START.finditer(text):
+        address = match.group(1).lower()
+        near = _near(text, address)
+        status = status_code(near)
+        if status or smtp_class(near, "45"):
+            found.append(
+                Recipient(address, verdict_of("failed", status, near), "failed", status, near)
+            )
+    return first_per_address(found)
+
+
 def report_text(msg: Message) -> str:
     """The report's own words: its text parts, without the message it returns."""
     texts: list[str] = []
@@ -48,9 +88,11 @@ def report_text(msg: Message) -> str:
         kind = part.get_content_type()
         if kind in _RETURNED_PARTS or kind in REPORT_PARTS:
             continue
-        if part.is_multipart():
-            payload = part.get_payload()
+        payload = part.get_payload()
+        if isinstance(payload, list):
             stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+        elif part.get_content_maintype() == "multipart":  # broken boundaries: one text
+            texts.append(str(payload))
         elif part.get_content_maintype() == "text":
             data = part.get_payload(decode=True)
             if isinstance(data, bytes):

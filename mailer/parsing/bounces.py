@@ -1,14 +1,19 @@
 """Read a delivery report: who failed, permanently or not, with which status and words.
 
-Two readers, in this order (the measured reasons are in tests/data/bounces/README.md):
+Readers, in this order; the first that names a recipient wins (measured in
+tests/data/bounces/README.md):
 
 1. RFC 3464 ``message/delivery-status`` parts, read with the standard library:
    per recipient ``Action``, ``Status``, ``Original-Recipient`` /
    ``Final-Recipient`` and ``Diagnostic-Code``.
-2. When no such part names a recipient, ``flufl.bounce``'s detectors for the
-   non-standard bounces of common MTAs (qmail, old Exim, Yahoo, Hotmail, ...).
-   They return addresses only, sorted into "still trying" and "failed"; the
-   status and the words come from the report's own text near the address.
+2. In mail shaped like a bounce, the same fields written into a text part
+   (Amazon WorkMail, some relays; reports with broken MIME boundaries).
+3. ``flufl.bounce``'s detectors for the non-standard bounces of common MTAs
+   (qmail, old Exim, Yahoo, Gmail's plain text, ...). They return addresses
+   only, sorted into "still trying" and "failed"; the status and the words
+   come from the report's own text near the address.
+4. In mail shaped like a bounce, "address: reply" entries with an SMTP reply
+   code after them (OpenSMTPD, Yahoo! Japan), which no detector knows.
 
 Whether a recipient failed for good is one rule for all readers,
 ``mailer.parsing.dsn.verdict_of``: the Action, then the status class, then the
@@ -29,7 +34,11 @@ from email.parser import BytesParser
 from enum import StrEnum
 
 from mailer.parsing.autoreplies import auto_reply_reason, looks_like_bounce
-from mailer.parsing.bounce_text import heuristic_recipients
+from mailer.parsing.bounce_text import (
+    entry_recipients,
+    heuristic_recipients,
+    text_dsn_recipients,
+)
 from mailer.parsing.dsn import Recipient, Verdict, dsn_recipients
 
 __all__ = ["Kind", "Recipient", "Report", "Verdict", "read_report"]
@@ -68,9 +77,13 @@ def read_report(raw: bytes) -> Report:
     reason = None if bounce else auto_reply_reason(msg)
     if reason:  # before the heuristics, which can find an address in any text
         return Report(Kind.AUTO_REPLY, auto_reply=reason)
-    heuristic = _safely(heuristic_recipients, msg)
-    if heuristic:
-        return Report(Kind.BOUNCE, heuristic[:MAX_RECIPIENTS], "flufl.bounce")
+    readers = [("flufl.bounce", heuristic_recipients)]
+    if bounce:  # the text readers only where the report's shape says it is one
+        readers = [("rfc3464 text", text_dsn_recipients), *readers, ("entries", entry_recipients)]
+    for name, reader in readers:
+        found = _safely(reader, msg)
+        if found:
+            return Report(Kind.BOUNCE, found[:MAX_RECIPIENTS], name)
     return Report(Kind.BOUNCE if bounce else Kind.UNKNOWN)
 
 

@@ -70,7 +70,7 @@ def verdict_of(action: str, status: str | None, diagnostic: str) -> Verdict:
     if action and not failed:
         return Verdict.NOT_A_FAILURE
     # In a failure's text a "250 OK" is an earlier step of the transcript, not the outcome.
-    code = status[0] if status else _smtp_class(diagnostic, "45" if failed else "245")
+    code = status[0] if status else smtp_class(diagnostic, "45" if failed else "245")
     if code == "2":
         return Verdict.NOT_A_FAILURE
     return Verdict.TEMPORARY if code == "4" else Verdict.PERMANENT
@@ -90,14 +90,14 @@ def status_code(text: str) -> str | None:
     return ".".join(found.groups()) if found else None
 
 
-def _smtp_class(text: str, classes: str = "245") -> str | None:
+def smtp_class(text: str, classes: str = "245") -> str | None:
     """The class digit of the first SMTP reply code of those classes in text.
 
-    >>> _smtp_class("host mx.example.com said: 452 Too many recipients")
+    >>> smtp_class("host mx.example.com said: 452 Too many recipients")
     '4'
-    >>> _smtp_class("250 OK, then 550 no such user", "45")
+    >>> smtp_class("250 OK, then 550 no such user", "45")
     '5'
-    >>> _smtp_class("no code here") is None
+    >>> smtp_class("no code here") is None
     True
     """
     return next(

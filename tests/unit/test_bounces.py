@@ -4,10 +4,12 @@ The expected values were written from reading each file (its delivery-status
 part, or the text a person would read), not from what the reader returns.
 """
 
+from email import message_from_bytes
 from pathlib import Path
 
 import pytest
 
+from mailer.parsing.bounce_text import entry_recipients
 from mailer.parsing.bounces import Kind, Recipient, Report, Verdict, read_report
 
 BOUNCES = Path(__file__).parent.parent / "data" / "bounces"
@@ -78,6 +80,28 @@ EXPECTED: dict[str, list[tuple[str, Verdict, str | None]]] = {
     "flufl_exchange_legacy_recipient_not_recognized.eml": [("userx@example.com", P, None)],
     "flufl_postfix_old_5.1.1_user_unknown.eml": [("xxxxx@local.ie", P, "5.1.1")],
     "flufl_exim_delayed_24_hours.eml": [("userx@example.za", N, None)],
+    # RFC 3464 fields written into a text part
+    "amazon_workmail_5.1.1_dsn_fields_in_text.eml": [("kijitora@example.jp", P, "5.1.1")],
+    "postfix_4.0.0_failed_dsn_fields_in_iso2022jp_text.eml": [
+        ("toraneko@neko.example.co.jp", T, "4.0.0")
+    ],
+    # Plain-text entries no flufl.bounce detector recognises
+    "postfix_old_550_user_unknown_japanese.eml": [("kijitora@user.example.or.jp", P, None)],
+    "opensmtpd_5.2.2_and_5.1.1_two_recipients.eml": [
+        ("mailboxfull@example.jp", P, "5.2.2"),
+        ("userunknown@example.jp", P, "5.1.1"),
+    ],
+    "yahoo_japan_5.1.1_user_unknown.eml": [("kijitora@example.org", P, "5.1.1")],
+}
+
+# The reader each report needs, where it is not the one its shape suggests (a
+# delivery-status part: "rfc3464"; none: "flufl.bounce").
+READER = {
+    "amazon_workmail_5.1.1_dsn_fields_in_text.eml": "rfc3464 text",
+    "postfix_4.0.0_failed_dsn_fields_in_iso2022jp_text.eml": "rfc3464 text",
+    "postfix_old_550_user_unknown_japanese.eml": "entries",
+    "opensmtpd_5.2.2_and_5.1.1_two_recipients.eml": "entries",
+    "yahoo_japan_5.1.1_user_unknown.eml": "entries",
 }
 
 AUTO_REPLIES = {
@@ -120,12 +144,12 @@ def test_every_file_in_the_corpus_has_an_expectation() -> None:
     assert len(EXPECTED) >= 20
 
 
-def test_standard_reports_are_read_by_the_standard_library() -> None:
-    """Every file that carries a message/delivery-status part is read from it, not by guessing."""
+def test_each_report_is_read_by_the_most_exact_reader_that_can() -> None:
+    """A report with a delivery-status part is read from it, never by guessing from text."""
     for name in EXPECTED:
         raw = (BOUNCES / name).read_bytes().lower()
-        expected = "rfc3464" if b"message/delivery-status" in raw else "flufl.bounce"
-        assert _read(name).reader == expected, name
+        shape = "rfc3464" if b"message/delivery-status" in raw else "flufl.bounce"
+        assert _read(name).reader == READER.get(name, shape), name
 
 
 def test_diagnostic_is_the_remote_servers_words() -> None:
@@ -237,6 +261,26 @@ def test_non_standard_bounce_in_an_unknown_charset_is_read() -> None:
     )
     assert _summary(report.recipients) == [("a@example.org", P, "5.1.1")]
     assert report.reader == "flufl.bounce"
+
+
+def test_an_entry_needs_a_reply_code() -> None:
+    def entries(body: str) -> list[str]:
+        raw = f"From: MAILER-DAEMON@mx.example.net\nSubject: failure\n\n{body}".encode()
+        return [r.address for r in entry_recipients(message_from_bytes(raw))]
+
+    assert entries("<help@mx.example.net>: write here, we answer in 2 days.\n") == []
+    assert entries("<bob@example.org>:\nRemote host said: 550 no such user\n") == [
+        "bob@example.org"
+    ]
+
+
+def test_text_readers_leave_a_persons_mail_alone() -> None:
+    report = _mail(
+        "From: ann@example.org\nSubject: Re: plan",
+        "Final-Recipient: rfc822; bob@example.org\nAction: failed\nStatus: 5.1.1\n\n"
+        "bob@example.org: 550 5.1.1 no such user\n",
+    )
+    assert report == Report(Kind.UNKNOWN)
 
 
 def test_bounce_without_a_readable_recipient_is_still_a_bounce() -> None:

@@ -119,13 +119,15 @@ def _near(text: str, address: str) -> str:
 
     >>> _near("Hi.\n<a@x.org>:\nsaid: 550 no\n\n<b@x.org>:\n452 full", "a@x.org")
     '<a@x.org>: said: 550 no'
+    >>> _near("a@x.org: 550 5.2.2 full\nb@x.org: 550 5.1.1 unknown", "a@x.org")
+    'a@x.org: 550 5.2.2 full'
     """
     lines = text.split("\n")
     for index, line in enumerate(lines):
         if address in line.lower():
             taken = [line]
             for following in lines[index + 1 : index + _NEAR_LINES]:
-                entry = _ENTRY.match(following)
+                entry = _ENTRY.match(following) or _ENTRY_START.match(following)
                 if entry and entry.group(1).lower() != address:
                     break
                 taken.append(following)

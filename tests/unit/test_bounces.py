@@ -172,6 +172,15 @@ def test_non_standard_diagnostic_holds_the_servers_reply() -> None:
     assert recipient.action == "failed"
 
 
+def test_each_entry_keeps_its_own_words() -> None:
+    first, second = _read("opensmtpd_5.2.2_and_5.1.1_two_recipients.eml").recipients
+    assert first.diagnostic == (
+        "mailboxfull@example.jp: 550 5.2.2 <mailboxfull@example.jp>... Mailbox Full"
+    )
+    assert "userunknown" not in first.diagnostic
+    assert second.diagnostic.startswith("userunknown@example.jp: 550 5.1.1")
+
+
 def test_delayed_notice_says_delayed() -> None:
     (recipient,) = _read("exim_delayed_24_hours.eml").recipients
     assert recipient.action == "delayed"

@@ -1,0 +1,79 @@
+"""Faults, reconciled (issue 11, item 9): each test makes one fault happen, lets the
+service recover as it would in production, and ends with the line
+
+    sent N · answered 250 N · stored N · confirmed N · lost 0 · doubled 0
+
+(tests/support/reconcile.py says what each figure counts). Every message is
+genuine mail from a member, as the border MTA hands it on, so each one is
+answered with a confirmation.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mailer.db import open_database
+from mailer.models import InboundMessage
+from mailer.settings import Settings
+from tests.conftest import running_service
+from tests.support.capture import CaptureHandler
+from tests.support.processes import free_port, service_env, start_process, wait_exit, wait_listening
+from tests.support.reconcile import LOST_CONNECTION, Ledger, Reconciliation, reconcile
+from tests.support.settle import all_settled
+from workers.jobs import sweep_job
+from workers.service import Service
+from workers.worker import utc_now
+
+
+def report(capsys: pytest.CaptureFixture[str], fault: str, result: Reconciliation) -> None:
+    """Print the line where the run's output shows it, then hold the service to it."""
+    with capsys.disabled():
+        print(f"\n{fault}: {result.line()}")
+    assert result.lost == []
+    assert result.doubled == []
+
+
+async def sweep_later(service: Service, minutes: float = 1) -> str:
+    """Run the sweep as its cron would, ``minutes`` from now: the 15-s ticks need no waiting."""
+    later = datetime.now(UTC) + timedelta(minutes=minutes)
+    ctx = {"settings": service.settings, "clock": lambda: later, "redis": service.redis}
+    return await sweep_job(ctx)
+
+
+async def test_smtp_killed_after_the_commit_and_before_the_250(
+    settings: Settings,
+    db: None,
+    relay: tuple[CaptureHandler, int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    capture, relay_port = relay
+    at = replace(settings, listen_port=free_port())
+    ledger = Ledger("killed-smtp")
+    sender, data = ledger.new_message(1)
+
+    dying = start_process("tests.support.dying_smtp", service_env(at, relay_port))
+    try:
+        await wait_listening(at.listen_port, dying)
+        first = await ledger.send(at.listen_port, sender, data)
+    finally:
+        dying.kill()  # already dead, unless something went wrong
+    assert await wait_exit(dying) == -signal.SIGKILL
+    assert first.code == LOST_CONNECTION  # no 250: the sending MTA keeps the message
+    assert await InboundMessage.all().count() == 1  # and so do we: committed before the kill
+
+    # The MTA tries again later, to the service back on the same address.
+    async with running_service(at, relay_port, clock=utc_now) as service:
+        again = await ledger.send(at.listen_port, sender, data)
+        assert again.code == 250
+        await capture.wait_for(1)  # the resend is processed and confirmed
+        # The first copy was never queued; the sweep finds it, a duplicate now.
+        assert "swept 1 inbound" in await sweep_later(service)
+        await all_settled()
+        report(capsys, "smtp killed before its 250", await reconcile(ledger, capture))
+    await open_database(settings)
+    statuses = sorted(row.status for row in await InboundMessage.all())
+    assert statuses == ["duplicate", "processed"]

@@ -11,15 +11,18 @@ answered with a confirmation.
 from __future__ import annotations
 
 import signal
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from mailer.db import open_database
-from mailer.models import InboundMessage
+from mailer.models import InboundMessage, OutboundMessage
+from mailer.sending import send_batch
 from mailer.settings import Settings
 from tests.conftest import running_service
+from tests.integration.test_outbound import operator
 from tests.support.capture import CaptureHandler
 from tests.support.processes import free_port, service_env, start_process, wait_exit, wait_listening
 from tests.support.reconcile import LOST_CONNECTION, Ledger, Reconciliation, reconcile
@@ -77,3 +80,50 @@ async def test_smtp_killed_after_the_commit_and_before_the_250(
     await open_database(settings)
     statuses = sorted(row.status for row in await InboundMessage.all())
     assert statuses == ["duplicate", "processed"]
+
+
+async def send_all(ledger: Ledger, port: int, count: int) -> None:
+    """``count`` members each send one message; every one is answered 250."""
+    for number in range(count):
+        reply = await ledger.send(port, *ledger.new_message(number))
+        assert reply.code == 250, reply
+
+
+# How the relay answers the first confirmation's final dot: 421 and it closes
+# the connection, 451, or no answer at all, the connection cut.
+RELAY_FAULTS = ["421", "451", "drop"]
+
+
+@pytest.mark.parametrize("fault", RELAY_FAULTS)
+async def test_the_relay_fails_a_send(
+    fault: str,
+    service: Service,
+    relay: tuple[CaptureHandler, int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    capture, relay_port = relay
+    if fault == "drop":
+        capture.drop_next = 1
+    else:
+        capture.fail_next = [f"{fault} 4.3.0 try again later"]
+    ledger = Ledger(f"relay-{fault}")
+    await send_all(ledger, service.smtp_port, 3)
+    await all_settled(timeout=20)  # a 4xx is retried after 2 s
+    rows = await OutboundMessage.all().order_by("id")
+    if fault == "drop":  # the relay may have it: never sent again on the service's own
+        assert Counter(row.status for row in rows) == {"sent": 2, "possibly_sent": 1}
+    else:  # refused for now: sent again later, once
+        assert [(row.status, row.attempts) for row in rows].count(("sent", 2)) == 1
+        assert {row.status for row in rows} == {"sent"}
+
+    # Every send job may run twice: nothing goes a second time, the unsure one included.
+    await send_batch([row.id for row in rows], service.settings, datetime.now(UTC), seconds=10)
+    assert "1 settled" not in await sweep_later(service, minutes=5)
+    if fault == "drop":  # the operator sees it, checks the relay's log, and decides
+        listing = await operator(service.settings, relay_port)
+        [unsure] = [row for row in rows if row.status == "possibly_sent"]
+        assert f"{unsure.id}  possibly_sent" in listing
+        assert not capture.messages[0].answered
+    result = await reconcile(ledger, capture)
+    assert result.confirmed == 3
+    report(capsys, f"relay answering {fault}", result)

@@ -14,6 +14,7 @@ import signal
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 
@@ -24,7 +25,14 @@ from mailer.settings import Settings
 from tests.conftest import running_service
 from tests.integration.test_outbound import operator
 from tests.support.capture import CaptureHandler
-from tests.support.processes import free_port, service_env, start_process, wait_exit, wait_listening
+from tests.support.processes import (
+    free_port,
+    service_env,
+    start_process,
+    wait_exit,
+    wait_listening,
+    wait_while_running,
+)
 from tests.support.reconcile import LOST_CONNECTION, Ledger, Reconciliation, reconcile
 from tests.support.settle import all_settled
 from workers.jobs import sweep_job
@@ -127,3 +135,45 @@ async def test_the_relay_fails_a_send(
     result = await reconcile(ledger, capture)
     assert result.confirmed == 3
     report(capsys, f"relay answering {fault}", result)
+
+
+async def test_a_worker_killed_while_the_relay_has_the_data_and_has_not_answered(
+    settings: Settings,
+    db: None,
+    relay: tuple[CaptureHandler, int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    capture, relay_port = relay
+    ledger = Ledger("killed-worker")
+    smtp_only = Service(settings, worker=False, migrate=False)
+    await smtp_only.start()
+    try:
+        await send_all(ledger, smtp_only.smtp_port, 3)
+    finally:
+        await smtp_only.stop()
+
+    capture.hold_next = 1  # the first confirmation's final dot is taken, never answered
+    worker = start_process("workers.cli", service_env(settings, relay_port), "worker")
+    try:
+        await wait_while_running(capture.unanswered, worker)
+    finally:
+        worker.kill()  # kill -9, while it waits for the relay's answer
+    assert await wait_exit(worker) == -signal.SIGKILL
+    await open_database(settings)
+    [held] = await OutboundMessage.filter(status="data_sent")  # the final dot was recorded
+
+    async with running_service(settings, relay_port, clock=utc_now) as service:
+        # arq runs the killed job again: what it had not reached goes now; the
+        # held row does not (its final dot is recent: another send may be at it).
+        every = cast(list[int], await OutboundMessage.all().values_list("id", flat=True))
+        await send_batch(every, service.settings, datetime.now(UTC), seconds=10)
+        assert len(capture.messages) == 3
+        # Once no send can still be under way, the sweep calls it possibly sent.
+        assert "1 settled" in await sweep_later(service, minutes=2)
+        await all_settled()
+        assert (await OutboundMessage.get(id=held.id)).status == "possibly_sent"
+        listing = await operator(settings, relay_port)
+        assert f"{held.id}  possibly_sent" in listing
+        await send_batch(every, service.settings, datetime.now(UTC), seconds=10)
+        assert [captured.answered for captured in capture.messages] == [False, True, True]
+        report(capsys, "worker killed mid-send", await reconcile(ledger, capture))

@@ -14,10 +14,11 @@ from tests.support.cli import ROOT
 
 def service_env(settings: Settings, relay_port: int, **extra: str) -> dict[str, str]:
     """The environment of a ``pactmail`` process sharing the test's database, Redis and queue."""
+    listen = {"PACTMAIL_LISTEN": f"{settings.listen_host}:{settings.listen_port}"}
     return {
         **os.environ,
+        **(listen if settings.listen_port else {}),  # port 0 is the tests' own, not a setting
         "PACTMAIL_DOMAIN": settings.domain,
-        "PACTMAIL_LISTEN": f"{settings.listen_host}:{settings.listen_port}",
         "PACTMAIL_DATA_DIR": str(settings.data_dir),
         "PACTMAIL_DATABASE_URL": settings.database_url,
         "PACTMAIL_REDIS_URL": settings.redis_url or "",
@@ -58,6 +59,16 @@ async def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: f
             writer.close()
             await writer.wait_closed()
             return
+
+
+async def wait_while_running(
+    event: asyncio.Event, process: subprocess.Popen[bytes], timeout: float = 30
+) -> None:
+    """Wait for ``event``; fail at once if ``process`` ends first."""
+    async with asyncio.timeout(timeout):
+        while not event.is_set():
+            assert process.poll() is None, f"exited with {process.returncode}"
+            await asyncio.sleep(0.02)
 
 
 async def wait_exit(process: subprocess.Popen[bytes], timeout: float = 30) -> int:

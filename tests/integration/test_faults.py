@@ -10,13 +10,18 @@ answered with a confirmation.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import cast
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from tortoise.queryset import QuerySet
 
 from mailer.db import open_database
 from mailer.models import InboundMessage, OutboundMessage
@@ -34,7 +39,8 @@ from tests.support.processes import (
     wait_while_running,
 )
 from tests.support.reconcile import LOST_CONNECTION, Ledger, Reconciliation, reconcile
-from tests.support.settle import all_settled
+from tests.support.redis import RestartableRedis
+from tests.support.settle import all_settled, until
 from workers.jobs import sweep_job
 from workers.service import Service
 from workers.worker import utc_now
@@ -90,9 +96,9 @@ async def test_smtp_killed_after_the_commit_and_before_the_250(
     assert statuses == ["duplicate", "processed"]
 
 
-async def send_all(ledger: Ledger, port: int, count: int) -> None:
-    """``count`` members each send one message; every one is answered 250."""
-    for number in range(count):
+async def send_all(ledger: Ledger, port: int, count: int, first: int = 0) -> None:
+    """``count`` members (from number ``first``) send one message each; all are answered 250."""
+    for number in range(first, first + count):
         reply = await ledger.send(port, *ledger.new_message(number))
         assert reply.code == 250, reply
 
@@ -177,3 +183,49 @@ async def test_a_worker_killed_while_the_relay_has_the_data_and_has_not_answered
         await send_batch(every, service.settings, datetime.now(UTC), seconds=10)
         assert [captured.answered for captured in capture.messages] == [False, True, True]
         report(capsys, "worker killed mid-send", await reconcile(ledger, capture))
+
+
+async def test_redis_restarted_and_flushed(
+    settings: Settings,
+    db: None,
+    relay: tuple[CaptureHandler, int],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    capture, relay_port = relay
+    redis = RestartableRedis(tmp_path)
+    await redis.start()
+    ledger = Ledger("redis-flushed")
+    own_redis = replace(settings, redis_url=redis.url)
+    try:
+        async with running_service(own_redis, relay_port, clock=utc_now) as service:
+            # Confirmations wait in Redis for their next try: the relay says "later".
+            capture.fail_next = ["451 4.3.0 try again later"] * 1000
+            await send_all(ledger, service.smtp_port, 3)
+            refused = OutboundMessage.filter(attempts__gte=1, status="pending")
+            await until(lambda: _count_is(refused, 3))
+            redis.kill()
+            # Mail keeps coming while Redis is away: stored and answered 250, queued nowhere.
+            await send_all(ledger, service.smtp_port, 2, first=3)
+            await redis.start()  # back, and empty: every job and retry is gone
+            capture.fail_next = []
+            swept = await _once_redis_answers(lambda: sweep_later(service))
+            assert swept.startswith("swept 2 inbound, 3 outbound"), swept
+            await all_settled(timeout=30)
+            report(capsys, "Redis restarted and flushed", await reconcile(ledger, capture))
+    finally:
+        redis.kill()
+
+
+async def _count_is(rows: QuerySet[OutboundMessage], count: int) -> bool:
+    return await rows.count() == count
+
+
+async def _once_redis_answers(call: Callable[[], Awaitable[str]]) -> str:
+    """``call()``'s result, tried again while the pool's connections from before fail."""
+    async with asyncio.timeout(15):
+        while True:
+            try:
+                return await call()
+            except RedisConnectionError:
+                await asyncio.sleep(0.1)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,13 +24,16 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from tortoise.queryset import QuerySet
 
-from mailer.db import open_database
+from mailer.db import migrate_database, open_database
 from mailer.models import InboundMessage, OutboundMessage
 from mailer.sending import send_batch
 from mailer.settings import Settings
 from tests.conftest import running_service
 from tests.integration.test_outbound import operator
 from tests.support.capture import CaptureHandler
+from tests.support.database import empty_all_tables
+from tests.support.outage import database_outage
+from tests.support.postgres import PrivateCluster, server_binaries
 from tests.support.processes import (
     free_port,
     service_env,
@@ -229,3 +233,69 @@ async def _once_redis_answers(call: Callable[[], Awaitable[str]]) -> str:
                 return await call()
             except RedisConnectionError:
                 await asyncio.sleep(0.1)
+
+
+Outage = Callable[[], AbstractAsyncContextManager[None]]
+
+
+@pytest.fixture
+async def stoppable_database(
+    settings: Settings, database_url: str
+) -> AsyncIterator[tuple[Settings, Outage, str]]:
+    """Settings on a database the test may take away: what that means, and its name.
+
+    PostgreSQL: a private cluster, stopped and started. SQLite has no server
+    to stop; its outage is another process holding the write lock.
+    """
+    if database_url.startswith("sqlite"):
+        yield settings, lambda: database_outage(database_url), "SQLite locked"
+        return
+    binaries = server_binaries()
+    assert binaries is not None, "the PostgreSQL server (initdb, pg_ctl) is not installed"
+    cluster = PrivateCluster(binaries)
+    try:
+        await cluster.create()
+        private = replace(settings, database_url=cluster.url)
+        await migrate_database(private)
+        yield private, cluster.stopped, "PostgreSQL stopped and started"
+    finally:
+        cluster.remove()
+
+
+async def test_the_database_goes_away_and_comes_back(
+    stoppable_database: tuple[Settings, Outage, str],
+    relay: tuple[CaptureHandler, int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings, outage, fault = stoppable_database
+    capture, relay_port = relay
+    ledger = Ledger("database-away")
+    async with running_service(settings, relay_port, clock=utc_now) as service:
+        await empty_all_tables()  # SQLite's file is the whole session's
+        port = service.smtp_port
+        # Three confirmations wait for their second try, 2 s on: the relay said "later".
+        capture.fail_next = ["451 4.3.0 try again later"] * 3
+        await send_all(ledger, port, 3)
+        await until(lambda: _count_is(OutboundMessage.filter(attempts=1, status="pending"), 3))
+        assert service.worker is not None
+        failed = service.worker.jobs_failed
+        async with outage():
+            # One message: a locked SQLite answers after its 5-s busy timeout.
+            sender, data = ledger.new_message(3)
+            reply = await ledger.send(port, sender, data)
+            assert (reply.code, reply.text[:5]) == (451, "4.3.0"), reply
+            # A send job's retry meets the outage, and fails.
+            await until(lambda: _more_failed(service, failed), timeout=20)
+        # The sending MTA tries again; the jobs that failed are the sweep's.
+        await until(lambda: _accepted(ledger, port, sender, data), timeout=30)
+        await sweep_later(service)
+        await all_settled(timeout=30)
+        report(capsys, fault, await reconcile(ledger, capture))
+
+
+async def _more_failed(service: Service, than: int) -> bool:
+    return service.worker is not None and service.worker.jobs_failed > than
+
+
+async def _accepted(ledger: Ledger, port: int, sender: str, data: bytes) -> bool:
+    return (await ledger.send(port, sender, data)).code == 250

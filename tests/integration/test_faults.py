@@ -15,12 +15,13 @@ import gc
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
+import asyncpg
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from tortoise.queryset import QuerySet
@@ -303,3 +304,78 @@ async def _more_failed(service: Service, than: int) -> bool:
 
 async def _accepted(ledger: Ledger, port: int, sender: str, data: bytes) -> bool:
     return (await ledger.send(port, sender, data)).code == 250
+
+
+async def test_a_processing_transaction_cut_off_by_the_database(
+    settings: Settings,
+    db: None,
+    relay: tuple[CaptureHandler, int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The database fails a message's transaction midway, then answers again at once.
+
+    PostgreSQL: the session is ended while the transaction waits for a row
+    (what a failover, a pooler's restart or pg_terminate_backend does);
+    SQLite: another process holds the write lock. Either is our fault, not
+    the message's: it is processed later, never recorded as failed.
+    """
+    capture, relay_port = relay
+    ledger = Ledger("cut-off")
+    async with running_service(settings, relay_port, clock=utc_now) as service:
+        await ledger.send(service.smtp_port, *ledger.new_message(0))
+        await all_settled()
+    smtp_only = Service(settings, worker=False, migrate=False)
+    await smtp_only.start()
+    try:  # processed alone (it names a partner): its flow has a transaction of its own
+        again = ledger.new_message(1, by=0, also="- Ask my partner to check page 1\n")
+        assert (await ledger.send(smtp_only.smtp_port, *again)).code == 250
+    finally:
+        await smtp_only.stop()
+
+    if settings.database_url.startswith("postgres"):
+        async with (
+            _row_held(settings.database_url, "member0@example.com") as admin,
+            running_service(settings, relay_port, clock=utc_now),
+        ):
+            waiting = await _waiting_for_a_lock(admin)
+            await admin.execute("SELECT pg_terminate_backend($1)", waiting)
+            await admin.execute("ROLLBACK")  # the row is free for the next try
+            await all_settled(timeout=30)
+            report(capsys, "PostgreSQL ending a session", await reconcile(ledger, capture))
+    else:
+        async with running_service(settings, relay_port, clock=utc_now) as service:
+            async with database_outage(settings.database_url):
+                await until(lambda: _retried(service), timeout=20)
+            await all_settled(timeout=30)
+            report(capsys, "SQLite locked mid-processing", await reconcile(ledger, capture))
+
+
+@asynccontextmanager
+async def _row_held(url: str, email: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection in a transaction that holds the person row of ``email`` locked."""
+    admin = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute("BEGIN")
+        await admin.execute("SELECT 1 FROM person WHERE email = $1 FOR UPDATE", email)
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def _waiting_for_a_lock(admin: asyncpg.Connection) -> int:
+    """The process id of the first session (other than ``admin``) that waits for a lock."""
+    async with asyncio.timeout(15):
+        while True:
+            # Inside a transaction the activity view is a snapshot: taken afresh each time.
+            await admin.execute("SELECT pg_stat_clear_snapshot()")
+            pid = await admin.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if pid is not None:
+                return int(pid)
+            await asyncio.sleep(0.05)
+
+
+async def _retried(service: Service) -> bool:
+    return service.worker is not None and service.worker.jobs_retried > 0

@@ -48,11 +48,14 @@ class Ledger:
     messages: dict[str, bytes] = field(default_factory=dict)  # Message-ID -> bytes
     replies: list[int] = field(default_factory=list)
 
-    def new_message(self, number: int) -> tuple[str, bytes]:
-        """A member's message with two commitments of their own; its sender and bytes."""
-        sender = f"member{number}@example.com"
+    def new_message(
+        self, number: int, *, by: int | None = None, also: str = ""
+    ) -> tuple[str, bytes]:
+        """Message ``number``, from member ``by`` (else member ``number``), with two
+        commitments of its own and ``also`` after them; its sender and bytes."""
+        sender = f"member{number if by is None else by}@example.com"
         message_id = f"<{self.name}-{number}@example.com>"
-        body = f"- Write chapter {number} by Friday\n- Review page {number} by Dec 15\n"
+        body = f"- Write chapter {number} by Friday\n- Review page {number} by Dec 15\n{also}"
         data = message(sender=sender, body=body, message_id=message_id, subject="This week")
         self.messages[bare_id(message_id)] = data
         return sender, data
@@ -97,8 +100,8 @@ async def reconcile(ledger: Ledger, capture: CaptureHandler) -> Reconciliation:
     of_message = {row_id: mid for mid, ids in processed.items() for row_id in ids}
     commitments = await Commitment.all().values_list("source_id", "member_id", "text")
     made = Counter(source for source, _, _ in commitments)
-    outbound = await OutboundMessage.all().values_list("inbound_id", "status")
-    listed = {of_message.get(source) for source, status in outbound if status in UNSETTLED}
+    outbound = await OutboundMessage.all().values_list("inbound_id", "status", "to_address")
+    listed = {of_message.get(source) for source, status, _ in outbound if status in UNSETTLED}
     relayed = Counter(
         bare_id(captured.message["In-Reply-To"])
         for captured in capture.messages
@@ -121,8 +124,8 @@ async def reconcile(ledger: Ledger, capture: CaptureHandler) -> Reconciliation:
         for (member, text), count in Counter((m, t) for _, m, t in commitments).items()
         if count > 1
     ]
-    queued = Counter(of_message.get(source) for source, _ in outbound if source in of_message)
-    doubled += [f"{mid}: {count} answers queued" for mid, count in queued.items() if count > 1]
+    queued = Counter((of_message[source], to) for source, _, to in outbound if source in of_message)
+    doubled += [f"{mid}: {n} emails to one address" for (mid, _), n in queued.items() if n > 1]
     doubled += [f"{mid}: relayed {count} times" for mid, count in relayed.items() if count > 1]
     return Reconciliation(
         sent=len(ledger.messages),

@@ -11,8 +11,9 @@ server's 250s), makes the fault, lets the service recover, then calls
 - answered 250: the 250s the server gave, all tries together;
 - stored: inbound rows (a resend the server stored twice is two rows, one of
   them ``duplicate``);
-- confirmed: answers to those messages that reached the relay, each copy;
-  one the relay took without the sender hearing its 250 counts too;
+- confirmed: confirmations of those messages that reached the relay, each
+  copy; one the relay took without the sender hearing its 250 counts too
+  (an answer saying processing failed is no confirmation);
 - lost: sent messages that never became commitments, or whose confirmation
   neither reached the relay nor is listed for the operator as possibly sent
   or failed (``pactmail outbound``): listed mail is not lost, a human decides;
@@ -26,12 +27,14 @@ import smtplib
 from collections import Counter
 from dataclasses import dataclass, field
 
+from mailer import emails
 from mailer.models import Commitment, InboundMessage, InboundStatus, OutboundMessage
 from mailer.unsettled import UNSETTLED
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import Reply, message, send
 
 COMMIT = "commit@pactmail.localhost"
+CONFIRMATION = emails.Confirmation.template
 LOST_CONNECTION = 0  # the code of a reply that never came
 
 
@@ -100,12 +103,19 @@ async def reconcile(ledger: Ledger, capture: CaptureHandler) -> Reconciliation:
     of_message = {row_id: mid for mid, ids in processed.items() for row_id in ids}
     commitments = await Commitment.all().values_list("source_id", "member_id", "text")
     made = Counter(source for source, _, _ in commitments)
-    outbound = await OutboundMessage.all().values_list("inbound_id", "status", "to_address")
-    listed = {of_message.get(source) for source, status, _ in outbound if status in UNSETTLED}
+    outbound = await OutboundMessage.all().values_list(
+        "inbound_id", "status", "to_address", "template", "message_id"
+    )
+    confirmations = {mid for _, _, _, template, mid in outbound if template == CONFIRMATION}
+    listed = {
+        of_message.get(source)
+        for source, status, _, template, _ in outbound
+        if status in UNSETTLED and template == CONFIRMATION
+    }
     relayed = Counter(
         bare_id(captured.message["In-Reply-To"])
         for captured in capture.messages
-        if bare_id(captured.message["In-Reply-To"]) in ledger.messages
+        if bare_id(captured.message["Message-ID"]) in confirmations
     )
     lost: list[str] = []
     for message_id in ledger.messages:
@@ -124,7 +134,9 @@ async def reconcile(ledger: Ledger, capture: CaptureHandler) -> Reconciliation:
         for (member, text), count in Counter((m, t) for _, m, t in commitments).items()
         if count > 1
     ]
-    queued = Counter((of_message[source], to) for source, _, to in outbound if source in of_message)
+    queued = Counter(
+        (of_message[source], to) for source, _, to, _, _ in outbound if source in of_message
+    )
     doubled += [f"{mid}: {n} emails to one address" for (mid, _), n in queued.items() if n > 1]
     doubled += [f"{mid}: relayed {count} times" for mid, count in relayed.items() if count > 1]
     return Reconciliation(

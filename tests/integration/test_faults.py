@@ -11,6 +11,7 @@ answered with a confirmation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import signal
 from collections import Counter
@@ -241,6 +242,8 @@ async def _once_redis_answers(call: Callable[[], Awaitable[str]]) -> str:
 
 
 Outage = Callable[[], AbstractAsyncContextManager[None]]
+# A message that names a partner is processed alone, in a transaction of its own.
+PARTNER_LINE = "- Ask my partner to check it\n"
 
 
 @pytest.fixture
@@ -284,7 +287,16 @@ async def test_the_database_goes_away_and_comes_back(
         await until(lambda: _count_is(OutboundMessage.filter(attempts=1, status="pending"), 3))
         assert service.worker is not None
         failed = service.worker.jobs_failed
-        async with outage():
+        async with contextlib.AsyncExitStack() as in_flight:
+            if settings.database_url.startswith("postgres"):
+                # A message's transaction waits inside PostgreSQL when it stops
+                # (SQLite's lock-holder is another process: nothing in flight).
+                admin = await in_flight.enter_async_context(
+                    _row_held(settings.database_url, "member0@example.com")
+                )
+                await ledger.send(port, *ledger.new_message(6, by=0, also=PARTNER_LINE))
+                await _waiting_for_a_lock(admin)
+            await in_flight.enter_async_context(outage())
             # One message: a locked SQLite answers after its 5-s busy timeout.
             sender, data = ledger.new_message(3)
             reply = await ledger.send(port, sender, data)
@@ -326,8 +338,8 @@ async def test_a_processing_transaction_cut_off_by_the_database(
         await all_settled()
     smtp_only = Service(settings, worker=False, migrate=False)
     await smtp_only.start()
-    try:  # processed alone (it names a partner): its flow has a transaction of its own
-        again = ledger.new_message(1, by=0, also="- Ask my partner to check page 1\n")
+    try:
+        again = ledger.new_message(1, by=0, also=PARTNER_LINE)
         assert (await ledger.send(smtp_only.smtp_port, *again)).code == 250
     finally:
         await smtp_only.stop()
@@ -359,7 +371,7 @@ async def _row_held(url: str, email: str) -> AsyncIterator[asyncpg.Connection]:
         await admin.execute("SELECT 1 FROM person WHERE email = $1 FOR UPDATE", email)
         yield admin
     finally:
-        await admin.close()
+        admin.terminate()  # whether or not the server is still there
 
 
 async def _waiting_for_a_lock(admin: asyncpg.Connection) -> int:

@@ -55,6 +55,8 @@ from workers.worker import utc_now
 
 def report(capsys: pytest.CaptureFixture[str], fault: str, result: Reconciliation) -> None:
     """Print the line where the run's output shows it, then hold the service to it."""
+    if result.listed:
+        fault += f" ({result.listed} possibly sent, listed by `pactmail outbound`)"
     with capsys.disabled():
         print(f"\n{fault}: {result.line()}")
     assert result.lost == []
@@ -97,7 +99,11 @@ async def test_smtp_killed_after_the_commit_and_before_the_250(
         # The first copy was never queued; the sweep finds it, a duplicate now.
         assert "swept 1 inbound" in await sweep_later(service)
         await all_settled()
-        report(capsys, "smtp killed before its 250", await reconcile(ledger, capture))
+        report(
+            capsys,
+            "SMTP process killed after the commit, before its 250",
+            await reconcile(ledger, capture),
+        )
     await open_database(settings)
     statuses = sorted(row.status for row in await InboundMessage.all())
     assert statuses == ["duplicate", "processed"]
@@ -147,7 +153,8 @@ async def test_the_relay_fails_a_send(
         assert not capture.messages[0].answered
     result = await reconcile(ledger, capture)
     assert result.confirmed == 3
-    report(capsys, f"relay answering {fault}", result)
+    said = "hanging up after the final dot" if fault == "drop" else f"answering {fault}"
+    report(capsys, f"relay {said}", result)
 
 
 async def test_a_worker_killed_while_the_relay_has_the_data_and_has_not_answered(

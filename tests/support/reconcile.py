@@ -85,6 +85,7 @@ class Reconciliation:
     confirmed: int
     lost: list[str]
     doubled: list[str]
+    listed: int = 0  # confirmations possibly sent or failed, waiting for the operator
 
     def line(self) -> str:
         return (
@@ -146,4 +147,5 @@ async def reconcile(ledger: Ledger, capture: CaptureHandler) -> Reconciliation:
         confirmed=sum(relayed.values()),
         lost=lost,
         doubled=doubled,
+        listed=len(listed - {None}),
     )

@@ -116,9 +116,15 @@ async def send_all(ledger: Ledger, port: int, count: int, first: int = 0) -> Non
         assert reply.code == 250, reply
 
 
-# How the relay answers the first confirmation's final dot: 421 and it closes
-# the connection, 451, or no answer at all, the connection cut.
-RELAY_FAULTS = ["421", "451", "drop"]
+# How the relay fails the first confirmation: 421 at its greeting; 421 to the
+# final dot, closing the connection; 451 to the final dot; or no answer to
+# the final dot at all, the connection cut.
+RELAY_FAULTS = {
+    "busy": "answering 421 at its greeting",
+    "421": "answering 421 to the final dot",
+    "451": "answering 451 to the final dot",
+    "drop": "hanging up after the final dot",
+}
 
 
 @pytest.mark.parametrize("fault", RELAY_FAULTS)
@@ -129,7 +135,9 @@ async def test_the_relay_fails_a_send(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     capture, relay_port = relay
-    if fault == "drop":
+    if fault == "busy":
+        capture.busy_next = 1
+    elif fault == "drop":
         capture.drop_next = 1
     else:
         capture.fail_next = [f"{fault} 4.3.0 try again later"]
@@ -139,6 +147,9 @@ async def test_the_relay_fails_a_send(
     rows = await OutboundMessage.all().order_by("id")
     if fault == "drop":  # the relay may have it: never sent again on the service's own
         assert Counter(row.status for row in rows) == {"sent": 2, "possibly_sent": 1}
+    elif fault == "busy":  # refused before any message: each row sent on its first attempt
+        assert capture.busy_next == 0  # the relay did turn one session away
+        assert [(row.status, row.attempts) for row in rows] == [("sent", 1)] * 3
     else:  # refused for now: sent again later, once
         assert [(row.status, row.attempts) for row in rows].count(("sent", 2)) == 1
         assert {row.status for row in rows} == {"sent"}
@@ -153,8 +164,7 @@ async def test_the_relay_fails_a_send(
         assert not capture.messages[0].answered
     result = await reconcile(ledger, capture)
     assert result.confirmed == 3
-    said = "hanging up after the final dot" if fault == "drop" else f"answering {fault}"
-    report(capsys, f"relay {said}", result)
+    report(capsys, f"relay {RELAY_FAULTS[fault]}", result)
 
 
 async def test_a_worker_killed_while_the_relay_has_the_data_and_has_not_answered(

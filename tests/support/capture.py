@@ -40,6 +40,7 @@ class CaptureHandler:
 
     ``fail_next``: replies to give instead of accepting (a ``421`` closes the
     connection after it, as a relay that is shutting down does).
+    ``busy_next``: that many connections are greeted with 421 and closed.
     ``drop_next``: that many messages are taken, then the connection is cut
     before the reply to their final dot. ``hold_next``: that many are taken
     and their reply is kept back until the client goes away. Either way the
@@ -48,6 +49,7 @@ class CaptureHandler:
 
     messages: list[Captured] = field(default_factory=list)
     fail_next: list[str] = field(default_factory=list)
+    busy_next: int = 0
     drop_next: int = 0
     hold_next: int = 0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -91,12 +93,23 @@ class CaptureHandler:
         return self.messages
 
 
+class _Busy(asyncio.Protocol):
+    """A relay too busy to talk: 421 as its greeting, then it hangs up."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(b"421 4.3.2 relay.test busy, try again later\r\n")
+        transport.close()
+
+
 async def start_capture(handler: CaptureHandler) -> tuple[asyncio.AbstractServer, int]:
+    def session() -> asyncio.Protocol:
+        if handler.busy_next > 0:
+            handler.busy_next -= 1
+            return _Busy()
+        return SMTP(handler, hostname="relay.test", decode_data=False, enable_SMTPUTF8=True)
+
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(handler, hostname="relay.test", decode_data=False, enable_SMTPUTF8=True),
-        host="127.0.0.1",
-        port=0,
-    )
+    server = await loop.create_server(session, host="127.0.0.1", port=0)
     port: int = server.sockets[0].getsockname()[1]
     return server, port

@@ -11,12 +11,11 @@ answered with a confirmation.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -304,7 +303,7 @@ async def test_the_database_goes_away_and_comes_back(
         await until(lambda: _count_is(OutboundMessage.filter(attempts=1, status="pending"), 3))
         assert service.worker is not None
         failed = service.worker.jobs_failed
-        async with contextlib.AsyncExitStack() as in_flight:
+        async with AsyncExitStack() as in_flight:
             if settings.database_url.startswith("postgres"):
                 # A message's transaction waits inside PostgreSQL when it stops
                 # (SQLite's lock-holder is another process: nothing in flight).

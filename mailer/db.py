@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import OperationalError
 from tortoise.migrations.api import migrate
 
 from mailer.settings import Settings
 
 APP = "pactmail"
+
+# What the database, not the data, failed with: the work is to be tried again.
+# Beside SQLite's "database is locked" and refused connections, PostgreSQL
+# ending a session (shutdown, failover, pg_terminate_backend) reaches us as
+# asyncpg's own classes: AdminShutdownError mid-query, then InterfaceError
+# ("the underlying connection is closed") from the transaction's rollback.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    ConnectionError,
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+)
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

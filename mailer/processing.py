@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from mailer import emails
 from mailer.activity import log_handled
 from mailer.addresses import Route, RouteKind, parse_recipient
+from mailer.db import DATABASE_UNAVAILABLE
 from mailer.flows import FLOWS, PRIORITY, FlowContext, Outcome
 from mailer.flows.base import Proof
 from mailer.flows.confirm import ask_owner_to_confirm, ask_sender_to_confirm
@@ -46,6 +47,9 @@ DNS_TRIES = 4
 
 class TransientProcessingError(Exception):
     """Processing could not finish for a reason that may pass (database, race)."""
+
+
+_TRY_AGAIN: tuple[type[Exception], ...] = (TransientProcessingError, *DATABASE_UNAVAILABLE)
 
 
 @dataclass
@@ -142,7 +146,7 @@ async def process_batch(
             result.to_send += await process_inbound(
                 inbound, settings, now, judge, attempt, parsed, verdict, limited
             )
-        except (TransientProcessingError, OperationalError, ConnectionError, OSError) as exc:
+        except _TRY_AGAIN as exc:
             result.to_retry.append(inbound.id)
             result.errors.append(f"inbound {inbound.id}: {exc}")
     retrying = set(result.to_retry)
@@ -302,7 +306,7 @@ async def process_inbound(
             if verdict is None:
                 [verdict] = await judge.judge_all([_delivery(inbound, message)])
             return await _process(inbound, message, verdict, settings, now, attempt, limited)
-        except (OperationalError, ConnectionError, OSError) as exc:
+        except DATABASE_UNAVAILABLE as exc:
             raise TransientProcessingError(str(exc)) from exc
         except IntegrityError as exc:
             # A race on a unique key with another message of the same member.

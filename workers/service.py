@@ -167,7 +167,9 @@ class Service:
                 raise
             except Exception:
                 log.exception("worker stopped; starting a new one in %s s", WORKER_RESTART_DELAY)
-            await release_clients(worker.ctx)
+            # arq's async_run leaves its Redis pool open when it fails: closed
+            # here, or each outage would leave a pool of broken connections.
+            await _retire(worker)
             await asyncio.sleep(WORKER_RESTART_DELAY)
 
     async def _stop_worker(self) -> None:
@@ -178,10 +180,7 @@ class Service:
             await asyncio.gather(self._worker_task, return_exceptions=True)
             self._worker_task = None
         if worker is not None:
-            await _finish_jobs(worker)
-            await release_clients(worker.ctx)
-            with contextlib.suppress(Exception):  # never started: no pool to close
-                await worker.pool.aclose()
+            await _retire(worker)
 
     async def stop(self) -> None:
         """Stop taking mail first, then finish: nothing half-stored is left behind."""
@@ -216,6 +215,14 @@ class Service:
             self._embedded = None
 
 
+async def _retire(worker: Worker) -> None:
+    """Let a worker's jobs end, then close what it opened (its clients, its Redis pool)."""
+    await _finish_jobs(worker)
+    await release_clients(worker.ctx)
+    with contextlib.suppress(Exception):  # never started: no pool to close
+        await worker.pool.aclose()
+
+
 async def _finish_jobs(worker: Worker) -> None:
     """Let running jobs end (they are short); cancel what is left after a while.
 
@@ -228,7 +235,9 @@ async def _finish_jobs(worker: Worker) -> None:
     running = [task for task in worker.tasks.values() if not task.done()]
     for task in running:
         task.cancel()
-    await asyncio.gather(*running, return_exceptions=True)
+    # All of them: one whose bookkeeping in Redis failed (Redis went away)
+    # would otherwise be logged again as "Task exception was never retrieved".
+    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
 
 
 async def serve(service: Service) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from mailer.settings import Settings
 from tests.integration.test_commit_flow import THREE_COMMITMENTS, wait_until_settled
 from tests.support.capture import CaptureHandler
 from tests.support.outage import database_outage
+from tests.support.processes import service_env, start_process
 from tests.support.smtpclient import message, send
 from workers.jobs import sweep_job
 from workers.service import Service
@@ -87,24 +87,8 @@ async def test_redis_down_at_data_time_is_stored_then_swept(
 
 
 def _worker_process(settings: Settings, relay_port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PACTMAIL_DOMAIN": settings.domain,
-        "PACTMAIL_DATA_DIR": str(settings.data_dir),
-        "PACTMAIL_DATABASE_URL": settings.database_url,
-        "PACTMAIL_REDIS_URL": settings.redis_url or "",
-        "PACTMAIL_SECRET_KEY": settings.secret_key.decode(),
-        "PACTMAIL_RELAY": f"127.0.0.1:{relay_port}",
-        "PACTMAIL_QUEUE": settings.queue_name,
-        "PACTMAIL_JOB_TIMEOUT": "2",
-        "PACTMAIL_TRUSTED_AUTHSERV_ID": ",".join(settings.trusted_authserv_ids),
-        "PACTMAIL_TRUSTED_RELAYS": ",".join(str(net) for net in settings.trusted_relays),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "--log-level", "WARNING", "worker"],
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    env = service_env(settings, relay_port, PACTMAIL_JOB_TIMEOUT="2")
+    return start_process("workers.cli", env, "worker")
 
 
 async def test_a_worker_killed_mid_job_leaves_nothing_doubled(

@@ -85,7 +85,10 @@ class InboundHandler:
                 now=self._now(),
             )
         except RecipientRefused as refusal:
-            log.info(
+            # DEBUG: behind Postfix every address it verifies is asked here
+            # once, and a dictionary attack would fill the log; Postfix logs
+            # its own refusals, and the line is here to follow one case.
+            log.debug(
                 "%s: RCPT %s refused: %s",
                 _peer_text(session.peer),
                 mask_address(address),

@@ -15,6 +15,8 @@ from mailer.emails import Email
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, Person
 from mailer.outbound import outbound_row
 from mailer.parsing.mime import ParsedMessage
+from mailer.parsing.prepare import Prepared
+from mailer.reading import Reader, job_for
 from mailer.refusals import NotTheOwner, Unproven
 from mailer.settings import Settings
 from mailer.tokens import address_key
@@ -42,12 +44,13 @@ class FlowContext:
     """One inbound message being processed, inside its database transaction."""
 
     inbound: InboundMessage
-    message: ParsedMessage
+    reading: Prepared  # everything parsed from it, in the parse step: flows parse nothing costly
     route: Route
     sender: str  # the address answers go to
     settings: Settings
     now: datetime
     connection: BaseDBAsyncClient
+    reader: Reader  # the parse step, for a held message or another time zone
     # Emails to send, and new rows no later step of the flow reads back:
     # written by the caller after the flow, for many messages at once.
     outbox: list[OutboundMessage] = field(default_factory=list)
@@ -57,8 +60,21 @@ class FlowContext:
     proof: Proof = Proof.NONE
 
     @property
+    def message(self) -> ParsedMessage:
+        return self.reading.message
+
+    @property
     def proven(self) -> bool:
         return self.proof is not Proof.NONE
+
+    async def reading_in_zone(self, zone: str) -> Prepared:
+        """The readings with due dates read in ``zone``: as prepared, or by the parse step again."""
+        if zone == self.reading.zone:
+            return self.reading
+        job = job_for(
+            self.inbound, self.settings.domain, self.route.kind.value, self.now, zone=zone
+        )
+        return await self.reader.read_one(job)
 
     def require_owner(self, owner: str, would: str) -> None:
         """Go on only for ``owner``, proven: ``would`` says what the message would do.

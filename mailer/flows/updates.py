@@ -24,7 +24,6 @@ from mailer.names import display_name, first_name
 from mailer.occurrences import UnusableRule, day_words
 from mailer.parsing.commands import Action, Audience, Command, Reading, read, said_in_passing
 from mailer.parsing.duedates import read_due
-from mailer.parsing.newtext import new_text
 from mailer.recurring import settle_done
 from mailer.refusals import NotUnderstood, Why
 from mailer.timezones import zone_from_name
@@ -45,7 +44,7 @@ async def apply_member_updates(
     if member is None:
         raise NotUnderstood(Why.UNKNOWN_OWNER)
     ctx.require_owner(member.email, "apply the commands in your reply")
-    text = new_text(ctx.message.text)
+    text = ctx.reading.text
     if reading is None:
         reading = read(text, Audience.MEMBER)
     commands = reading.commands

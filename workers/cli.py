@@ -23,6 +23,7 @@ from mailer.sending import send_batch
 from mailer.settings import ENVIRONMENT, Settings, SettingsError
 from mailer.trust.resolver import TxtResolver
 from mailer.unsettled import LISTED, mark_delivered, release_for_resend, unsettled
+from workers.inbound import inbound_command
 from workers.preflight import Unreachable, check_servers
 from workers.service import Service, serve
 
@@ -171,6 +172,24 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
     choice = outbound.add_mutually_exclusive_group()
     choice.add_argument("--resend", metavar="ID", type=int, nargs="+", default=[])
     choice.add_argument("--mark-sent", metavar="ID", type=int, nargs="+", default=[])
+    inbound = commands.add_parser(
+        "inbound",
+        help="inbound mail set aside (quarantined or failed): list it, or run it again",
+        description="Without options: list inbound mail that will not be processed on its "
+        "own, newest first (id, received, status, tries, sender masked, what went wrong), "
+        "and exit 1 if there is any, 0 if none. A message is quarantined after its parsing "
+        "failed or overran 5 times, failed when processing it raised; its sender was told "
+        "once. With --retry: run those messages again, here and now, once the cause is "
+        "fixed; exit 0 if all were processed.",
+    )
+    inbound.add_argument(
+        "--retry",
+        metavar="ID",
+        type=int,
+        nargs="+",
+        default=[],
+        help="ids from the list: back to received with their tries cleared, then processed",
+    )
     args = parser.parse_args(argv)
     private_files()  # before the data directory and its secret key are made
     try:
@@ -201,6 +220,10 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
         report, done = asyncio.run(settle_outbound(settings, args.resend, args.mark_sent))
         print(report)
         return 0 if done else 1
+    if args.command == "inbound":
+        report, status = asyncio.run(inbound_command(settings, args.retry, resolver))
+        print(report)
+        return status
     if args.command == "digest":
         report, status = asyncio.run(send_digests_now(settings, args.partner))
         print(report)

@@ -15,12 +15,13 @@ step again with it (``ParseJob.zone``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, tzinfo
 
 from mailer.parsing.caps import raw_over_cap, text_over_cap
-from mailer.parsing.commands import Action, read_own_data_request
+from mailer.parsing.commands import Action, Audience, read, read_own_data_request
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
+from mailer.parsing.duedates import read_due
 from mailer.parsing.forwards import FORWARD_SUBJECT, ActionItem, Forward, action_items, read_forward
 from mailer.parsing.mime import ParsedMessage, read_headers, read_message
 from mailer.parsing.newtext import new_text
@@ -36,8 +37,13 @@ _FORWARD_HINTS = (
     "encaminhad", "inoltrat", "doorgestuurd", "videresendt", "vidarebefordrat",
     "przekazan", "пересылаем", "转发",
 )  # fmt: skip
-# Route kinds (mailer/addresses.py RouteKind values) whose flows read forwards.
-COMMIT, NOTES = "commit", "notes"
+# Route kinds (mailer/addresses.py RouteKind values) whose flows read
+# forwards, and whose flows read commands with days in them.
+COMMIT, NOTES, REPLY = "commit", "notes", "reply"
+# Commands whose text is a day ("move 3 to Friday", "away until Dec 20"),
+# in the replies of a member (to any of our emails, or to a note's).
+_DATED = (Action.MOVE, Action.AWAY)
+_MEMBER_AUDIENCES = (Audience.MEMBER, Audience.NOTE)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class Prepared:
     actions: tuple[ActionItem, ...] = ()  # the forward's action items
     nominated: tuple[Nominee, ...] = ()  # commit@ without a forward: partners named
     drafts: tuple[CommitmentDraft, ...] = ()  # and the commitments published
+    # reply+: the day each "move"/"away" command names, by the command's text.
+    days: dict[str, date | None] = field(default_factory=dict)
 
 
 def prepare(job: ParseJob) -> Prepared:
@@ -81,11 +89,13 @@ def prepare(job: ParseJob) -> Prepared:
         return Prepared(bare, over_cap=over_cap)
     text = new_text(message.text)
     found = Prepared(message, text=text, own_data=read_own_data_request(text, message.subject))
-    if job.route not in (COMMIT, NOTES):
+    if job.route not in (COMMIT, NOTES, REPLY):
         return found
     written = sent_at(message.date, job.now)
     zone_name = job.zone if job.zone is not None else offset_name(written)
     zone = zone_from_name(zone_name)
+    if job.route == REPLY:
+        return replace(found, zone=zone_name, days=days_named(text, written, zone))
     forward = read_forward(message) if job.route == NOTES or may_be_forward(message) else None
     if forward is not None:
         actions = note_actions(forward, written, zone)
@@ -112,6 +122,16 @@ def may_be_forward(message: ParsedMessage) -> bool:
         return True
     text = message.text[:20000].lower()
     return any(hint in text for hint in _FORWARD_HINTS)
+
+
+def days_named(text: str, sent: datetime, zone: tzinfo) -> dict[str, date | None]:
+    """The day each ``move``/``away`` command of a member's reply names, by its text."""
+    phrases = {
+        command.text
+        for audience in _MEMBER_AUDIENCES
+        for command in read(text, audience).of(*_DATED)
+    }
+    return {phrase: read_due(f"by {phrase}", sent, zone).due for phrase in sorted(phrases)}
 
 
 def note_actions(forward: Forward, sent: datetime, zone: tzinfo) -> list[ActionItem]:

@@ -9,6 +9,7 @@ from mailer.parsing.caps import MAX_LINES, MAX_MIME_PARTS
 from mailer.parsing.forwards import MAX_ACTIONS
 from mailer.parsing.prepare import ParseJob, prepare
 from tests.support.crafted import forwarded_note_with_bullets, message_with_parts
+from tests.support.smtpclient import message
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -62,3 +63,17 @@ def test_headers_only_reads_no_body() -> None:
     assert read.message.subject == "Fwd: Our session"
     assert read.message.text == ""
     assert read.forward is None
+
+
+def test_a_members_reply_has_the_days_of_its_move_and_away_commands_read() -> None:
+    reply = message(
+        to="reply+token@pactmail.localhost",
+        subject="Re: your commitments",
+        body="move 3 to Friday\naway until Dec 20\n\nOn Monday, pactmail wrote:\n> move 9 to May\n",
+    )
+    read = prepare(job(reply, "reply"))
+    assert read.zone == "+01:00"
+    assert {phrase: str(day) for phrase, day in read.days.items()} == {
+        "Friday": "2026-11-27",
+        "Dec 20": "2026-12-20",
+    }

@@ -53,7 +53,7 @@ from mailer.refusals import (
     Why,
 )
 from mailer.settings import Settings
-from mailer.sql import insert_returning_ids, update_each
+from mailer.sql import insert_returning_ids, placeholders, update_each
 from mailer.tokens import address_key
 from mailer.trust.judge import Delivery, SenderJudge, SenderVerdict
 
@@ -208,11 +208,18 @@ async def _to_try(
     if not rows:
         return rows
     ids = [inbound.id for inbound in rows]
-    waiting = InboundMessage.filter(id__in=ids, status=InboundStatus.RECEIVED.value)
-    await waiting.update(attempts=F("attempts") + 1)
-    tries = dict(await InboundMessage.filter(id__in=ids).values_list("id", "attempts"))
+    connection = InboundMessage._meta.db
+    status, *each = placeholders(connection, 1 + len(ids))
+    # One round trip: the new counts come back with the update.
+    counted = await connection.execute_query_dict(
+        # Only parameter markers are formatted in; the values are parameters.
+        f'UPDATE "inbound_message" SET "attempts" = "attempts" + 1 '  # noqa: S608
+        f'WHERE "status" = {status} AND "id" IN ({", ".join(each)}) RETURNING "id", "attempts"',
+        [InboundStatus.RECEIVED.value, *ids],
+    )
+    tries = {int(row["id"]): int(row["attempts"]) for row in counted}
     for inbound in rows:
-        inbound.attempts = int(tries.get(inbound.id, inbound.attempts))
+        inbound.attempts = tries.get(inbound.id, inbound.attempts)
     return rows
 
 

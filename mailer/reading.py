@@ -52,6 +52,7 @@ _READY = "ready"
 # Messages and readings up to this size cross the pipe in one write, and are
 # sent or received on the event loop; larger ones in a thread.
 INLINE_BYTES = 16_384
+PARSE_NICENESS = 5
 # Enough to keep both cores of a small server busy; each process holds its
 # own copy of the parsers (about 60 MB).
 DEFAULT_PROCESSES = max(1, min(4, os.cpu_count() or 1))
@@ -265,6 +266,9 @@ def _serve(connection: Connection, parse: Parse) -> None:
     """A pool process: batches of jobs in, one reading out per job, in order, until closed."""
     # Ctrl-C reaches the whole process group: the service stops us itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Taking mail comes first: a message that keeps a parse process busy must
+    # not take the CPU from the SMTP server beside it.
+    os.nice(PARSE_NICENESS)
     connection.send(_READY)
     while True:
         try:

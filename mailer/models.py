@@ -63,6 +63,9 @@ class InboundStatus(StrEnum):
     # later (a confirmation applies only HELD messages).
     LIMITED = "limited"
     FAILED = "failed"  # processing raised; the error is kept
+    # Its parsing failed, overran or never finished MAX_TRIES times
+    # (mailer/failures.py): set aside for an operator, never queued again.
+    QUARANTINED = "quarantined"
 
 
 class OutboundStatus(StrEnum):

@@ -9,30 +9,52 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from mailer import emails
 from mailer.activity import log_handled
 from mailer.addresses import Route, RouteKind, parse_recipient
 from mailer.db import DATABASE_UNAVAILABLE
+from mailer.failures import (
+    MAX_TRIES,
+    NEVER_ANSWERING,
+    UNFINISHED,
+    failed_try,
+    quarantine,
+    record_failure,
+)
 from mailer.flows import FLOWS, PRIORITY, FlowContext, Outcome
 from mailer.flows.base import Proof
 from mailer.flows.confirm import ask_owner_to_confirm, ask_sender_to_confirm
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus, Person
-from mailer.outbound import queue_email
 from mailer.parsing.mime import ParsedMessage
+from mailer.parsing.prepare import Prepared
 from mailer.ratelimit import Limiter, rate_words
-from mailer.reading import Reading, read_all, read_one
-from mailer.refusals import NotTheOwner, RecipientRefused, Refused, SenderOverLimit, Unproven
+from mailer.reading import (
+    MessageTooHardToParse,
+    ParseFailed,
+    RawMailDeleted,
+    Reader,
+    Reading,
+    job_for,
+)
+from mailer.refusals import (
+    NotTheOwner,
+    NotUnderstood,
+    RecipientRefused,
+    Refused,
+    SenderOverLimit,
+    Unproven,
+    Why,
+)
 from mailer.settings import Settings
-from mailer.sql import update_each
+from mailer.sql import placeholders, update_each
 from mailer.tokens import address_key
 from mailer.trust.judge import Delivery, SenderJudge, SenderVerdict
 
@@ -66,6 +88,7 @@ async def process_batch(
     settings: Settings,
     now: datetime,
     judge: SenderJudge,
+    reader: Reader,
     attempt: int = 1,
     limiter: Limiter | None = None,
 ) -> BatchResult:
@@ -77,7 +100,8 @@ async def process_batch(
     own fault, an outage), it is rolled back and each of its messages is
     processed again on its own, exactly as if it had come alone. One
     message's passing fault does not hold the others back: it is listed to be
-    tried again. ``limiter`` counts messages per sender (None: no limit).
+    tried again. ``limiter`` counts messages per sender (None: no limit);
+    ``reader`` is the parse step, where all of a message's parsing happens.
     """
     result = BatchResult()
     rows = await InboundMessage.filter(id__in=list(inbound_ids)).order_by("id")
@@ -86,29 +110,42 @@ async def process_batch(
         for inbound in rows
         if inbound.status != InboundStatus.RECEIVED.value
     ]
-    waiting = [inbound for inbound in rows if inbound.status == InboundStatus.RECEIVED.value]
-    readings = await read_all(waiting, settings.domain)
+    received = [inbound for inbound in rows if inbound.status == InboundStatus.RECEIVED.value]
+    waiting = await _to_try(received, settings, now, reader, result)
+    routes = {inbound.id: _main_route(inbound, settings, now) for inbound in waiting}
+    readings = await _read_all(reader, waiting, routes, settings, now)
     read = [
-        (inbound, message)
-        for inbound, message in zip(waiting, readings, strict=True)
-        if isinstance(message, ParsedMessage)
+        (inbound, reading)
+        for inbound, reading in zip(waiting, readings, strict=True)
+        if isinstance(reading, Prepared)
     ]
     verdicts = dict(
         zip(
             [inbound.id for inbound, _ in read],
-            await judge.judge_all([_delivery(inbound, message) for inbound, message in read]),
+            await judge.judge_all(
+                [_delivery(inbound, reading.message) for inbound, reading in read]
+            ),
             strict=True,
         )
     )
     ready: list[_Ready] = []
-    for inbound, message in zip(waiting, readings, strict=True):
-        if message is None:  # not read in this run's time: the next run reads it
+    unread: list[int] = []
+    for inbound, reading in zip(waiting, readings, strict=True):
+        if reading is None:  # not read in this run's time: the next run reads it
             result.to_retry.append(inbound.id)
+            unread.append(inbound.id)
             continue
-        if isinstance(message, Exception):
-            alone.append((inbound, message, None, False))  # its failure is recorded alone
+        if isinstance(reading, (MessageTooHardToParse, ParseFailed)):
+            # A failed try: the sweep queues it again, until MAX_TRIES.
+            route = routes[inbound.id]
+            await failed_try(inbound, reading, route, settings, now, reader)
+            result.to_send += await pending_outbound(inbound.id)
             continue
-        route = _main_route(inbound, settings, now)
+        if isinstance(reading, Exception):
+            alone.append((inbound, reading, None, False))  # its failure is recorded alone
+            continue
+        message = reading.message
+        route = routes[inbound.id]
         sender = message.from_address or _bare(inbound.mail_from)
         verdict = verdicts[inbound.id]
         if verdict.temporary and attempt < DNS_TRIES:
@@ -129,22 +166,24 @@ async def process_batch(
             # nothing that another message of the group writes. Invitations
             # do: the limits count the invitations already sent. A limited
             # message's answer, once a day, is looked for in the database.
-            alone.append((inbound, message, verdict, limited))
+            alone.append((inbound, reading, verdict, limited))
         else:
-            ready.append(_Ready(inbound, message, route, sender, verdict))
+            ready.append(_Ready(inbound, reading, route, sender, verdict))
+    if unread:  # not tried after all
+        await InboundMessage.filter(id__in=unread).update(attempts=F("attempts") - 1)
     # By sender, so that two transactions lock members' rows in the same order.
     ready.sort(key=lambda item: (item.sender, item.inbound.id))
     for start in range(0, len(ready), MESSAGES_PER_TRANSACTION):
         group = ready[start : start + MESSAGES_PER_TRANSACTION]
         try:
-            result.to_send += await _process_together(group, settings, now, attempt)
+            result.to_send += await _process_together(group, settings, now, reader)
         except Exception as exc:
             log.info("%d message(s) go one by one after: %r", len(group), exc)
-            alone += [(item.inbound, item.message, item.verdict, item.limited) for item in group]
+            alone += [(item.inbound, item.reading, item.verdict, item.limited) for item in group]
     for inbound, parsed, verdict, limited in sorted(alone, key=lambda each: each[0].id):
         try:
             result.to_send += await process_inbound(
-                inbound, settings, now, judge, attempt, parsed, verdict, limited
+                inbound, settings, now, judge, reader, attempt, parsed, verdict, limited
             )
         except _TRY_AGAIN as exc:
             result.to_retry.append(inbound.id)
@@ -152,6 +191,61 @@ async def process_batch(
     retrying = set(result.to_retry)
     await log_handled([inbound.id for inbound in waiting if inbound.id not in retrying])
     return result
+
+
+async def _to_try(
+    received: list[InboundMessage],
+    settings: Settings,
+    now: datetime,
+    reader: Reader,
+    result: BatchResult,
+) -> list[InboundMessage]:
+    """The messages to try now, with one more try each, committed before any parsing.
+
+    Counted first, so that a try that never ends (a parse process or the
+    whole worker killed, a job past its timeout) counts all the same. A
+    message whose tries are used up that way is quarantined instead.
+    """
+    for inbound in [inbound for inbound in received if inbound.attempts >= MAX_TRIES]:
+        route = _main_route(inbound, settings, now)
+        await quarantine(inbound, route, settings, now, reader, inbound.error or UNFINISHED)
+        result.to_send += await pending_outbound(inbound.id)
+    rows = [inbound for inbound in received if inbound.attempts < MAX_TRIES]
+    if not rows:
+        return rows
+    ids = [inbound.id for inbound in rows]
+    connection = InboundMessage._meta.db
+    status, *each = placeholders(connection, 1 + len(ids))
+    # One round trip: the new counts come back with the update.
+    counted = await connection.execute_query_dict(
+        # Only parameter markers are formatted in; the values are parameters.
+        f'UPDATE "inbound_message" SET "attempts" = "attempts" + 1 '  # noqa: S608
+        f'WHERE "status" = {status} AND "id" IN ({", ".join(each)}) RETURNING "id", "attempts"',
+        [InboundStatus.RECEIVED.value, *ids],
+    )
+    tries = {int(row["id"]): int(row["attempts"]) for row in counted}
+    for inbound in rows:
+        inbound.attempts = tries.get(inbound.id, inbound.attempts)
+    return rows
+
+
+async def _read_all(
+    reader: Reader,
+    rows: Sequence[InboundMessage],
+    routes: dict[int, Route | None],
+    settings: Settings,
+    now: datetime,
+) -> list[Reading | None]:
+    """Each message read by the parse step for the flow of its address, in ``rows``' order."""
+    jobs, deleted = [], {}
+    for index, inbound in enumerate(rows):
+        route = routes[inbound.id]
+        try:
+            jobs.append(job_for(inbound, settings.domain, route.kind.value if route else None, now))
+        except RawMailDeleted as gone:
+            deleted[index] = gone
+    readings = iter(await reader.read_all(jobs))
+    return [deleted[index] if index in deleted else next(readings) for index in range(len(rows))]
 
 
 async def _over_sender_limit(
@@ -172,7 +266,7 @@ async def _over_sender_limit(
     """
     if limiter is None or route is None or not sender:
         return False
-    if route.kind in _NEVER_ANSWERING or message.auto_reply_reason is not None:
+    if route.kind in NEVER_ANSWERING or message.auto_reply_reason is not None:
         return False  # never acts on a sender's behalf: nothing to limit
     # A keyed hash: Redis need not hold people's addresses. Proven and
     # unproven mail count apart, so that forgeries in someone's name cannot
@@ -195,7 +289,7 @@ class _Ready:
     """A parsed message with somewhere to go and someone to answer."""
 
     inbound: InboundMessage
-    message: ParsedMessage
+    reading: Prepared
     route: Route
     sender: str
     verdict: SenderVerdict
@@ -203,7 +297,7 @@ class _Ready:
 
 
 async def _process_together(
-    group: Sequence[_Ready], settings: Settings, now: datetime, attempt: int
+    group: Sequence[_Ready], settings: Settings, now: datetime, reader: Reader
 ) -> list[int]:
     """All of ``group`` in one transaction, or (by raising) none of it.
 
@@ -222,7 +316,7 @@ async def _process_together(
         held = (
             await InboundMessage.filter(id__in=ids, status=InboundStatus.RECEIVED.value)
             .using_db(connection)
-            .update(attempts=attempt)
+            .update(status=InboundStatus.RECEIVED.value)  # no change: a lock and a count
         )
         if held != len(group):
             raise _AlreadyDone
@@ -236,12 +330,13 @@ async def _process_together(
         for item in group:
             ctx = FlowContext(
                 item.inbound,
-                item.message,
+                item.reading,
                 item.route,
                 item.sender,
                 settings,
                 now,
                 connection,
+                reader,
                 people=people,
                 proof=Proof.AUTHENTICATED if item.verdict.authenticated else Proof.NONE,
             )
@@ -287,6 +382,7 @@ async def process_inbound(
     settings: Settings,
     now: datetime,
     judge: SenderJudge,
+    reader: Reader,
     attempt: int = 1,
     reading: Reading | None = None,
     verdict: SenderVerdict | None = None,
@@ -294,18 +390,22 @@ async def process_inbound(
 ) -> list[int]:
     """Process one message in its own transaction; returns outbound ids waiting to be sent.
 
-    ``reading`` is what parsing the message gave, and ``verdict`` who sent
-    it, if they are known already; ``limited``: its sender is over their rate.
+    ``reading`` is what the parse step read, and ``verdict`` who sent it,
+    if they are known already; ``limited``: its sender is over their rate.
     """
     if inbound.status == InboundStatus.RECEIVED.value:
         message: ParsedMessage | None = None
         try:
             if isinstance(reading, Exception):
                 raise reading
-            message = reading if reading is not None else await read_one(inbound, settings.domain)
+            if reading is None:
+                route = _main_route(inbound, settings, now)
+                job = job_for(inbound, settings.domain, route.kind.value if route else None, now)
+                reading = await reader.read_one(job)
+            message = reading.message
             if verdict is None:
                 [verdict] = await judge.judge_all([_delivery(inbound, message)])
-            return await _process(inbound, message, verdict, settings, now, attempt, limited)
+            return await _process(inbound, reading, verdict, settings, now, reader, limited)
         except DATABASE_UNAVAILABLE as exc:
             raise TransientProcessingError(str(exc)) from exc
         except IntegrityError as exc:
@@ -313,7 +413,9 @@ async def process_inbound(
             raise TransientProcessingError(str(exc)) from exc
         except Exception as exc:  # this message's fault: retrying will not help
             log.exception("inbound %s failed", inbound.id)
-            await _record_failure(inbound, message, settings, now, exc)
+            await record_failure(
+                inbound, message, _main_route(inbound, settings, now), settings, now, exc
+            )
     # Done before (a re-run, or a failure just recorded): its mail may still wait.
     return await pending_outbound(inbound.id)
 
@@ -332,20 +434,21 @@ class _AlreadyDone(Exception):
 
 async def _process(
     inbound: InboundMessage,
-    message: ParsedMessage,
+    reading: Prepared,
     verdict: SenderVerdict,
     settings: Settings,
     now: datetime,
-    attempt: int,
+    reader: Reader,
     limited: bool = False,
 ) -> list[int]:
     route = _main_route(inbound, settings, now)
     if route is None:
-        return await _finish_without_route(inbound, now, attempt)
+        return await _finish_without_route(inbound, now)
+    message = reading.message
     sender = message.from_address or _bare(inbound.mail_from)
     try:
         return await _process_together(
-            [_Ready(inbound, message, route, sender, verdict, limited)], settings, now, attempt
+            [_Ready(inbound, reading, route, sender, verdict, limited)], settings, now, reader
         )
     except _AlreadyDone:
         return []  # another run finished it meanwhile; its sends are its own
@@ -357,28 +460,28 @@ async def _process(
             status=InboundStatus.DUPLICATE.value,
             reason="the same message was already processed",
             processed_at=now,
-            attempts=attempt,
         )
         return []
 
 
-async def _finish_without_route(inbound: InboundMessage, now: datetime, attempt: int) -> list[int]:
+async def _finish_without_route(inbound: InboundMessage, now: datetime) -> list[int]:
     await InboundMessage.filter(id=inbound.id, status=InboundStatus.RECEIVED.value).update(
         status=InboundStatus.IGNORED.value,
         reason="no recipient of ours",
         processed_at=now,
-        attempts=attempt,
     )
     return []
 
 
 async def _decide(ctx: FlowContext, limited: bool = False) -> Outcome:
     automatic = ctx.message.auto_reply_reason
-    if automatic is not None and ctx.route.kind not in _NEVER_ANSWERING:
+    if automatic is not None and ctx.route.kind not in NEVER_ANSWERING:
         return Outcome(InboundStatus.IGNORED, f"not answered (RFC 3834): {automatic}")
     if not ctx.sender:
         return Outcome(InboundStatus.IGNORED, "no address to answer")
     try:
+        if ctx.reading.over_cap is not None and ctx.route.kind not in NEVER_ANSWERING:
+            raise NotUnderstood(Why.TOO_MUCH, what=ctx.reading.over_cap)
         if limited:
             rate = ctx.settings.rate_limits.sender
             raise SenderOverLimit(rate_words(rate) if rate is not None else "a few messages")
@@ -433,51 +536,5 @@ async def _is_duplicate(key: str, inbound_id: int) -> bool:
     return await InboundMessage.filter(dedup_key=key).exclude(id=inbound_id).exists()
 
 
-async def _record_failure(
-    inbound: InboundMessage,
-    message: ParsedMessage | None,
-    settings: Settings,
-    now: datetime,
-    exc: Exception,
-) -> None:
-    """Keep the error; tell the sender in plain words when they may be answered."""
-    error = "".join(traceback.format_exception(exc))[-8000:]
-    async with in_transaction() as connection:
-        await (
-            InboundMessage.filter(id=inbound.id)
-            .using_db(connection)
-            .update(
-                status=InboundStatus.FAILED.value,
-                reason="processing failed",
-                error=error,
-                processed_at=now,
-            )
-        )
-        route = _main_route(inbound, settings, now)
-        if (
-            message is None  # unread: RFC 3834 cannot be checked, so no answer
-            or message.auto_reply_reason is not None
-            or route is None
-            or route.kind in _NEVER_ANSWERING
-        ):
-            return
-        recipient = message.from_address or _bare(inbound.mail_from)
-        if recipient:
-            await queue_email(
-                key=f"failed:{inbound.id}",
-                email=emails.ProcessingFailed(),
-                to=recipient,
-                domain=settings.domain,
-                answering=inbound,
-                answering_message_id=message.message_id,
-                answering_references=message.references,
-                connection=connection,
-            )
-
-
 def _bare(address: str) -> str:
     return address.strip().strip("<>").lower()
-
-
-# Flows that never send an answer, so RFC 3834 does not stop them.
-_NEVER_ANSWERING = frozenset({"bounce", "postmaster"})

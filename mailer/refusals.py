@@ -91,6 +91,8 @@ class Why(StrEnum):
         "your reply; nothing changes until they do"
     )
     SENDER_OVER_LIMIT = "we act on at most {rate} from one address"
+    # {what}: "it has more than 10,000 lines" (mailer/parsing/caps.py).
+    TOO_MUCH = "{what}: more than we read in one message. Send what matters in a shorter one"
     # Why someone a member named was not invited (listed in their confirmation).
     CANNOT_INVITE = "we cannot invite them through pactmail now"
     DECLINED_RECENTLY = "they declined your invitation less than {days} days ago"

@@ -27,6 +27,7 @@ from mailer.settings import ENVIRONMENT, Settings, SettingsError
 from mailer.trust.resolver import TxtResolver
 from mailer.unsettled import LISTED, mark_delivered, release_for_resend, unsettled
 from workers.ask_service import ServiceDidNotAnswer, ask, running_service
+from workers.inbound import inbound_command
 from workers.preflight import Unreachable, check_servers
 from workers.service import Service, serve
 
@@ -203,6 +204,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "for good, or too many tries). With no option, list them. Exit 1 when something "
         "asked could not be done.",
     ),
+    "inbound": (
+        "inbound mail set aside (quarantined or failed): list it, or run it again",
+        "Without options: list inbound mail that will not be processed on its own, newest "
+        "first (id, received, status, tries, sender masked, what went wrong), and exit 1 if "
+        "there is any, 0 if none. A message is quarantined after its parsing failed or "
+        "overran 5 times, failed when processing it raised; its sender was told once. "
+        "With --retry: run those messages again, here and now, once the cause is fixed; "
+        "exit 0 if all were processed.",
+    ),
     "outbox": (
         "the emails written to DATA_DIR/outbox/ (no relay set): list them, or show one",
         "With no N: one line per email written to DATA_DIR/outbox/, oldest first "
@@ -265,6 +275,11 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
                 "--mark-sent", metavar="ID", type=int, nargs="+", default=[],
                 help="record these as delivered (the relay's log shows they arrived)",
             )  # fmt: skip
+        elif name == "inbound":
+            command.add_argument(
+                "--retry", metavar="ID", type=int, nargs="+", default=[],
+                help="ids from the list: back to received with their tries cleared, then processed",
+            )  # fmt: skip
         elif name == "outbox":
             outbox = command
             command.add_argument(
@@ -313,6 +328,10 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
         report, done = asyncio.run(settle_outbound(settings, args.resend, args.mark_sent))
         print(report)
         return 0 if done else 1
+    if args.command == "inbound":
+        report, status = asyncio.run(inbound_command(settings, args.retry, resolver))
+        print(report)
+        return status
     if args.command == "digest":
         report, status = asyncio.run(digests_now(settings, args.partner))
         print(report)

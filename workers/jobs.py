@@ -71,6 +71,7 @@ async def process_inbound_job(ctx: Ctx, ids: list[int]) -> str:
             settings,
             _now(ctx),
             ctx["judge"],
+            ctx["reader"],
             attempt=ctx.get("job_try", 1),
             limiter=ctx.get("limiter"),
         )

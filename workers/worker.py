@@ -19,6 +19,7 @@ from mailer.queue import (
     redis_settings,
 )
 from mailer.ratelimit import Limiter
+from mailer.reading import Reader
 from mailer.settings import Settings
 from mailer.trust.judge import SenderJudge
 from mailer.trust.resolver import DnsResolver, TxtResolver
@@ -68,6 +69,7 @@ def build_worker(
     poll_delay: float = 0.05,
     resolver: TxtResolver | None = None,
     cron_jobs: bool = True,
+    reader: Reader | None = None,
 ) -> Worker:
     """A worker with its own Redis pool; the database is opened by the caller.
 
@@ -75,8 +77,10 @@ def build_worker(
     records); tests and benchmarks give a TableResolver, the service the
     system's resolvers. Without ``cron_jobs`` the worker only runs queued
     jobs: a test that moves ``clock`` calls the cron jobs itself, at the
-    times it chooses. Whoever runs the worker without arq's ``close`` calls
-    ``release_clients`` on its ``ctx`` after it.
+    times it chooses. ``reader`` is the parse step (tests give one with a
+    short time bound or a slowed parser); by default a pool of its own.
+    Whoever runs the worker without arq's ``close`` calls ``release_clients``
+    on its ``ctx`` after it.
     """
     judge = SenderJudge(
         settings.trusted_authserv_ids, resolver or DnsResolver(), settings.trusted_relays
@@ -86,6 +90,7 @@ def build_worker(
         "clock": clock,
         "intake_first": intake_first,
         "judge": judge,
+        "reader": reader or Reader(),
     }
 
     async def open_clients(ctx: Ctx) -> None:
@@ -204,3 +209,6 @@ async def release_clients(ctx: Ctx) -> None:
     limiter: Limiter | None = ctx.pop("limiter", None)
     if limiter is not None:
         await limiter.aclose()
+    reader: Reader | None = ctx.get("reader")
+    if reader is not None:
+        await reader.close()  # its processes; it starts them again if used

@@ -76,7 +76,7 @@ class Help(Email):
 
 @dataclass(frozen=True)
 class ProcessingFailed(Email):
-    """A fault of ours while processing a message (mailer/processing.py)."""
+    """A fault of ours while processing a message, or a message set aside (mailer/failures.py)."""
 
     template = "processing_failed"
 

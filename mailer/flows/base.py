@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -13,10 +13,14 @@ from mailer.addresses import Route
 from mailer.emails import Email
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, Person
 from mailer.outbound import outbound_row
+from mailer.parsing.duedates import read_due
 from mailer.parsing.mime import ParsedMessage
+from mailer.parsing.prepare import Prepared, sent_at
+from mailer.reading import Reader, job_for
 from mailer.refusals import NotTheOwner, Unproven
 from mailer.settings import Settings
 from mailer.sql import insert_returning_ids
+from mailer.timezones import zone_from_name
 from mailer.tokens import address_key
 
 
@@ -50,12 +54,13 @@ class FlowContext:
     """
 
     inbound: InboundMessage
-    message: ParsedMessage
+    reading: Prepared  # everything parsed from it, in the parse step: flows parse nothing costly
     route: Route
     sender: str  # the address answers go to
     settings: Settings
     now: datetime
     connection: BaseDBAsyncClient
+    reader: Reader  # the parse step, for a held message or another time zone
     # The outbound rows written, for the caller to have sent once committed.
     queued: list[int] = field(default_factory=list)
     # People already read in this transaction, by address (shared by a group).
@@ -63,8 +68,33 @@ class FlowContext:
     proof: Proof = Proof.NONE
 
     @property
+    def message(self) -> ParsedMessage:
+        return self.reading.message
+
+    @property
     def proven(self) -> bool:
         return self.proof is not Proof.NONE
+
+    async def day_named(self, phrase: str, zone: str) -> date | None:
+        """The day a ``move``/``away`` command's ``phrase`` names, in ``zone``."""
+        reading = await self.reading_in_zone(zone)
+        if phrase in reading.days:
+            return reading.days[phrase]
+        # Every flow's commands come from the reply's own words, which the
+        # parse step read; were one not to, it is read here (one phrase,
+        # at most 2,000 characters: mailer/parsing/commands.py MAX_TEXT).
+        return read_due(
+            f"by {phrase}", sent_at(self.message.date, self.now), zone_from_name(zone)
+        ).due
+
+    async def reading_in_zone(self, zone: str) -> Prepared:
+        """The readings with due dates read in ``zone``: as prepared, or by the parse step again."""
+        if zone == self.reading.zone:
+            return self.reading
+        job = job_for(
+            self.inbound, self.settings.domain, self.route.kind.value, self.now, zone=zone
+        )
+        return await self.reader.read_one(job)
 
     def require_owner(self, owner: str, would: str) -> None:
         """Go on only for ``owner``, proven: ``would`` says what the message would do.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime
 
 from mailer import emails
 from mailer.flows.base import FlowContext, Outcome
@@ -11,28 +11,23 @@ from mailer.flows.invitations import Invited, invite_partners
 from mailer.models import Commitment, InboundStatus, PartnershipState, Person
 from mailer.names import first_name
 from mailer.occurrences import UnusableRule, first_on_or_after
-from mailer.parsing.commitments import CommitmentDraft, extract_commitments
-from mailer.parsing.mime import ParsedMessage
-from mailer.parsing.newtext import new_text
-from mailer.parsing.partners import Nominee, nominees
+from mailer.parsing.commitments import CommitmentDraft
+from mailer.parsing.prepare import sent_at
 from mailer.redact import mask_address
 from mailer.refusals import NotUnderstood, Unproven, Why
 from mailer.sql import insert_returning_ids, placeholders
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, token_for
 
-# A Date header further ahead than this is a wrong clock, not a plan.
-MAX_CLOCK_SKEW = timedelta(days=1)
-
 
 async def publish_commitments(ctx: FlowContext) -> Outcome:
     sent_at = sent_at_or_now(ctx)
     known = await ctx.person(ctx.sender)
     named = known is not None and known.timezone_confirmed
-    zone = zone_from_name(known.timezone if known and named else offset_name(sent_at))
-    nominated, drafts = read_publication(
-        ctx.message, member=ctx.sender, own_domain=ctx.settings.domain, sent_at=sent_at, zone=zone
-    )
+    zone_name = known.timezone if known and named else offset_name(sent_at)
+    zone = zone_from_name(zone_name)
+    reading = await ctx.reading_in_zone(zone_name)
+    nominated, drafts = list(reading.nominated), list(reading.drafts)
     if not drafts and not nominated:
         raise NotUnderstood(Why.NO_COMMITMENTS)
     if not ctx.proven:
@@ -84,28 +79,6 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
         InboundStatus.PROCESSED,
         f"{len(drafts)} commitment(s) published, {len(invited.names)} partner(s) invited",
     )
-
-
-def read_publication(
-    message: ParsedMessage, *, member: str, own_domain: str, sent_at: datetime, zone: tzinfo
-) -> tuple[list[Nominee], list[CommitmentDraft]]:
-    """The partners a message to commit@ nominates and the commitments it publishes."""
-    nominated, text = nominees(
-        list(zip(message.cc_names, message.cc, strict=True)),
-        new_text(message.text),
-        member=member,
-        own_domain=own_domain,
-    )
-    drafts = extract_commitments(
-        text,
-        message.subject,
-        sent_at,
-        zone,
-        signer=message.from_name or member,
-        # "Pat, I'm counting on you" speaks to a partner when Pat is one of them.
-        addressees=[nominee.name or nominee.address for nominee in nominated],
-    )
-    return nominated, drafts
 
 
 async def _reserve_numbers(
@@ -166,7 +139,4 @@ def _due_words(draft: CommitmentDraft) -> str:
 
 def sent_at_or_now(ctx: FlowContext) -> datetime:
     """When the member wrote: the Date header, unless missing or from a wrong clock."""
-    date = ctx.message.date
-    if date is None or date - ctx.now > MAX_CLOCK_SKEW:
-        return ctx.now
-    return date
+    return sent_at(ctx.message.date, ctx.now)

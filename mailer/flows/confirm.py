@@ -22,9 +22,8 @@ from mailer import emails
 from mailer.addresses import Route, parse_recipient
 from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.models import InboundMessage, InboundStatus
-from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
-from mailer.reading import RawMailDeleted, read_one
+from mailer.reading import RawMailDeleted, job_for
 from mailer.refusals import NotTheOwner, NotUnderstood, RecipientRefused, Unproven, Why
 from mailer.tokens import Purpose, Token, make_token
 
@@ -46,7 +45,7 @@ async def ask_sender_to_confirm(ctx: FlowContext, held: Unproven) -> bool:
             address=ctx.sender,
             to=_our_address(ctx),
             subject=inert(ctx.message.subject)[:200],
-            excerpt=_excerpt(new_text(ctx.message.text)),
+            excerpt=_excerpt(ctx.reading.text),
             would=[inert(line)[:300] for line in held.would],
             days=CONFIRM_LIFETIME.days,
         ),
@@ -67,7 +66,7 @@ async def ask_owner_to_confirm(ctx: FlowContext, owner: str) -> bool:
         owner,
         emails.ConfirmReply(
             sender=ctx.sender,
-            excerpt=_excerpt(new_text(ctx.message.text)),
+            excerpt=_excerpt(ctx.reading.text),
             days=CONFIRM_LIFETIME.days,
         ),
         key=key,
@@ -138,7 +137,7 @@ async def confirm_reply(ctx: FlowContext, token: Token) -> Outcome:
         raise NotUnderstood(Why.CONFIRMATION_FOR_ANOTHER)
     if ctx.proof not in (Proof.TOKEN, Proof.AUTHENTICATED):
         return Outcome(InboundStatus.IGNORED, "a confirmation not proven to come from its owner")
-    text = new_text(ctx.message.text) or strip_reply_prefix(ctx.message.subject)
+    text = ctx.reading.text or strip_reply_prefix(ctx.message.subject)
     said = text.split()
     if not said or said[0].strip(".!,").lower() not in _YES:
         raise NotUnderstood(Why.NO_CONFIRM, quoted=text.splitlines())
@@ -147,15 +146,17 @@ async def confirm_reply(ctx: FlowContext, token: Token) -> Outcome:
         raise NotUnderstood(Why.HELD_GONE)
     if held.status != InboundStatus.HELD.value:
         return Outcome(InboundStatus.IGNORED, "that message was confirmed before")
+    route = _held_route(held, ctx)
     try:
-        message = await read_one(held, ctx.settings.domain)
+        job = job_for(held, ctx.settings.domain, route.kind.value, ctx.now)
     except RawMailDeleted:
         raise NotUnderstood(Why.HELD_DELETED, days=str(ctx.settings.retention_days)) from None
     inner = replace(
         ctx,
         inbound=held,
-        message=message,
-        route=_held_route(held, ctx),
+        # Read again by the parse step, for the flow of the address it came to.
+        reading=await ctx.reader.read_one(job),
+        route=route,
         proof=Proof.CONFIRMED,
     )
     try:

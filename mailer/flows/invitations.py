@@ -21,7 +21,6 @@ from mailer.models import (
 )
 from mailer.models import PartnershipState as State
 from mailer.names import display_name, first_name
-from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import Answer, Nominee, read_answer, same_organisation
 from mailer.refusals import NotUnderstood, Why
 from mailer.timezones import offset_name
@@ -178,7 +177,7 @@ async def answer_invitation(ctx: FlowContext, partnership_id: int) -> Outcome:
         raise NotUnderstood(Why.NO_SUCH_INVITATION)
     member, partner = partnership.member, partnership.partner
     ctx.require_owner(partner.email, "record your answer to an invitation")
-    text = new_text(ctx.message.text)
+    text = ctx.reading.text
     answer = read_answer(text, ctx.message.subject)
     if answer is None:
         answers = ", ".join(a.value for a in Answer)

@@ -19,13 +19,7 @@ from mailer.flows.updates import apply_member_updates
 from mailer.models import CoachingNote, Commitment, InboundStatus, Person
 from mailer.names import first_name
 from mailer.parsing.commands import Action, Audience, Command, Reading, read
-from mailer.parsing.forwards import (
-    FORWARD_SUBJECT,
-    Forward,
-    action_items,
-    read_forward,
-)
-from mailer.parsing.newtext import new_text
+from mailer.parsing.forwards import Forward
 from mailer.parsing.partners import Nominee, nominees
 from mailer.redact import mask_address
 from mailer.refusals import NotUnderstood, Unproven, Why
@@ -33,33 +27,19 @@ from mailer.sql import insert_returning_ids, raise_counter
 from mailer.timezones import offset_name, zone_from_name
 from mailer.tokens import Purpose, token_for
 
-# Words a forwarded block starts with in the corpus languages: only a hint
-# for running the forward parser at all, which then decides.
-_FORWARD_HINTS = (
-    "forward", "original message", "weitergeleitet", "transféré", "reenviado",
-    "encaminhad", "inoltrat", "doorgestuurd", "videresendt", "vidarebefordrat",
-    "przekazan", "пересылаем", "转发",
-)  # fmt: skip
-
 
 async def commit_or_note(ctx: FlowContext) -> Outcome:
     """commit@: a forwarded email is a coaching note (SPEC §4.6), anything else commitments."""
-    forward = read_forward(ctx.message) if _may_be_forward(ctx) else None
+    # The parse step looked for a forward (mailer/parsing/prepare.py).
+    forward = ctx.reading.forward
     if forward is not None:
         return await _keep(ctx, forward)
     return await publish_commitments(ctx)
 
 
-def _may_be_forward(ctx: FlowContext) -> bool:
-    if ctx.message.attached_messages or FORWARD_SUBJECT.match(ctx.message.subject):
-        return True
-    text = ctx.message.text[:20000].lower()
-    return any(hint in text for hint in _FORWARD_HINTS)
-
-
 async def keep_coaching_note(ctx: FlowContext) -> Outcome:
     """notes@: the forwarded email kept as a note, or the member told none was found."""
-    forward = read_forward(ctx.message)
+    forward = ctx.reading.forward
     if forward is None:
         raise NotUnderstood(Why.NO_FORWARD)
     return await _keep(ctx, forward)
@@ -82,12 +62,11 @@ async def _keep(ctx: FlowContext, forward: Forward) -> Outcome:
         number = 1
     else:
         number = await raise_counter(ctx.connection, member, "note_count", 1)
-    written = forward.date or sent_at_or_now(ctx)
     # The member's own lines above the forward ("I will call Ana by Friday")
-    # are proposed too, before the coach's.
-    proposed_from = f"{forward.note}\n\n{forward.body}" if forward.note else forward.body
+    # are proposed too, before the coach's: read by the parse step, in the
+    # member's zone (mailer/parsing/prepare.py note_actions).
     zone = zone_from_name(member.timezone)
-    items = action_items(proposed_from, written, zone)
+    items = (await ctx.reading_in_zone(member.timezone)).actions
     today = ctx.now.astimezone(zone).date()
     note = await CoachingNote.create(
         using_db=ctx.connection,
@@ -128,7 +107,7 @@ async def answer_about_note(ctx: FlowContext, note_id: int) -> Outcome:
     """A reply to a note's confirmation: ``invite coach``, ``add …``, ``share``, and any
     member command (``share note 2``, ``notes``, ``done 3`` …); together if need be."""
     note = await _owned_note(ctx, note_id)
-    reading = read(new_text(ctx.message.text), Audience.NOTE)
+    reading = read(ctx.reading.text, Audience.NOTE)
     adding = bool(reading.of(Action.ADD))
     inviting = bool(reading.of(Action.INVITE_COACH))
     about_this = [
@@ -169,7 +148,7 @@ async def add_actions(ctx: FlowContext, note_id: int) -> Outcome:
     note = await _owned_note(ctx, note_id)
     member = note.member
     actions = list(note.actions or [])
-    text = new_text(ctx.message.text)
+    text = ctx.reading.text
     chosen = _chosen(text, len(actions))
     if chosen is None:
         raise NotUnderstood(Why.NO_ADD, quoted=text.splitlines())

@@ -14,8 +14,6 @@ from mailer.flows.threads import member_writes, partner_writes
 from mailer.flows.updates import apply_member_updates
 from mailer.flows.verdicts import answer_digest, answer_verdict_link
 from mailer.models import OutboundMessage
-from mailer.parsing.commands import read_own_data_request
-from mailer.parsing.newtext import new_text
 from mailer.refusals import NotUnderstood, TokenExpired, Why
 from mailer.tokens import EPOCHLESS, ExpiredToken, Purpose, Token, TokenError, read_token
 
@@ -35,7 +33,7 @@ async def read_reply(ctx: FlowContext) -> Outcome:
     elif not ctx.proven and await _bound_to_sender(ctx, token):
         # Only the mailbox the token was sent to received it (SPEC §7).
         ctx = replace(ctx, proof=Proof.TOKEN)
-    request = read_own_data_request(new_text(ctx.message.text), ctx.message.subject)
+    request = ctx.reading.own_data  # read by the parse step
     if token is not None and token.purpose is not Purpose.CONFIRM and request is not None:
         return await act_on_own_data(ctx, request)  # whatever email it answers
     answer = _ANSWERS.get(token.purpose) if token is not None else None

@@ -24,7 +24,6 @@ from mailer.models import (
 )
 from mailer.names import called, first_name, names_of
 from mailer.parsing.commands import Action, Audience, read
-from mailer.parsing.newtext import new_text
 from mailer.parsing.verdicts import without_sign_off
 from mailer.refusals import NotUnderstood, Why
 from mailer.tokens import Purpose, token_for
@@ -124,7 +123,7 @@ async def _relayed_text(
     if not active:
         raise NotUnderstood(Why.THREAD_CLOSED, other=called(other, other.email))
     writer = verdict.commitment.member if author is ThreadAuthor.MEMBER else verdict.partner
-    text = without_sign_off(new_text(ctx.message.text), names_of(writer))
+    text = without_sign_off(ctx.reading.text, names_of(writer))
     if len(text) > MAX_RELAYED_CHARS:
         text = text[:MAX_RELAYED_CHARS].rstrip() + " [\u2026]"
     if not text:

@@ -23,8 +23,6 @@ from mailer.models import (
 from mailer.names import display_name, first_name
 from mailer.occurrences import UnusableRule, day_words
 from mailer.parsing.commands import Action, Audience, Command, Reading, read, said_in_passing
-from mailer.parsing.duedates import read_due
-from mailer.parsing.newtext import new_text
 from mailer.recurring import settle_done
 from mailer.refusals import NotUnderstood, Why
 from mailer.timezones import zone_from_name
@@ -45,7 +43,7 @@ async def apply_member_updates(
     if member is None:
         raise NotUnderstood(Why.UNKNOWN_OWNER)
     ctx.require_owner(member.email, "apply the commands in your reply")
-    text = new_text(ctx.message.text)
+    text = ctx.reading.text
     if reading is None:
         reading = read(text, Audience.MEMBER)
     commands = reading.commands
@@ -115,15 +113,14 @@ async def _on_commitment(ctx: FlowContext, member: Person, command: Command) -> 
         changed = ["state"]
         result = f"#{command.number} is {commitment.state}: {commitment.text}"
     elif command.action is Action.MOVE:
-        zone = zone_from_name(member.timezone)
-        reading = read_due(f"by {command.text}", sent_at_or_now(ctx), zone)
-        if reading.due is None:
+        due = await ctx.day_named(command.text, member.timezone)  # read by the parse step
+        if due is None:
             return f"We could not read a date for #{command.number} in \u201c{command.text}\u201d."
-        commitment.due_date = reading.due
+        commitment.due_date = due
         changed = ["due_date"]
-        update.new_due_date = reading.due
+        update.new_due_date = due
         update.kind = "moved"
-        result = f"#{command.number} is now due {reading.due.isoformat()}: {commitment.text}"
+        result = f"#{command.number} is now due {due.isoformat()}: {commitment.text}"
     else:
         update.note = command.text
         result = f"#{command.number} noted: {command.text}"
@@ -157,7 +154,7 @@ async def _away(ctx: FlowContext, member: Person, command: Command) -> str:
         return "Welcome back: your partners' next digests list your commitments again."
     zone = zone_from_name(member.timezone)
     written = sent_at_or_now(ctx)
-    until = read_due(f"by {command.text}", written, zone).due
+    until = await ctx.day_named(command.text, member.timezone)  # read by the parse step
     today = written.astimezone(zone).date()
     quoted = f"\u201c{command.text}\u201d"
     if until is None or until <= today:

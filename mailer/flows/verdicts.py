@@ -27,7 +27,6 @@ from mailer.models import (
 )
 from mailer.names import called, first_name, names_of
 from mailer.parsing.commands import Action, Audience, Command, read
-from mailer.parsing.newtext import new_text
 from mailer.parsing.partners import strip_reply_prefix
 from mailer.parsing.verdicts import read_link_reply, without_sign_off
 from mailer.refusals import NotUnderstood, Why
@@ -51,7 +50,7 @@ async def answer_verdict_link(ctx: FlowContext, partner_id: int, commitment_id: 
     leave the verdict to the subject and the words.
     """
     partner = await _partner(ctx, partner_id)
-    text = without_sign_off(new_text(ctx.message.text), names_of(partner))
+    text = without_sign_off(ctx.reading.text, names_of(partner))
     found = read_link_reply(text, ctx.message.subject, _LINK_KINDS.get(ctx.route.link))
     if found is None:
         raise NotUnderstood(Why.NO_VERDICT, quoted=text.splitlines())
@@ -80,7 +79,7 @@ async def answer_digest(ctx: FlowContext, digest_id: int) -> Outcome:
     if digest is None:
         raise NotUnderstood(Why.NO_SUCH_DIGEST)
     partner = await _partner(ctx, digest.partner_id)  # type: ignore[attr-defined]
-    text = without_sign_off(new_text(ctx.message.text), names_of(partner))
+    text = without_sign_off(ctx.reading.text, names_of(partner))
     reading = read(text or strip_reply_prefix(ctx.message.subject), Audience.PARTNER)
     answers = reading.of(Action.ON_TRACK, Action.CHALLENGE)
     cadences = [_CADENCES[c.text.lower()] for c in reading.of(Action.CADENCE)]

@@ -195,15 +195,18 @@ def action_items(body: str, written: datetime, zone: tzinfo) -> list[ActionItem]
     [('Draft the budget by Friday', '2026-11-27'), ('call Ana', None),
      ('You will send the deck by Dec 15', '2026-12-15')]
     """
-    found: list[str] = []
+    found: dict[str, None] = {}  # once each, in order
     for line in body.replace("\r\n", "\n").split("\n"):
+        if len(found) >= MAX_ACTIONS:
+            break  # the rest would be cut anyway: no due date is read for them
         match = _LABEL.match(line) or _BULLET.match(line)
         if match:
-            found.append(match["text"].strip())
+            found.setdefault(match["text"].strip())
             continue
-        found += [will["text"].strip() for will in _WILL.finditer(line)]
+        for will in _WILL.finditer(line):
+            found.setdefault(will["text"].strip())
     items = []
-    for text in dict.fromkeys(found):  # once each, in order
+    for text in list(found)[:MAX_ACTIONS]:
         reading = read_due(text, written, zone)
         items.append(ActionItem(text[:500], reading.due.isoformat() if reading.due else None))
-    return items[:MAX_ACTIONS]
+    return items

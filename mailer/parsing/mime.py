@@ -91,6 +91,19 @@ def read_message(
     return _read_bytes(raw, 0, own_domain, envelope_sender)
 
 
+def read_headers(
+    raw: bytes, *, own_domain: str | None = None, envelope_sender: str | None = None
+) -> ParsedMessage:
+    """The headers of raw bytes, the body left unread (for a message too large to read whole)."""
+    defects: list[str] = []
+    try:
+        msg = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+        return _read(msg, 0, own_domain, envelope_sender, defects, with_body=False)
+    except Exception as exc:  # as read_message: a message, never a crash
+        defects.append(f"unreadable headers: {type(exc).__name__}")
+    return ParsedMessage(auto_reply_reason=_null_sender(envelope_sender), defects=_unique(defects))
+
+
 def _read_bytes(
     raw: bytes, depth: int, own_domain: str | None, envelope_sender: str | None
 ) -> ParsedMessage:
@@ -132,14 +145,20 @@ def _read(
     own_domain: str | None,
     envelope_sender: str | None,
     defects: list[str],
+    *,
+    with_body: bool = True,
 ) -> ParsedMessage:
-    """Read headers and body of a parsed message."""
+    """Read headers and (unless not ``with_body``) body of a parsed message."""
     headers = _first_headers(msg)
     senders = _addresses(headers.get("from"), "From", defects)
     from_name, from_address = senders[0] if senders else ("", None)
     cc = _addresses(headers.get("cc"), "Cc", defects)
     try:
-        body = _read_body(msg, depth, own_domain, defects)
+        body = (
+            _read_body(msg, depth, own_domain, defects)
+            if with_body
+            else _Body(is_report=_content_type(msg) == "multipart/report")
+        )
     except Exception as exc:  # keep the headers even when the body is beyond reading
         defects.append(f"unreadable body: {type(exc).__name__}")
         body = _Body()

@@ -17,6 +17,7 @@ from limits import parse
 from mailer.models import Commitment, InboundMessage, InboundStatus
 from mailer.processing import process_batch
 from mailer.ratelimit import Limiter
+from mailer.reading import Reader
 from mailer.settings import RateLimits, Settings
 from mailer.trust.judge import SenderJudge
 from mailer.trust.resolver import TableResolver
@@ -134,15 +135,17 @@ async def test_with_redis_down_the_worker_lets_every_sender_through(
     taking = Service(replace(limits, relay=("127.0.0.1", relay[1])), worker=False, migrate=False)
     gone = Limiter("redis://127.0.0.1:1/0", "nowhere")  # nothing listens on port 1
     judge = SenderJudge(settings.trusted_authserv_ids, TableResolver(), settings.trusted_relays)
+    reader = Reader(processes=1)
     await taking.start()
     try:
         for number in range(3):
             await commit(taking, ANNA, number)
         ids = [row.id for row in await InboundMessage.all()]
         with caplog.at_level(logging.WARNING, logger="mailer.ratelimit"):
-            await process_batch(ids, limits, datetime.now(UTC), judge, limiter=gone)
+            await process_batch(ids, limits, datetime.now(UTC), judge, reader, limiter=gone)
         assert await statuses(ANNA) == ["processed"] * 3
     finally:
+        await reader.close()
         await gone.aclose()
         await taking.stop()
     assert any("rate limits unchecked" in record.getMessage() for record in caplog.records)

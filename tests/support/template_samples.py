@@ -660,7 +660,7 @@ _ALL = [
         "mailer/processing.py _decide (SenderOverLimit)",
         variants={"no_subject": replace(_RATE_LIMITED, subject="")},
     ),
-    Sample(emails.ProcessingFailed(), "mailer/processing.py _record_failure"),
+    Sample(emails.ProcessingFailed(), "mailer/failures.py _set_aside"),
 ]
 
 SAMPLES: dict[str, Sample] = {sample.template: sample for sample in _ALL}

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from mailer.flows.commit import read_publication
 from mailer.parsing.mime import read_message
+from mailer.parsing.prepare import read_publication
 from mailer.timezones import offset_name, zone_from_name
 
 DATA = Path(__file__).parent.parent / "data"

@@ -22,6 +22,7 @@ from arq.jobs import serialize_job
 PROCESS_INBOUND = "process_inbound"
 SEND_EMAIL = "send_email"
 DIGESTS_NOW = "digests_now"
+RETRY_INBOUND = "retry_inbound"
 
 # arq's enqueue_job, for a whole batch in one round trip: store the job and
 # add it to the queue unless a job of that id is queued, running or has a

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from mailer.db import close_database, migrate_database, open_database
 from mailer.models import InboundMessage, InboundStatus
 from mailer.processing import process_batch
+from mailer.queue import RETRY_INBOUND
 from mailer.reading import Reader
 from mailer.redact import mask_address
 from mailer.sending import send_batch
@@ -18,6 +19,7 @@ from mailer.setaside import LISTED, headline, release_for_retry, set_aside
 from mailer.settings import Settings
 from mailer.trust.judge import SenderJudge
 from mailer.trust.resolver import DnsResolver, TxtResolver
+from workers.ask_service import ServiceDidNotAnswer, ask, running_service
 
 _STILL_SET_ASIDE = {InboundStatus.QUARANTINED.value, InboundStatus.FAILED.value}
 
@@ -41,16 +43,26 @@ async def list_set_aside() -> tuple[str, bool]:
 async def retry_set_aside(
     settings: Settings, inbound_ids: list[int], now: datetime, resolver: TxtResolver | None = None
 ) -> tuple[str, bool]:
-    """Run set-aside messages again, here and now; the report, and whether all were processed."""
-    released = await release_for_retry(inbound_ids)
+    """Run set-aside messages again in this process (no service runs)."""
     judge = SenderJudge(
         settings.trusted_authserv_ids, resolver or DnsResolver(), settings.trusted_relays
     )
     reader = Reader(processes=1)
     try:
-        result = await process_batch(released, settings, now, judge, reader)
+        return await retry_with(settings, inbound_ids, now, judge, reader)
     finally:
         await reader.close()
+
+
+async def retry_with(
+    settings: Settings, inbound_ids: list[int], now: datetime, judge: SenderJudge, reader: Reader
+) -> tuple[str, bool]:
+    """Run set-aside messages again, here and now; the report, and whether all were processed.
+
+    The running service's worker calls this too, with its own judge and parse step.
+    """
+    released = await release_for_retry(inbound_ids)
+    result = await process_batch(released, settings, now, judge, reader)
     await send_batch(result.to_send, settings, now, seconds=settings.job_timeout_seconds / 2)
     ends = {row.id: row for row in await InboundMessage.filter(id__in=released)}
     report = [f"{row_id}: {_outcome(ends.get(row_id))}" for row_id in released]
@@ -75,7 +87,19 @@ def _outcome(row: InboundMessage | None) -> str:
 async def inbound_command(
     settings: Settings, retry: list[int], resolver: TxtResolver | None = None
 ) -> tuple[str, int]:
-    """What ``pactmail inbound`` prints, and its exit status (1: an operator is needed)."""
+    """What ``pactmail inbound`` prints, and its exit status (1: an operator is needed).
+
+    A retry beside a running service is the service's to do (it writes; SPEC §6).
+    """
+    if retry:
+        async with running_service(settings) as service:
+            if service is not None:
+                try:
+                    answer = await ask(service, settings, RETRY_INBOUND, retry)
+                except ServiceDidNotAnswer as exc:
+                    return str(exc), 1
+                report, done = _retried(answer)
+                return f"{report}\n(by the running service)", 0 if done else 1
     await migrate_database(settings)
     await open_database(settings)
     try:
@@ -86,3 +110,14 @@ async def inbound_command(
         return report, 1 if waiting else 0
     finally:
         await close_database()
+
+
+def retried_result(report: str, done: bool) -> dict[str, object]:
+    """A retry's outcome as a job's result (JSON in Redis)."""
+    return {"report": report, "done": done}
+
+
+def _retried(result: object) -> tuple[str, bool]:
+    if not (isinstance(result, dict) and isinstance(result.get("report"), str)):
+        raise ServiceDidNotAnswer(f"the service answered something else: {result!r}"[:200])
+    return result["report"], bool(result.get("done"))

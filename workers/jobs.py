@@ -28,6 +28,7 @@ from mailer.sending import (
 from mailer.settings import Settings
 from mailer.summaries import send_due_summaries
 from mailer.unanswered import remind_and_expire
+from workers.inbound import retried_result, retry_with
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,15 @@ async def digests_now_job(ctx: Ctx, partner: str | None) -> dict[str, object]:
     async with _slot(ctx):
         done = await send_digests_now(_settings(ctx), _now(ctx), partner)
     return done.as_result()
+
+
+async def retry_inbound_job(ctx: Ctx, inbound_ids: list[int]) -> dict[str, object]:
+    """``pactmail inbound --retry`` asked the running service: its worker runs them again."""
+    async with _slot(ctx):
+        report, done = await retry_with(
+            _settings(ctx), inbound_ids, _now(ctx), ctx["judge"], ctx["reader"]
+        )
+    return retried_result(report, done)
 
 
 async def summaries_job(ctx: Ctx) -> str:

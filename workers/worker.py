@@ -13,6 +13,7 @@ from mailer.priority import IntakeFirst
 from mailer.queue import (
     DIGESTS_NOW,
     PROCESS_INBOUND,
+    RETRY_INBOUND,
     SEND_EMAIL,
     dump_job,
     load_job,
@@ -34,6 +35,7 @@ from workers.jobs import (
     process_inbound_job,
     recurring_job,
     retention_job,
+    retry_inbound_job,
     send_email_job,
     summaries_job,
     sweep_job,
@@ -125,6 +127,13 @@ def build_worker(
             func(
                 digests_now_job,
                 name=DIGESTS_NOW,
+                keep_result=ASKED_RESULT_SECONDS,
+                max_tries=1,
+                timeout=job_timeout,
+            ),
+            func(
+                retry_inbound_job,
+                name=RETRY_INBOUND,
                 keep_result=ASKED_RESULT_SECONDS,
                 max_tries=1,
                 timeout=job_timeout,

@@ -8,8 +8,9 @@ import subprocess
 from mailer.models import Commitment, InboundMessage, InboundStatus
 from mailer.settings import Settings
 from tests.support.capture import CaptureHandler
-from tests.support.cli import ROOT, cli_command, cli_env
+from tests.support.cli import ROOT, beside_service_env, cli_command, cli_env
 from tests.support.smtpclient import BORDER_ID, message, through_border
+from workers.service import Service
 
 
 async def operator(settings: Settings, relay_port: int, *args: str) -> tuple[int, str]:
@@ -89,3 +90,26 @@ async def test_set_aside_mail_is_listed_and_run_again_once(
     assert await Commitment.all().count() == 2
     await capture.wait_for(2)
     assert len(capture.messages) == 2
+
+
+async def test_a_retry_beside_a_running_service_is_done_by_the_service(
+    service: Service, relay: tuple[CaptureHandler, int], settings: Settings
+) -> None:
+    """SPEC §6: the command asks the service through its queue; its worker writes."""
+    capture, relay_port = relay
+    quarantined = await stored(InboundStatus.QUARANTINED, "parsing took over 20 s; stopped", 1)
+    env = beside_service_env(settings, relay_port)
+    process = await asyncio.create_subprocess_exec(
+        *cli_command("inbound", "--retry", str(quarantined.id)),
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode == 0
+    assert output.decode().splitlines() == [
+        f"{quarantined.id}: processed: 1 commitment(s) published, 0 partner(s) invited",
+        "(by the running service)",
+    ]
+    [confirmation] = await capture.wait_for(1)
+    assert confirmation.rcpt_tos == ["anna@example.com"]

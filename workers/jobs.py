@@ -11,6 +11,7 @@ from typing import Any, cast
 from arq import Retry
 from arq.connections import ArqRedis
 
+from mailer.db import DATABASE_UNAVAILABLE
 from mailer.digests import send_due_digests
 from mailer.digests_now import send_digests_now
 from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
@@ -63,19 +64,34 @@ def _backoff(ctx: Ctx) -> int:
     return int(min(2**tries, 300))
 
 
+def _database_retry(ctx: Ctx, exc: Exception) -> Retry:
+    """The database, not the mail, failed: the whole job again, later.
+
+    Nothing half-done stays behind (each message's work is one transaction,
+    each send's state is written before and after it), so the next run
+    skips what is done. Without it the job would fail outright and wait for
+    the sweep.
+    """
+    log.warning("will retry: the database failed: %s", " ".join(str(exc).split())[:200])
+    return Retry(defer=_backoff(ctx))
+
+
 async def process_inbound_job(ctx: Ctx, ids: list[int]) -> str:
     """Process stored messages, then queue the mail they caused."""
     settings = _settings(ctx)
-    async with _slot(ctx):
-        result = await process_batch(
-            ids,
-            settings,
-            _now(ctx),
-            ctx["judge"],
-            ctx["reader"],
-            attempt=ctx.get("job_try", 1),
-            limiter=ctx.get("limiter"),
-        )
+    try:
+        async with _slot(ctx):
+            result = await process_batch(
+                ids,
+                settings,
+                _now(ctx),
+                ctx["judge"],
+                ctx["reader"],
+                attempt=ctx.get("job_try", 1),
+                limiter=ctx.get("limiter"),
+            )
+    except DATABASE_UNAVAILABLE as exc:
+        raise _database_retry(ctx, exc) from exc
     redis: ArqRedis = ctx["redis"]
     await enqueue_outbound(redis, settings.queue_name, result.to_send)
     if result.to_retry:
@@ -92,8 +108,11 @@ async def send_email_job(ctx: Ctx, ids: list[int]) -> str:
     # gate's hold (at most MAX_HOLD_SECONDS) comes before the budget starts.
     timeout = settings.job_timeout_seconds
     seconds = max(timeout / 2, timeout - 15.0 - MAX_HOLD_SECONDS)
-    async with _slot(ctx):
-        result = await send_batch(ids, settings, _now(ctx), seconds=seconds)
+    try:
+        async with _slot(ctx):
+            result = await send_batch(ids, settings, _now(ctx), seconds=seconds)
+    except DATABASE_UNAVAILABLE as exc:
+        raise _database_retry(ctx, exc) from exc
     if not result.to_retry and not result.not_tried:
         return f"{len(ids)} handled"
     errors = "; ".join(result.errors)

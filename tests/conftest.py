@@ -98,6 +98,9 @@ async def relay() -> AsyncIterator[tuple[CaptureHandler, int]]:
     await server.wait_closed()
 
 
+TEST_INTAKE_LINGER = 0.02
+
+
 @pytest.fixture
 def dns() -> TableResolver:
     """The DNS the service's sender checks see: empty unless a test fills it."""
@@ -122,6 +125,9 @@ async def running_service(
         clock=clock or utc_now,
         worker_options={"poll_delay": 0.01, "cron_jobs": clock is None},
         resolver=resolver or TableResolver(),
+        # One message at a time: no burst to wait out (test_intake_priority
+        # checks the gate itself).
+        intake_linger=TEST_INTAKE_LINGER,
     )
     await running.start()
     try:

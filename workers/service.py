@@ -18,6 +18,7 @@ from mailer.health import Health, queue_depth, read_health
 from mailer.intake import Intake
 from mailer.metrics import start_metrics_server
 from mailer.priority import (
+    LINGER_SECONDS,
     AnnounceIntakeBusy,
     IntakeFirst,
     IntakeSignal,
@@ -49,8 +50,12 @@ class Service:
         clock: Callable[[], datetime] = utc_now,
         worker_options: dict[str, object] | None = None,
         resolver: TxtResolver | None = None,
+        intake_linger: float = LINGER_SECONDS,
     ) -> None:
         self.settings = settings
+        # How long after the last message jobs still wait (mailer/priority.py);
+        # tests that send one message at a time shorten it.
+        self._intake_linger = intake_linger
         self._want_smtp = smtp
         self._want_worker = worker
         self._migrate = migrate
@@ -126,7 +131,7 @@ class Service:
             # event loop, through Redis when workers are processes of their own.
             signal: IntakeSignal
             if self._want_worker:
-                self._priority = IntakeFirst()
+                self._priority = IntakeFirst(linger=self._intake_linger)
                 signal = self._priority
             else:
                 self._announcer = AnnounceIntakeBusy(self.redis, self.settings.queue_name)

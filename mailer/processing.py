@@ -54,7 +54,7 @@ from mailer.refusals import (
     Why,
 )
 from mailer.settings import Settings
-from mailer.sql import placeholders, update_each
+from mailer.sql import insert_returning_ids, placeholders, update_each
 from mailer.tokens import address_key
 from mailer.trust.judge import Delivery, SenderJudge, SenderVerdict
 
@@ -325,7 +325,7 @@ async def _process_together(
             person.email: person
             for person in await Person.filter(email__in=senders).using_db(connection)
         }
-        queued: list[int] = []
+        outbox: list[OutboundMessage] = []
         outcomes: list[tuple[int, Sequence[object]]] = []
         for item in group:
             ctx = FlowContext(
@@ -341,8 +341,9 @@ async def _process_together(
                 proof=Proof.AUTHENTICATED if item.verdict.authenticated else Proof.NONE,
             )
             outcome = await _decide(ctx, item.limited)
-            queued += ctx.queued
+            outbox += ctx.outbox
             outcomes.append((item.inbound.id, _claim_values(ctx, outcome, item.verdict)))
+        queued = await insert_returning_ids(connection, outbox)
         # The claim: the dedup key is unique, so of two copies of one message
         # only one transaction commits.
         await update_each(InboundMessage, _CLAIM_COLUMNS, outcomes, connection=connection)

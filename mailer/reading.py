@@ -202,7 +202,8 @@ class Reader:
             connection.send(list(jobs))
         done: list[Reading] = []
         for job in jobs:
-            if not await _readable(connection, self.timeout):
+            # Often there already: no need to wait on the event loop for it.
+            if not connection.poll() and not await _readable(connection, self.timeout):
                 done.append(MessageTooHardToParse(f"parsing took over {self.timeout:g} s; stopped"))
                 return done, False
             try:

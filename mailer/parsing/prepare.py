@@ -104,7 +104,7 @@ def prepare(job: ParseJob) -> Prepared:
         return replace(found, zone=zone_name)
     member = message.from_address or job.envelope_sender.strip().strip("<>").lower()
     nominated, drafts = read_publication(
-        message, member=member, own_domain=job.domain, sent_at=written, zone=zone
+        message, text, member=member, own_domain=job.domain, sent_at=written, zone=zone
     )
     return replace(found, zone=zone_name, nominated=tuple(nominated), drafts=tuple(drafts))
 
@@ -144,12 +144,21 @@ def note_actions(forward: Forward, sent: datetime, zone: tzinfo) -> list[ActionI
 
 
 def read_publication(
-    message: ParsedMessage, *, member: str, own_domain: str, sent_at: datetime, zone: tzinfo
+    message: ParsedMessage,
+    own_text: str,
+    *,
+    member: str,
+    own_domain: str,
+    sent_at: datetime,
+    zone: tzinfo,
 ) -> tuple[list[Nominee], list[CommitmentDraft]]:
-    """The partners a message to commit@ nominates and the commitments it publishes."""
+    """The partners a message to commit@ nominates and the commitments it publishes.
+
+    ``own_text`` is the sender's own words in it (new_text of its text).
+    """
     nominated, text = nominees(
         list(zip(message.cc_names, message.cc, strict=True)),
-        new_text(message.text),
+        own_text,
         member=member,
         own_domain=own_domain,
     )

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from mailer.parsing.mime import read_message
+from mailer.parsing.newtext import new_text
 from mailer.parsing.prepare import read_publication
 from mailer.timezones import offset_name, zone_from_name
 
@@ -85,6 +86,7 @@ def commitments_of(case: Case) -> list[tuple[str, str]]:
     assert message.from_address is not None
     _, drafts = read_publication(
         message,
+        new_text(message.text),
         member=message.from_address,
         own_domain=DOMAIN,
         sent_at=message.date,

@@ -146,6 +146,24 @@ class Reader:
             results += done
         return results
 
+    async def start(self) -> None:
+        """Start the pool's processes now, rather than with the first message.
+
+        A long-running service does this as it starts: its first message
+        then waits for no interpreter, and a process that cannot start is
+        logged at once. Tests leave the pool to start with its first use.
+        """
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._size)
+        for _ in range(self._size):
+            async with self._slots:
+                if len(self._idle) + len(self._busy) >= self._size:
+                    return  # a read started the rest meanwhile
+                worker = await self._start()
+                if worker is None:
+                    return  # logged; reads try again
+                self._idle.append(worker)
+
     async def close(self) -> None:
         """Stop every process; the pool starts again if asked to read."""
         workers = [*self._idle, *self._busy]

@@ -342,6 +342,8 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
         worker=args.command in {"run", "worker"},
         migrate=args.command == "run",
         resolver=resolver,
+        # The parse processes start with the service, not with its first message.
+        worker_options={"parse_ahead": True},
     )
     if args.command == "run":
         where = settings.relay or settings.outbox_dir

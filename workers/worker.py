@@ -72,6 +72,7 @@ def build_worker(
     resolver: TxtResolver | None = None,
     cron_jobs: bool = True,
     reader: Reader | None = None,
+    parse_ahead: bool = False,
 ) -> Worker:
     """A worker with its own Redis pool; the database is opened by the caller.
 
@@ -81,6 +82,8 @@ def build_worker(
     jobs: a test that moves ``clock`` calls the cron jobs itself, at the
     times it chooses. ``reader`` is the parse step (tests give one with a
     short time bound or a slowed parser); by default a pool of its own.
+    With ``parse_ahead`` its processes start with the worker, not with the
+    first message (the commands do this; tests leave it).
     Whoever runs the worker without arq's ``close`` calls ``release_clients``
     on its ``ctx`` after it.
     """
@@ -96,6 +99,8 @@ def build_worker(
     }
 
     async def open_clients(ctx: Ctx) -> None:
+        if parse_ahead:
+            await ctx["reader"].start()
         # The sender limit counts in the Redis of the queue, under the same
         # prefix as the SMTP server's client limit (another kind of key).
         ctx["limiter"] = (

@@ -52,6 +52,19 @@ async def test_the_processes_are_kept_for_the_next_batches(reader: Reader) -> No
     assert reader.started == 1
 
 
+async def test_a_pool_started_ahead_reads_with_the_processes_it_started() -> None:
+    two = Reader(processes=2, timeout=1.0, budget=30.0)
+    try:
+        await two.start()
+        assert two.started == 2
+        await two.start()  # up already: nothing more
+        results = await asyncio.gather(*(two.read_all([job(PLAIN)]) for _ in range(4)))
+    finally:
+        await two.close()
+    assert all(isinstance(reading, Prepared) for [reading] in results)
+    assert two.started == 2
+
+
 async def test_a_message_the_parser_is_stuck_on_is_killed_and_the_rest_go_on(
     reader: Reader,
 ) -> None:

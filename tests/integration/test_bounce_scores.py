@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mailer.digests import send_due_digests
+from mailer.health import Queue, read_health
 from mailer.models import AddressBounces, InboundMessage, OutboundMessage, OutboundStatus
 from mailer.sending import bounce_address
 from mailer.settings import Settings
@@ -141,6 +142,13 @@ async def test_a_partner_bouncing_three_weeks_running_is_suspended_told_once_and
     # Another MTA's report on the same email counts for nothing more, and tells nobody.
     await comes_back(world.service, digest.mail_from, report(*PERMANENT[0], ROBIN))
     assert (len(world.capture.messages), await standing()) == (before + 1, (3, True))
+
+    # `pactmail status` counts it, as a figure: nothing for an operator to do.
+    health = await read_health(clock.now, Queue(0))
+    assert (health.suspended, "bounces:   1 address(es) suspended") == (
+        1,
+        health.report().split("\n")[4],
+    )
 
     # Week four: no digest goes to the suspended address.
     assert to(await weekly_digest(world, clock, 3), ROBIN) == []

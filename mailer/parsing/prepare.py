@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
+from mailer.parsing.autoreplies import vacation_subject
 from mailer.parsing.bounces import Report, read_report
 from mailer.parsing.caps import raw_over_cap, text_over_cap
 from mailer.parsing.commands import Action, Audience, read, read_own_data_request
@@ -93,6 +94,16 @@ def prepare(job: ParseJob) -> Prepared:
     if job.route == BOUNCE:
         # Untrusted input like any other: read here, within the parse step's time bound.
         return Prepared(message, report=read_report(job.raw))
+    if (
+        job.route == REPLY
+        and message.auto_reply_reason is None
+        and vacation_subject(message.subject)
+    ):
+        # A vacation notice that carries none of RFC 3834's marks, sent to the
+        # Reply-To of our email: its subject alone says what it is. Only on
+        # reply+, where a person's mail answers ours ("Re: ..."); a member may
+        # well title a message to commit@ "Out of office: what I will finish".
+        message = replace(message, auto_reply_reason="auto-reply subject")
     text = new_text(message.text)
     found = Prepared(message, text=text, own_data=read_own_data_request(text, message.subject))
     if job.route not in (COMMIT, NOTES, REPLY):

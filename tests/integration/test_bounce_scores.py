@@ -154,6 +154,9 @@ async def test_a_partner_bouncing_three_weeks_running_is_suspended_told_once_and
     assert to(await weekly_digest(world, clock, 3), ROBIN) == []
     assert await send_due_digests(world.service.settings, clock.now, now_not_monday=True) == []
 
+    # Mail in Robin's name that nothing authenticates proves nothing; answers to it still go.
+    [answer] = await world.write(ROBIN, "help@pactmail.localhost", "Hi", border="fail")
+    assert (answer.rcpt_tos, await standing()) == ([ROBIN], (3, True))
     # Robin writes from the address: it works, the suspension is gone, digests resume.
     await world.write(ROBIN, "help@pactmail.localhost", "How does this work?", subject="Hi")
     assert await standing() == (0, False)

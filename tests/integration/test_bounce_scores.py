@@ -17,17 +17,19 @@ import pytest
 from mailer.digests import send_due_digests
 from mailer.health import Queue, read_health
 from mailer.models import AddressBounces, InboundMessage, OutboundMessage, OutboundStatus
+from mailer.queue import enqueue_outbound
 from mailer.sending import bounce_address
 from mailer.settings import Settings
 from mailer.trust.resolver import TableResolver
+from mailer.unanswered import remind_and_expire
 from mailer.unsettled import release_for_resend, unsettled
 from tests.conftest import running_service
 from tests.integration.test_invitations import to
 from tests.support.capture import Captured, CaptureHandler
-from tests.support.people import World
+from tests.support.people import COMMIT, World
 from tests.support.settle import all_settled
 from tests.support.smtpclient import send
-from workers.jobs import digests_job
+from workers.jobs import digests_job, summaries_job
 from workers.service import Service
 
 ANNA, ROBIN = "anna@example.com", "robin@example.net"
@@ -212,6 +214,36 @@ async def test_auto_replies_and_reports_for_no_email_of_ours_change_nothing(
         "not answered (RFC 3834): auto-response suppressed",
         "bounce for unknown mail",
     ]
+
+
+async def test_a_suspended_address_gets_no_summary_reminder_or_invitation(
+    service: Service, relay: tuple[CaptureHandler, int]
+) -> None:
+    world = World(service, relay[0])
+    await world.publish(ROBIN, ["Write the grant report by Friday"], [])
+    cc = "Cc: carl@example.org, dan@example.org"  # invited, not answering
+    await world.write(ANNA, COMMIT, "- Ship the release by Friday\n", extra=cc)
+    now = datetime.now(UTC)
+    for address in (ROBIN, "carl@example.org"):
+        await AddressBounces.create(address=address, score=3, last_bounce_on=now, suspended_at=now)
+
+    # Summaries: Anna's goes, Robin's does not.
+    ctx = {"settings": service.settings, "clock": lambda: now + WEEK, "redis": service.redis}
+    assert await summaries_job(ctx) == "1 summaries"
+    assert [row.to_address for row in await OutboundMessage.filter(template="summary")] == [ANNA]
+    # Invitation reminders: Dan's goes, Carl's does not.
+    reminders = await remind_and_expire(service.settings, now + timedelta(days=4))
+    reminded = await OutboundMessage.filter(id__in=reminders, template="invitation")
+    assert [row.to_address for row in reminded] == ["dan@example.org"]
+    assert service.redis is not None
+    await enqueue_outbound(service.redis, service.settings.queue_name, reminders)
+    # An invitation: held back, and Bob is told why.
+    arrived = await world.write(
+        "bob@example.org", COMMIT, "- Plan Q1 by Friday\n", extra=f"Cc: {ROBIN}"
+    )
+    assert to(arrived, ROBIN) == []
+    [confirmation] = to(arrived, "bob@example.org")
+    assert "their address has stopped accepting mail" in confirmation.words()
 
 
 async def test_a_bounced_email_is_never_offered_to_be_sent_again(db: None) -> None:

@@ -86,14 +86,16 @@ def prepare(job: ParseJob) -> Prepared:
     if over_cap is not None or job.headers_only:
         headers = read_headers(job.raw, own_domain=job.domain, envelope_sender=job.envelope_sender)
         return Prepared(headers, over_cap=over_cap)
+    if job.route == BOUNCE:
+        # Untrusted input like any other: read here, within the parse step's
+        # time bound, and under the same caps. Its flow needs no body text.
+        headers = read_headers(job.raw, own_domain=job.domain, envelope_sender=job.envelope_sender)
+        return Prepared(headers, report=read_report(job.raw))
     message = read_message(job.raw, own_domain=job.domain, envelope_sender=job.envelope_sender)
     over_cap = text_over_cap(message)
     if over_cap is not None:
         bare = replace(message, text="", html=None, attached_messages=())
         return Prepared(bare, over_cap=over_cap)
-    if job.route == BOUNCE:
-        # Untrusted input like any other: read here, within the parse step's time bound.
-        return Prepared(message, report=read_report(job.raw))
     if (
         job.route == REPLY
         and message.auto_reply_reason is None

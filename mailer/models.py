@@ -403,7 +403,6 @@ class AddressBounces(Model):
     # failure within the quiet days after it suspends the address at once.
     retry_since = fields.DateField(null=True)
     last_failure = fields.CharField(max_length=500, default="")  # status and words, one line
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "address_bounce"

@@ -18,7 +18,6 @@ class Migration(migrations.Migration):
                 ('suspended_at', fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),
                 ('retry_since', fields.DateField(null=True)),
                 ('last_failure', fields.CharField(default='', max_length=500)),
-                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
             options={'table': 'address_bounce', 'app': 'pactmail', 'pk_attr': 'id', 'table_description': "One address's permanent delivery failures: its bounce score, and whether mail is suspended."},
             bases=['Model'],

@@ -20,6 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from mailer import emails
+from mailer.bounce_scores import not_held
 from mailer.flows.invitations import named
 from mailer.flows.note_commands import SHARED_NOTE_MEMORY
 from mailer.flows.verdicts import verdict_link_token
@@ -93,7 +94,7 @@ class Standing:
     """Where this period's digests stand, for ``pactmail digest --now`` to say what it did."""
 
     partners: int  # partners in an active partnership
-    paused: int  # of them, with digests paused or stopped
+    paused: int  # of them, with digests paused or stopped (or their address suspended)
     already: int  # of them, whose digest for this period went already
 
     def report(self, *, sent: int) -> str:
@@ -116,7 +117,8 @@ async def digest_standing(now: datetime, partner_email: str | None = None) -> St
     if partner_email is not None:
         query = query.filter(email=partner_email.strip().lower())
     partners = await query.distinct()
-    sending = [p for p in partners if p.digest_cadence in _SENDING]
+    held = {row["id"] for row in await query.filter(email__in=not_held()).distinct().values("id")}
+    sending = [p for p in partners if p.digest_cadence in _SENDING and p.id not in held]
     keys = {
         p.id: current_period(p.digest_cadence, zone_from_name(p.timezone), now).key for p in sending
     }
@@ -146,6 +148,8 @@ async def send_due_digests(
             id__gt=after,
             partnerships_as_partner__state=PartnershipState.ACTIVE.value,
             digest_cadence__in=_SENDING,
+            # An address suspended after bouncing gets none (mailer/flows/bounce.py).
+            email__not_in=not_held(),
         )
         if partner_email is not None:
             query = query.filter(email=partner_email.strip().lower())

@@ -18,7 +18,13 @@ from tortoise.functions import Count
 from mailer.cron_runs import last_runs
 from mailer.db import close_database, open_database
 from mailer.embedded_redis import URL_FILE
-from mailer.models import InboundMessage, InboundStatus, OutboundMessage, OutboundStatus
+from mailer.models import (
+    AddressBounces,
+    InboundMessage,
+    InboundStatus,
+    OutboundMessage,
+    OutboundStatus,
+)
 from mailer.settings import Settings
 
 # Older than this, a message waiting for processing means workers are not keeping up.
@@ -80,6 +86,9 @@ class Health:
     # Of the failed and quarantined, those of the last FAILURES_NEWS, by status.
     recent_inbound: dict[str, int] = field(default_factory=dict)
     recent_outbound: dict[str, int] = field(default_factory=dict)
+    # Addresses no digest goes to after bouncing: a figure, not a problem (their
+    # members were told how to fix it; mailer/flows/bounce.py).
+    suspended: int = 0
 
     def problems(self) -> list[str]:
         """What needs an operator, one sentence each; empty when all is well."""
@@ -163,6 +172,7 @@ class Health:
             f"{outbound.get(OutboundStatus.DATA_SENT.value, 0)} being sent; "
             f"{outbound.get(OutboundStatus.POSSIBLY_SENT.value, 0)} possibly sent; "
             f"{outbound.get(OutboundStatus.FAILED.value, 0)} failed",
+            f"bounces:   {self.suspended} address(es) suspended",
             "cron jobs:" + ("" if self.crons else " none has run yet"),
         ]
         for cron in self.crons:
@@ -211,6 +221,9 @@ async def read_health(now: datetime, queue: Queue) -> Health:
                 (OutboundStatus.FAILED.value,),
                 created_at__gte=now - FAILURES_NEWS,
             ),
+            suspended=await AddressBounces.filter(
+                suspended_at__not_isnull=True, retry_since__isnull=True
+            ).count(),
             crons=tuple(
                 CronState(
                     run.name,

@@ -96,6 +96,11 @@ class _HealthCollector(Collector):
             outbound.add_metric([status], health.outbound.get(status, 0))
         yield outbound
         yield _gauge(
+            "pactmail_suspended_addresses",
+            "Addresses mail is suspended to after bouncing",
+            health.suspended,
+        )
+        yield _gauge(
             "pactmail_inbound_oldest_waiting_seconds",
             "Age of the oldest inbound message not yet processed (0: none)",
             _seconds(now, health.oldest_waiting),

@@ -74,6 +74,9 @@ class OutboundStatus(StrEnum):
     SENT = "sent"
     POSSIBLY_SENT = "possibly_sent"  # interrupted after the final dot: not resent blindly
     FAILED = "failed"  # permanent refusal or retries used up
+    # A delivery report said the recipient's system refused it for good
+    # (mailer/flows/bounce.py): never offered to be sent again.
+    BOUNCED = "bounced"
 
 
 def new_token_epoch() -> int:
@@ -380,6 +383,29 @@ class NeverInvite(Model):
 
     class Meta:
         table = "never_invite"
+
+
+class AddressBounces(Model):
+    """One address's permanent delivery failures: its bounce score, and whether mail is suspended.
+
+    No row: the address never bounced, or its score was cleared. The rule is
+    mailer/bounce_scores.py; the address is kept as mail is sent to it (lowercased).
+    """
+
+    id = fields.IntField(primary_key=True)
+    address = fields.CharField(max_length=320, unique=True)
+    score = fields.IntField(default=0)
+    last_bounce_on = fields.DateField(null=True)  # the last day that counted (UTC)
+    # Set at the threshold: digests, reminders, summaries and invitations
+    # are not sent while it is, unless ``retry_since`` is set.
+    suspended_at = fields.DatetimeField(null=True, db_index=True)
+    # The day a member replied "re-enable": mail goes again, and a permanent
+    # failure within the quiet days after it suspends the address at once.
+    retry_since = fields.DateField(null=True)
+    last_failure = fields.CharField(max_length=500, default="")  # status and words, one line
+
+    class Meta:
+        table = "address_bounce"
 
 
 class CronRun(Model):

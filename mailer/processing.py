@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from mailer.activity import log_handled
 from mailer.addresses import Route, RouteKind, parse_recipient
+from mailer.bounce_scores import clear
 from mailer.db import DATABASE_UNAVAILABLE
 from mailer.failures import (
     MAX_TRIES,
@@ -327,6 +328,7 @@ async def _process_together(
         }
         outbox: list[OutboundMessage] = []
         outcomes: list[tuple[int, Sequence[object]]] = []
+        working: set[str] = set()  # addresses shown to take mail: their bounce scores go
         for item in group:
             ctx = FlowContext(
                 item.inbound,
@@ -342,12 +344,24 @@ async def _process_together(
             )
             outcome = await _decide(ctx, item.limited)
             outbox += ctx.outbox
+            if item.verdict.authenticated and _written_by_a_person(ctx, outcome):
+                working.add(item.sender)
             outcomes.append((item.inbound.id, _claim_values(ctx, outcome, item.verdict)))
+        await clear(sorted(working), connection)
         queued = await insert_returning_ids(connection, outbox)
         # The claim: the dedup key is unique, so of two copies of one message
         # only one transaction commits.
         await update_each(InboundMessage, _CLAIM_COLUMNS, outcomes, connection=connection)
     return queued
+
+
+def _written_by_a_person(ctx: FlowContext, outcome: Outcome) -> bool:
+    """Mail a person wrote from their address: what shows the address works (not a robot's)."""
+    return (
+        ctx.route.kind not in NEVER_ANSWERING
+        and ctx.message.auto_reply_reason is None
+        and outcome.status is not InboundStatus.LIMITED
+    )
 
 
 _CLAIM_COLUMNS = (
@@ -478,7 +492,8 @@ async def _decide(ctx: FlowContext, limited: bool = False) -> Outcome:
     automatic = ctx.message.auto_reply_reason
     if automatic is not None and ctx.route.kind not in NEVER_ANSWERING:
         return Outcome(InboundStatus.IGNORED, f"not answered (RFC 3834): {automatic}")
-    if not ctx.sender:
+    if not ctx.sender and ctx.route.kind not in NEVER_ANSWERING:
+        # A report to a return path may come with no From at all: it is read all the same.
         return Outcome(InboundStatus.IGNORED, "no address to answer")
     try:
         if ctx.reading.over_cap is not None and ctx.route.kind not in NEVER_ANSWERING:

@@ -97,6 +97,7 @@ class Why(StrEnum):
     CANNOT_INVITE = "we cannot invite them through pactmail now"
     DECLINED_RECENTLY = "they declined your invitation less than {days} days ago"
     DAILY_INVITATIONS = "you have sent {count} invitations today, the most a day"
+    SUSPENDED = "their address has stopped accepting mail: our last emails to it came back"
 
 
 class Refused(Exception):

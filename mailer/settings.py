@@ -20,6 +20,7 @@ DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 MIN_SECRET_LENGTH = 16
 _AUTHSERV_ID = re.compile(r"[a-z0-9](?:[a-z0-9.\-_]{0,252}[a-z0-9])?")
 DEFAULT_RETENTION_DAYS = 30
+DEFAULT_BOUNCE_THRESHOLD = 3
 _YES = {"1", "true", "yes", "on"}
 _NO = {"", "0", "false", "no", "off"}
 
@@ -43,6 +44,7 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("PACTMAIL_RETENTION_DAYS", "raw mail kept this long after processing (30)"),
     ("PACTMAIL_INVITATIONS_PER_DAY", "invitations a member may send a day (10)"),
     ("PACTMAIL_INVITATIONS_PER_ADDRESS", "invitations an address may receive in 30 days (3)"),
+    ("PACTMAIL_BOUNCE_THRESHOLD", "bounce score that suspends mail to an address (3)"),
     ("PACTMAIL_QUEUE", "the arq queue name (pactmail)"),
     ("PACTMAIL_JOB_TIMEOUT", "seconds a job may take (60)"),
     ("PACTMAIL_LOG_SMTP", "1: log each SMTP command, addresses masked (0)"),
@@ -106,6 +108,9 @@ class Settings:
     invitations_per_address_month: int = 3
     # Raw inbound mail is emptied this long after it was processed (SPEC §7).
     retention_days: int = DEFAULT_RETENTION_DAYS
+    # Days with a permanent delivery failure, none more than 7 days after the
+    # last, before mail to an address is suspended (mailer/bounce_scores.py).
+    bounce_threshold: int = DEFAULT_BOUNCE_THRESHOLD
     # aiosmtpd's line per SMTP command and session (logger "mail.log").
     log_smtp: bool = False
     # "text" for people, "json" (one object a line) for log shippers.
@@ -159,6 +164,7 @@ class Settings:
             invitations_per_member_day=_int(env, "PACTMAIL_INVITATIONS_PER_DAY", 10),
             invitations_per_address_month=_int(env, "PACTMAIL_INVITATIONS_PER_ADDRESS", 3),
             retention_days=_int(env, "PACTMAIL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
+            bounce_threshold=_int(env, "PACTMAIL_BOUNCE_THRESHOLD", DEFAULT_BOUNCE_THRESHOLD),
             log_smtp=_flag(env, "PACTMAIL_LOG_SMTP"),
             log_format=_choice(env, "PACTMAIL_LOG_FORMAT", LOG_FORMATS),
             metrics_listen=(

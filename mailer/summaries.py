@@ -20,6 +20,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from mailer import emails
+from mailer.bounce_scores import not_held
 from mailer.digests import Period, current_period
 from mailer.models import (
     Commitment,
@@ -57,6 +58,8 @@ async def send_due_summaries(settings: Settings, now: datetime) -> list[int]:
             await Person.filter(id__gt=after, commitments__state=CommitmentState.OPEN.value)
             # Away ("away until …"): no summary and its nudges until they are back.
             .filter(Q(away_until__isnull=True) | Q(away_until__lte=now.date()))
+            # Nor to an address suspended after bouncing (mailer/flows/bounce.py).
+            .filter(email__not_in=not_held())
             .distinct()
             .order_by("id")
             .limit(BATCH)

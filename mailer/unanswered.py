@@ -12,6 +12,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from mailer import emails
+from mailer.bounce_scores import not_held
 from mailer.flows.invitations import EXPIRE_AFTER, REMIND_AFTER, invitation, invitation_token, named
 from mailer.models import OutboundMessage, Partnership
 from mailer.models import PartnershipState as State
@@ -31,6 +32,9 @@ async def remind_and_expire(settings: Settings, now: datetime) -> list[int]:
             reminded_at=None,
             invited_at__lte=now - REMIND_AFTER,
             invited_at__gt=now - EXPIRE_AFTER,
+            # A reminder to an address that bounces would bounce too; the
+            # invitation just expires, and the member is told that.
+            partner__email__not_in=not_held(),
         )
         .select_related("member", "partner")
         .limit(BATCH)

@@ -56,13 +56,14 @@ from mailer.emails.partners import (
     PartnerLeft,
     PartnerNews,
     PartnershipEnded,
+    PartnerUnreachable,
     PartnerWelcome,
 )
 
 EMAILS: tuple[type[Email], ...] = (
     Confirmation, UpdatesConfirmed, NotesList, NoteKept, CoachInvited, Summary,
     Invitation, PartnerNews, PartnerWelcome, PartnershipEnded, PartnerLeft,
-    Digest,
+    PartnerUnreachable, Digest,
     Challenge, ChallengeAnswer, ChallengeReply, VerdictThanks,
     NotUnderstood, TokenExpired, RateLimited, WasThisYou, ConfirmReply, OwnerAsked, Help,
     ProcessingFailed, Forgotten, MyData,
@@ -101,6 +102,7 @@ __all__ = [
     "OwnerAsked",
     "PartnerLeft",
     "PartnerNews",
+    "PartnerUnreachable",
     "PartnerWelcome",
     "PartnershipEnded",
     "ProcessingFailed",

@@ -60,3 +60,13 @@ class PartnerLeft(Email):
 
     template = "partner_left"
     partner: str
+
+
+@dataclass(frozen=True)
+class PartnerUnreachable(Email):
+    """To a member: their partner's address refuses mail, so digests to it are paused."""
+
+    template = "partner_unreachable"
+    partner_name: str  # their first name, or "Your partner"
+    partner_address: str
+    said: str  # the remote server's words on the last failure ("" when it gave none)

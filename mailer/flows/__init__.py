@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mailer.addresses import RouteKind
 from mailer.flows.base import Flow, FlowContext, Outcome
-from mailer.flows.bounce import record_bounce
+from mailer.flows.bounce import record_bounce_report
 from mailer.flows.help import send_help
 from mailer.flows.notes import commit_or_note, keep_coaching_note
 from mailer.flows.postmaster import keep_for_operator
@@ -15,7 +15,7 @@ FLOWS: dict[RouteKind, Flow] = {
     RouteKind.NOTES: keep_coaching_note,
     RouteKind.HELP: send_help,
     RouteKind.REPLY: read_reply,
-    RouteKind.BOUNCE: record_bounce,
+    RouteKind.BOUNCE: record_bounce_report,
     RouteKind.POSTMASTER: keep_for_operator,
 }
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mailer import emails
+from mailer.bounce_scores import is_held
 from mailer.flows.base import FlowContext, Outcome
 from mailer.models import (
     InboundStatus,
@@ -105,6 +106,9 @@ async def _not_invitable(ctx: FlowContext, member: Person, address: str) -> str 
         .exists()
     ):
         return Why.CANNOT_INVITE  # their choice is theirs: not told to the member
+    if await is_held(address, db):
+        # An invitation would bounce too; the member learns why, and how to fix it.
+        return Why.SUSPENDED
     if (
         await Partnership.filter(
             member_id=member.id,

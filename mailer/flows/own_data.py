@@ -16,6 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from mailer import emails
 from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.models import (
+    AddressBounces,
     CoachingNote,
     Commitment,
     CommitmentUpdate,
@@ -156,6 +157,7 @@ async def _delete_person(db: BaseDBAsyncClient, person: Person) -> dict[str, int
     await Summary.filter(member_id=person.id).using_db(db).delete()
     await Partnership.filter(member_id=person.id).using_db(db).delete()
     await Partnership.filter(partner_id=person.id).using_db(db).delete()
+    await AddressBounces.filter(address=person.email.lower()).using_db(db).delete()
     await Person.filter(id=person.id).using_db(db).delete()
     return counts
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
+from mailer.bounce_scores import clear
 from mailer.flows.base import FlowContext, Outcome, Proof
 from mailer.flows.confirm import confirm_reply
 from mailer.flows.invitations import answer_invitation
@@ -33,6 +34,8 @@ async def read_reply(ctx: FlowContext) -> Outcome:
     elif not ctx.proven and await _bound_to_sender(ctx, token):
         # Only the mailbox the token was sent to received it (SPEC §7).
         ctx = replace(ctx, proof=Proof.TOKEN)
+        # And so the mailbox takes our mail: any bounce score of it goes.
+        await clear([ctx.sender], ctx.connection)
     request = ctx.reading.own_data  # read by the parse step
     if token is not None and token.purpose is not Purpose.CONFIRM and request is not None:
         return await act_on_own_data(ctx, request)  # whatever email it answers

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from mailer import emails
+from mailer.bounce_scores import retry
 from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.commit import sent_at_or_now
 from mailer.flows.note_commands import delete_note, recent_notes, share_note
@@ -197,6 +198,29 @@ async def _done_occurrence(ctx: FlowContext, member: Person, commitment_id: int)
     return f"#{number} is done for {words}; {then}: {text}"
 
 
+async def _reenable(ctx: FlowContext, member: Person, command: Command) -> str:
+    """``re-enable``: mail goes again to the member's partners whose address was suspended.
+
+    On trial: the next digest is the try, and a permanent failure of it
+    suspends the address again at once (mailer/bounce_scores.py).
+    """
+    addresses = (
+        await Partnership.filter(
+            member_id=member.id,
+            state__in=[PartnershipState.ACTIVE.value, PartnershipState.PAUSED.value],
+        )
+        .using_db(ctx.connection)
+        .values_list("partner__email", flat=True)
+    )
+    retried = await retry([str(a) for a in addresses], ctx.now.date(), ctx.connection)
+    if not retried:
+        return "None of your partners' addresses is paused, so there is nothing to try again."
+    return (
+        f"We will try {', '.join(sorted(retried))} again with the next digest; if it comes "
+        "back again, we will tell you."
+    )
+
+
 Handler = Callable[[FlowContext, Person, Command], Awaitable[str]]
 # What each member command does (the commands themselves: mailer/parsing/commands.py).
 _HANDLERS: dict[Action, Handler] = {
@@ -208,6 +232,7 @@ _HANDLERS: dict[Action, Handler] = {
     Action.TIME_ZONE: _zone,
     Action.AWAY: _away,
     Action.BACK: _away,
+    Action.REENABLE: _reenable,
     Action.DELETE_NOTE: _delete_note,
     Action.SHARE_NOTE: _share_note,
     Action.UNSHARE_NOTE: _share_note,

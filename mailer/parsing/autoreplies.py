@@ -9,6 +9,7 @@ markers of RFC 3834 and of the mail systems that predate it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from email.header import decode_header, make_header
 from email.message import Message
 
@@ -82,7 +83,17 @@ def _rfc3834_reason(headers: dict[str, str], msg: Message) -> str | None:
 
 
 def _vendor_reason(headers: dict[str, str], msg: Message) -> str | None:
-    """Headers that mail systems put on their automatic answers."""
+    return vendor_reason(headers)
+
+
+def vendor_reason(headers: Mapping[str, str]) -> str | None:
+    """Headers (by lowercased name) that mail systems put on their automatic answers.
+
+    >>> vendor_reason({"x-apple-action": "VACATION"}), vendor_reason({"x-boxbe-pending": "1"})
+    ('apple vacation notice', 'challenge-response')
+    >>> vendor_reason({"subject": "Re: Was this you? Please confirm your message"}) is None
+    True
+    """
     if any(name in headers for name in _AUTOREPLY_FLAGS):
         return "auto-reply header"
     if headers.get("x-apple-action", "").strip().upper() == "VACATION":
@@ -94,6 +105,17 @@ def _vendor_reason(headers: dict[str, str], msg: Message) -> str | None:
     if any(name.startswith(_CHALLENGE_HEADERS) for name in headers):
         return "challenge-response"
     return None
+
+
+def vacation_subject(subject: str) -> bool:
+    """Whether a subject is a vacation notice's ("Automatic reply: ...", "Out of office").
+
+    Anchored at the start: a person's "Re: ..." never is one.
+
+    >>> vacation_subject("Automatic reply: Your digest"), vacation_subject("Re: Out of office?")
+    (True, False)
+    """
+    return bool(_AUTO_SUBJECT.search(subject))
 
 
 def _subject_reason(headers: dict[str, str], msg: Message) -> str | None:

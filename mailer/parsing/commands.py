@@ -44,6 +44,7 @@ class Action(StrEnum):
     TIME_ZONE = "time zone"  # text: the zone as written
     AWAY = "away"  # text: until when, as written
     BACK = "back"  # back before the day given
+    REENABLE = "re-enable"  # mail to partners whose address was suspended is tried again
     FORGET_ME = "forget me"  # everything about the sender deleted (SPEC §4.9)
     MY_DATA = "my data"  # everything about the sender, mailed to them as JSON
     ON_TRACK = "on track"  # number (and who): the member's commitment; text: the note
@@ -145,6 +146,8 @@ ROWS: tuple[Row, ...] = (
          "away until Dec 20", "partners see that you are away instead of your list"),
     _row(Action.BACK, _MEMBER, rf"^{_IM}back(?:\s+early)?{_END}",
          "back", "you are back before the day you gave"),
+    _row(Action.REENABLE, _MEMBER, r"^re-?\s?enable(?:\s+(?:my\s+)?partners?)?\W*$",
+         "re-enable", "we try a partner's address that stopped accepting mail again"),
     _row(Action.ON_TRACK, _PARTNER, rf"^{_ITEM}(?:{ON_TRACK_WORDS}){_NOTE_AFTER}",
          "15 on track", "#15 is on track", continues=True),
     _row(Action.CHALLENGE, _PARTNER, rf"^{_ITEM}(?:{CHALLENGE_WORDS}){_NOTE_AFTER}",

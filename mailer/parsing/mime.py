@@ -19,6 +19,7 @@ from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 
 from mailer.headers import one_line
+from mailer.parsing.autoreplies import vendor_reason
 
 MAX_DEPTH = 5  # nesting of attached messages (message/rfc822 inside message/rfc822 ...)
 MAX_ATTACHED = 20  # attached messages read per message; a digest can hold thousands
@@ -339,7 +340,9 @@ def _header_reason(headers: dict[str, str]) -> str | None:
         return "auto-response suppressed"
     if any(name in headers for name in _AUTOREPLY_FLAGS):
         return "auto-reply header"
-    return None
+    # Older marks of vacation notices and challenge-response robots (Apple,
+    # Boxbe, SpamArrest, TMDA), as the return path's reader knows them.
+    return vendor_reason(headers)
 
 
 def _sender_reason(

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
+from mailer.parsing.autoreplies import vacation_subject
+from mailer.parsing.bounces import Report, read_report
 from mailer.parsing.caps import raw_over_cap, text_over_cap
 from mailer.parsing.commands import Action, Audience, read, read_own_data_request
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
@@ -39,7 +41,7 @@ _FORWARD_HINTS = (
 )  # fmt: skip
 # Route kinds (mailer/addresses.py RouteKind values) whose flows read
 # forwards, and whose flows read commands with days in them.
-COMMIT, NOTES, REPLY = "commit", "notes", "reply"
+COMMIT, NOTES, REPLY, BOUNCE = "commit", "notes", "reply", "bounce"
 # Commands whose text is a day ("move 3 to Friday", "away until Dec 20"),
 # in the replies of a member (to any of our emails, or to a note's).
 _DATED = (Action.MOVE, Action.AWAY)
@@ -74,6 +76,8 @@ class Prepared:
     drafts: tuple[CommitmentDraft, ...] = ()  # and the commitments published
     # reply+: the day each "move"/"away" command names, by the command's text.
     days: dict[str, date | None] = field(default_factory=dict)
+    # bounce+: the delivery report (or auto-reply) read from the raw bytes.
+    report: Report | None = None
 
 
 def prepare(job: ParseJob) -> Prepared:
@@ -82,11 +86,26 @@ def prepare(job: ParseJob) -> Prepared:
     if over_cap is not None or job.headers_only:
         headers = read_headers(job.raw, own_domain=job.domain, envelope_sender=job.envelope_sender)
         return Prepared(headers, over_cap=over_cap)
+    if job.route == BOUNCE:
+        # Untrusted input like any other: read here, within the parse step's
+        # time bound, and under the same caps. Its flow needs no body text.
+        headers = read_headers(job.raw, own_domain=job.domain, envelope_sender=job.envelope_sender)
+        return Prepared(headers, report=read_report(job.raw))
     message = read_message(job.raw, own_domain=job.domain, envelope_sender=job.envelope_sender)
     over_cap = text_over_cap(message)
     if over_cap is not None:
         bare = replace(message, text="", html=None, attached_messages=())
         return Prepared(bare, over_cap=over_cap)
+    if (
+        job.route == REPLY
+        and message.auto_reply_reason is None
+        and vacation_subject(message.subject)
+    ):
+        # A vacation notice that carries none of RFC 3834's marks, sent to the
+        # Reply-To of our email: its subject alone says what it is. Only on
+        # reply+, where a person's mail answers ours ("Re: ..."); a member may
+        # well title a message to commit@ "Out of office: what I will finish".
+        message = replace(message, auto_reply_reason="auto-reply subject")
     text = new_text(message.text)
     found = Prepared(message, text=text, own_data=read_own_data_request(text, message.subject))
     if job.route not in (COMMIT, NOTES, REPLY):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,8 @@ from tests.integration.test_commit_flow import wait_until_settled
 from tests.support.capture import CaptureHandler
 from tests.support.smtpclient import message, send
 from workers.service import Service
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 AUTOMATIC = {
     "auto-submitted": "Auto-Submitted: auto-replied",
@@ -58,7 +61,7 @@ async def test_our_own_mail_coming_back_is_not_answered(service: Service) -> Non
     assert await OutboundMessage.all().count() == 0
 
 
-async def test_a_bounce_marks_the_outbound_message_failed(
+async def test_a_bounce_marks_the_outbound_message_bounced_and_is_not_answered(
     service: Service, relay: tuple[CaptureHandler, int]
 ) -> None:
     capture, _ = relay
@@ -71,20 +74,16 @@ async def test_a_bounce_marks_the_outbound_message_failed(
     [sent] = await capture.wait_for(1)
     bounce_address = sent.mail_from
     assert bounce_address.startswith("bounce+")
-    report = (
-        b"From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n"
-        b"To: " + bounce_address.encode() + b"\r\n"
-        b"Subject: Undelivered Mail Returned to Sender\r\n"
-        b"Auto-Submitted: auto-replied\r\n"
-        b"Content-Type: text/plain\r\n\r\nThe mail system: user unknown\r\n"
-    )
-    reply = await send(service.smtp_port, "", [bounce_address], report)
+    # A real Postfix report (tests/data/bounces/), for Anna's address.
+    real = (DATA / "bounces" / "postfix_5.1.1_address_rejected.eml").read_bytes()
+    report = real.replace(b"kijitora@example.co.jp", b"anna@example.com").replace(b"\n", b"\r\n")
+    reply = await send(service.smtp_port, "", [bounce_address], report, border=None)
     assert reply.code == 250
     rows = await wait_until_settled(2)
     bounce_row = max(rows, key=lambda row: row.id)
-    assert bounce_row.status == InboundStatus.IGNORED.value
+    assert bounce_row.status == InboundStatus.PROCESSED.value
     [outbound] = await OutboundMessage.all()
-    assert outbound.status == "failed"
-    assert "bounced" in outbound.last_error
+    assert outbound.status == "bounced"
+    assert outbound.last_error.startswith("bounced: permanent (failed): 5.1.1 550 5.1.1")
     assert len(capture.messages) == 1
     assert await InboundMessage.all().count() == 2

@@ -356,12 +356,13 @@ async def test_a_confirmation_refused_out_there_comes_back_to_pactmail_as_a_boun
     assert bounce.mail_from == "<>"  # the null sender: nothing may answer it
     assert bounce.rcpt_tos == [confirmation_bounce_address(bounce.rcpt_tos)]
     assert (bounce.status, bounce.reason) == (
-        InboundStatus.IGNORED.value,
-        f"delivery failure of outbound {confirmation.id}",
+        InboundStatus.PROCESSED.value,
+        f"outbound {confirmation.id} bounced; score 1",
     )
-    # `pactmail outbound` shows it failed, with why; and nothing answered the bounce.
-    assert confirmation.status == OutboundStatus.FAILED.value
-    assert confirmation.last_error.startswith("bounced: ")
+    # Its row says it bounced, with why (never offered to be sent again);
+    # and nothing answered the bounce.
+    assert confirmation.status == OutboundStatus.BOUNCED.value
+    assert confirmation.last_error.startswith("bounced: permanent (failed): 5.1.1 550 5.1.1")
     assert outbound == 1
     assert capture.messages == []
     assert postfix.queue() == []

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
 
 from mailer.parsing.caps import MAX_LINES, MAX_MIME_PARTS
 from mailer.parsing.forwards import MAX_ACTIONS
@@ -77,3 +80,40 @@ def test_a_members_reply_has_the_days_of_its_move_and_away_commands_read() -> No
         "Friday": "2026-11-27",
         "Dec 20": "2026-12-20",
     }
+
+
+BOUNCES = Path(__file__).resolve().parents[1] / "data" / "bounces"
+AUTO_REPLIES = sorted(path.name for path in BOUNCES.glob("*autoreply*.eml"))
+
+
+def test_a_report_to_a_return_path_is_read_in_the_parse_step() -> None:
+    read = prepare(job((BOUNCES / "postfix_5.1.1_address_rejected.eml").read_bytes(), "bounce"))
+    assert read.report is not None
+    assert [(r.address, r.status) for r in read.report.recipients] == [
+        ("kijitora@example.co.jp", "5.1.1")
+    ]
+    assert prepare(job(message(), "commit")).report is None
+
+
+@pytest.mark.parametrize("name", AUTO_REPLIES)
+def test_every_auto_reply_of_the_corpus_to_a_reply_address_is_not_answered(name: str) -> None:
+    read = prepare(job((BOUNCES / name).read_bytes(), "reply"))
+    assert read.message.auto_reply_reason is not None
+
+
+@pytest.mark.parametrize(
+    ("route", "subject"),
+    [
+        ("reply", "Re: Was this you? Please confirm your message to pactmail"),
+        ("reply", "Re: Out of office next week?"),
+        ("commit", "Out of office: what I finish before I go"),
+    ],
+)
+def test_a_person_s_subject_is_not_taken_for_a_robot_s(route: str, subject: str) -> None:
+    read = prepare(job(message(subject=subject), route))
+    assert read.message.auto_reply_reason is None
+
+
+def test_a_vacation_subject_alone_marks_an_answer_to_a_reply_address() -> None:
+    read = prepare(job(message(subject="Automatic reply: Your digest"), "reply"))
+    assert read.message.auto_reply_reason == "auto-reply subject"

@@ -6,8 +6,10 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from mailer.delivery import write_to_outbox
-from mailer.settings import Settings
+from mailer.settings import Settings, SettingsError
 
 
 def mode(path: Path) -> int:
@@ -52,3 +54,12 @@ def test_the_help_lists_every_setting_that_is_read() -> None:
     read |= set(re.findall(r'_(?:int|flag)\(env, "(PACTMAIL_[A-Z_]+)"', source))
     assert read, "the pattern no longer finds what settings.py reads"
     assert read <= {name for name, _ in ENVIRONMENT}
+
+
+def test_the_bounce_threshold_is_a_positive_whole_number(tmp_path: Path) -> None:
+    env = {"PACTMAIL_DATA_DIR": str(tmp_path), "PACTMAIL_SECRET_KEY": "k" * 16}
+    assert Settings.from_env(env).bounce_threshold == 3
+    assert Settings.from_env({**env, "PACTMAIL_BOUNCE_THRESHOLD": "5"}).bounce_threshold == 5
+    for wrong in ("0", "-1", "three"):
+        with pytest.raises(SettingsError, match="PACTMAIL_BOUNCE_THRESHOLD"):
+            Settings.from_env({**env, "PACTMAIL_BOUNCE_THRESHOLD": wrong})

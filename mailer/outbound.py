@@ -61,8 +61,16 @@ def outbound_row(
     answering_message_id: str | None = None,
     answering_references: Sequence[str] = (),
     reply_token: str | None = None,
+    unsubscribe: str = "",
 ) -> OutboundMessage:
-    """The outbound row for one email, not yet saved (see queue_email)."""
+    """The outbound row for one email, not yet saved (see queue_email).
+
+    ``unsubscribe``: the address that stops this kind of mail (mailer/stops.py),
+    for regular mail; render.py writes it into the List-Unsubscribe header.
+    """
+    context = email.context()
+    if unsubscribe:
+        context["unsubscribe"] = unsubscribe
     references = [*answering_references]
     if answering_message_id and answering_message_id not in references:
         references.append(answering_message_id)
@@ -70,7 +78,7 @@ def outbound_row(
         idempotency_key=key,
         template=email.template,
         to_address=header_safe(to),
-        context=email.context(),
+        context=context,
         message_id=new_message_id(domain),
         in_reply_to=answering_message_id,
         # RFC 5322 keeps References growing; the last few are plenty to thread.

@@ -22,6 +22,7 @@ from mailer.models import (
     Digest,
     InboundMessage,
     InboundStatus,
+    MailStop,
     OutboundMessage,
     OutboundStatus,
     Partnership,
@@ -154,6 +155,7 @@ async def _delete_person(db: BaseDBAsyncClient, person: Person) -> dict[str, int
     await commitments.delete()
     await Digest.filter(partner_id=person.id).using_db(db).delete()
     await Summary.filter(member_id=person.id).using_db(db).delete()
+    await MailStop.filter(person_id=person.id).using_db(db).delete()
     await Partnership.filter(member_id=person.id).using_db(db).delete()
     await Partnership.filter(partner_id=person.id).using_db(db).delete()
     await Person.filter(id=person.id).using_db(db).delete()

@@ -24,7 +24,8 @@ from mailer.render import Rendered, render_parts
 from mailer.tokens import Purpose, make_token
 
 DOMAIN = "pactmail.example.com"
-_KEY = b"sample-secret-key-0123456789"
+KEY = b"sample-secret-key-0123456789"  # signs the tokens of the samples
+_KEY = KEY
 _NOW = datetime(2026, 11, 30, 8, tzinfo=UTC)
 _TODAY = _NOW.date()
 _WRITTEN = date(2026, 11, 27)  # when the commitments were published

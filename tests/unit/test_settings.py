@@ -6,8 +6,10 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from mailer.delivery import write_to_outbox
-from mailer.settings import Settings
+from mailer.settings import Settings, SettingsError, parse_public_url
 
 
 def mode(path: Path) -> int:
@@ -52,3 +54,27 @@ def test_the_help_lists_every_setting_that_is_read() -> None:
     read |= set(re.findall(r'_(?:int|flag)\(env, "(PACTMAIL_[A-Z_]+)"', source))
     assert read, "the pattern no longer finds what settings.py reads"
     assert read <= {name for name, _ in ENVIRONMENT}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://pactmail.example.com",
+        "pactmail.example.com",
+        "https://",
+        "https://pactmail.example.com/?a=1",
+        "https://user:pw@pactmail.example.com",
+        "https://pactmail.example.com/a b",
+        "https://pactmail.example.com/>, <mailto:x@evil.example",
+    ],
+)
+def test_the_public_url_is_https_and_nothing_a_header_could_be_split_by(text: str) -> None:
+    # It is written into List-Unsubscribe as it is: no scheme but https, no
+    # character that ends a URI there.
+    with pytest.raises(SettingsError, match="PACTMAIL_PUBLIC_URL"):
+        parse_public_url(text)
+
+
+def test_the_public_url_unset_is_none_and_set_loses_its_trailing_slash() -> None:
+    assert parse_public_url("  ") == ""
+    assert parse_public_url("https://pm.example.com/mail/") == "https://pm.example.com/mail"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from mailer.emails import Email, Forgotten, MyData
+from mailer.emails.kinds import Class, mail_kind
 from mailer.headers import header_safe
 from mailer.models import InboundMessage, OutboundMessage
 
@@ -68,6 +69,11 @@ def outbound_row(
     ``unsubscribe``: the address that stops this kind of mail (mailer/stops.py),
     for regular mail; render.py writes it into the List-Unsubscribe header.
     """
+    regular = mail_kind(email.template, vars(email)).why is Class.REGULAR
+    if regular != bool(unsubscribe):
+        # Regular mail never goes without its way out, and nothing else has one.
+        wrong = "missing" if regular else "given"
+        raise ValueError(f"{email.template}: unsubscribe address {wrong}")
     context = email.context()
     if unsubscribe:
         context["unsubscribe"] = unsubscribe

@@ -42,12 +42,13 @@ async def unsubscribe(ctx: FlowContext) -> Outcome:
     if not await _APPLY[stop](ctx, person):
         return Outcome(InboundStatus.PROCESSED, f"unsubscribe: {stop.value} stopped already")
     # In the owner's thread when the owner wrote; else a new one, to them alone.
-    own = ctx.sender.lower() == person.email.lower() and ctx.message.message_id
+    asked = ctx.message.message_id
+    own = asked is not None and ctx.sender.lower() == person.email.lower()
     await ctx.tell(
         person.email,
         emails.Unsubscribed(stopped=stop.value),
         key=f"unsubscribed:{ctx.inbound.id}:{stop.value}",
-        thread=(ctx.message.message_id,) if own and ctx.message.message_id else (),
+        thread=(asked,) if own and asked else (),
     )
     return Outcome(InboundStatus.PROCESSED, f"unsubscribe: {stop.value} stopped")
 

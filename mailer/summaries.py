@@ -117,6 +117,8 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
     ).values_list("member_id", "partner_id")
     pairs = {(int(member_id), int(partner_id)) for member_id, partner_id in active}
     partnered = {member_id for member_id, _ in pairs}
+    # Those who stopped nudges (Stop.NUDGE) are not nudged to find a partner either.
+    unnudged = partnered | await who_stopped(Stop.NUDGE, ids)
     open_by_member: dict[int, list[Commitment]] = defaultdict(list)
     for commitment in commitments:
         open_by_member[commitment.member_id].append(commitment)  # type: ignore[attr-defined]
@@ -176,7 +178,7 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
                     _waiting(v, member, settings, now)
                     for v in sorted(waiting[member.id], key=lambda v: v.created_at)
                 ],
-                partnered=member.id in partnered,
+                partnered=member.id in unnudged,
             )
             rows.append(
                 outbound_row(

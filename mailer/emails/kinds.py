@@ -19,7 +19,8 @@ class Stop(StrEnum):
     DIGEST = "digest"  # a partner's digests (Person.digest_cadence "stopped")
     SUMMARY = "summary"  # a member's weekly summaries
     # News to a member that nobody's answer caused: a partner quiet for three
-    # digests, an invitation reminded or run out unanswered.
+    # digests, an invitation reminded or run out unanswered; and the summary's
+    # nudge to find a partner (SPEC §4.7), which is a paragraph, not an email.
     NUDGE = "nudge"
     REMINDER = "reminder"  # an invited person's reminders of an unanswered invitation
     INVITATION = "invitation"  # invitations from anyone (NeverInvite, as the "never" answer)

@@ -147,6 +147,11 @@ async def test_reminders_nudges_and_invitations_each_stop_alone(
         ANNA,
         "carl@example.net",
     }
+    # Anna has no partner yet, and is not nudged to find one; Carl is.
+    [annas] = to(capture.messages[before:], ANNA)
+    [carls_summary] = to(capture.messages[before:], "carl@example.net")
+    assert "Nobody holds you to account yet" not in " ".join(annas.text().split())
+    assert "Nobody holds you to account yet" in " ".join(carls_summary.text().split())
 
     # Bob's invitation's way out: nobody invites him again.
     await unsubscribe_once(service, capture, carls)

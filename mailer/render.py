@@ -183,7 +183,8 @@ def render_email(
         message["Precedence"] = "bulk"
     if kind.stop is not None:
         for name, value in list_unsubscribe(unsubscribe_address(row.context), public_url):
-            message[name] = value
+            # The UTF-8 policy writes values as they are: fold between the URIs here.
+            message[name] = value.replace(", ", ",\n ") if utf8 else value
     return message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_COMPAT32)
 
 

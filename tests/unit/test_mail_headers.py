@@ -37,14 +37,16 @@ CASES = [
 ]
 
 
-def _sent(sample: Sample, context: dict[str, object], public_url: str) -> tuple[bytes, MailKind]:
+def _sent(
+    sample: Sample, context: dict[str, object], public_url: str, to: str
+) -> tuple[bytes, MailKind]:
     """The bytes render_email writes for this context, and the kind of mail the table says."""
     kind = mail_kind(sample.template, context)
     row = OutboundMessage(
         id=4242,
         idempotency_key="lint",
         template=sample.template,
-        to_address="zoe.mueller-lukasiewicz@beispiel-gesellschaft.example",
+        to_address=to,
         context=context,
         message_id=new_message_id(DOMAIN),
         # An answer is threaded to what it answers, as ctx.answer does.
@@ -61,12 +63,14 @@ def _parsed(raw: bytes) -> EmailMessage:
     return message
 
 
+# An internationalised address is written as raw UTF-8 (RFC 6532), headers and all.
+@pytest.mark.parametrize("to", ["zoe.mueller@beispiel.example", "jörg@exämple.de"])
 @pytest.mark.parametrize("public_url", ["", PUBLIC_URL], ids=["mailto", "public_url"])
 @pytest.mark.parametrize(("sample", "name", "context"), CASES)
 def test_every_email_passes_the_header_lint(
-    sample: Sample, name: str, context: dict[str, object], public_url: str
+    sample: Sample, name: str, context: dict[str, object], public_url: str, to: str
 ) -> None:
-    raw, kind = _sent(sample, context, public_url)
+    raw, kind = _sent(sample, context, public_url, to)
     message = _parsed(raw)
 
     # Lines: CRLF only, none too long.

@@ -87,7 +87,7 @@ def render_parts(
     """The subject and both parts of ``template`` for the context a flow queued."""
     text_env, html_env = _environments()
     stop = mail_kind(template, context).stop
-    address = unsubscribe_address(context) if stop is not None else ""
+    address = _way_out(context) if stop is not None else ""
     if not address.startswith(f"{UNSUBSCRIBE_PREFIX}+"):
         address = ""  # an old digest's reply+ address wants a "stop": the header offers it
     values = {
@@ -128,7 +128,7 @@ def service_values(
 _MEMBER_COMMANDS = help_rows(Audience.MEMBER)
 
 
-def unsubscribe_address(context: Mapping[str, object]) -> str:
+def _way_out(context: Mapping[str, object]) -> str:
     """The address a row's List-Unsubscribe names (mailer/stops.py); "" when it has none.
 
     Digests queued before unsubscribe+ existed name their reply+ address,
@@ -182,7 +182,7 @@ def render_email(
     if kind.bulk:  # the scheduled mail sent to everyone at once; never on an answer
         message["Precedence"] = "bulk"
     if kind.stop is not None:
-        for name, value in list_unsubscribe(unsubscribe_address(row.context), public_url):
+        for name, value in list_unsubscribe(_way_out(row.context), public_url):
             # The UTF-8 policy writes values as they are: fold between the URIs here.
             message[name] = value.replace(", ", ",\n ") if utf8 else value
     return message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_COMPAT32)

@@ -43,12 +43,12 @@ async def unsubscribe(ctx: FlowContext) -> Outcome:
         return Outcome(InboundStatus.PROCESSED, f"unsubscribe: {stop.value} stopped already")
     # In the owner's thread when the owner wrote; else a new one, to them alone.
     asked = ctx.message.message_id
-    own = asked is not None and ctx.sender.lower() == person.email.lower()
+    own = ctx.sender.lower() == person.email.lower()
     await ctx.tell(
         person.email,
         emails.Unsubscribed(stopped=stop.value),
         key=f"unsubscribed:{ctx.inbound.id}:{stop.value}",
-        thread=(asked,) if own and asked else (),
+        thread=(asked,) if asked and own else (),
     )
     return Outcome(InboundStatus.PROCESSED, f"unsubscribe: {stop.value} stopped")
 

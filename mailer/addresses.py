@@ -11,6 +11,7 @@ from mailer.tokens import (
     ExpiredToken,
     ForgedToken,
     MalformedToken,
+    Purpose,
     Token,
     read_token,
 )
@@ -22,6 +23,7 @@ class RouteKind(StrEnum):
     HELP = "help"
     REPLY = "reply"
     BOUNCE = "bounce"
+    UNSUBSCRIBE = "unsubscribe"  # a List-Unsubscribe mailto: (mailer/flows/unsubscribe.py)
     POSTMASTER = "postmaster"  # RFC 5321 §4.5.1: must be accepted, is never answered
 
 
@@ -32,7 +34,15 @@ FIXED_LOCAL_PARTS = {
     "postmaster": RouteKind.POSTMASTER,
     "abuse": RouteKind.POSTMASTER,
 }
-TOKEN_PREFIXES = {"reply": RouteKind.REPLY, "bounce": RouteKind.BOUNCE}
+UNSUBSCRIBE_PREFIX = "unsubscribe"
+TOKEN_PREFIXES = {
+    "reply": RouteKind.REPLY,
+    "bounce": RouteKind.BOUNCE,
+    UNSUBSCRIBE_PREFIX: RouteKind.UNSUBSCRIBE,
+}
+# The one purpose of token each prefix takes, where only one will do: a
+# reply token pasted into an unsubscribe address is refused at RCPT.
+ONLY_PURPOSE = {UNSUBSCRIBE_PREFIX: Purpose.UNSUBSCRIBE}
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,13 @@ def parse_recipient(address: str, *, domain: str, key: bytes, now: datetime) -> 
     >>> now = datetime(2026, 11, 29, tzinfo=UTC)
     >>> parse_recipient("commit@d.example", domain="d.example", key=b"k", now=now).kind
     <RouteKind.COMMIT: 'commit'>
+    >>> from mailer.tokens import make_token
+    >>> digest = make_token(b"k", Purpose.DIGEST, (7,), to="a@x.example", now=now)
+    >>> parse_recipient(f"unsubscribe+{digest}@d.example", domain="d.example", key=b"k", now=now)
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mailer.refusals.RecipientRefused: 550 5.7.1 This reply address is not valid ...
     >>> parse_recipient("x@elsewhere.example", domain="d.example", key=b"k", now=now)
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -91,7 +108,11 @@ def parse_recipient(address: str, *, domain: str, key: bytes, now: datetime) -> 
     try:
         token = read_token(key, token_text, now=now)
     except ExpiredToken as expired:
-        return Route(TOKEN_PREFIXES[prefix], expired.token, token_expired=True)
+        token, token_expired = expired.token, True
     except (MalformedToken, ForgedToken) as exc:
         raise RecipientRefused(SmtpReply.INVALID_REPLY_ADDRESS, domain=domain) from exc
-    return Route(TOKEN_PREFIXES[prefix], token, link=link[:8])
+    else:
+        token_expired = False
+    if ONLY_PURPOSE.get(prefix, token.purpose) is not token.purpose:
+        raise RecipientRefused(SmtpReply.INVALID_REPLY_ADDRESS, domain=domain)
+    return Route(TOKEN_PREFIXES[prefix], token, token_expired=token_expired, link=link[:8])

@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from mailer import emails
 from mailer.bounce_scores import not_held
+from mailer.emails.kinds import Stop
 from mailer.flows.invitations import named
 from mailer.flows.note_commands import SHARED_NOTE_MEMORY
 from mailer.flows.verdicts import verdict_link_token
@@ -46,6 +47,7 @@ from mailer.outbound import outbound_row
 from mailer.parsing.newtext import new_text
 from mailer.settings import Settings
 from mailer.sql import insert_new, insert_returning_ids
+from mailer.stops import unsubscribe_address, who_stopped
 from mailer.timezones import zone_from_name
 from mailer.tokens import Purpose, token_for
 
@@ -288,6 +290,7 @@ async def _send_batch(
     if not drafts:
         return []
     silent = _silent_streaks(history, verdicts)
+    no_nudges = await who_stopped(Stop.NUDGE, member_ids)
     async with in_transaction() as connection:
         digest_ids = await _claim(connection, drafts, now)
         rows: list[OutboundMessage] = []
@@ -297,7 +300,9 @@ async def _send_batch(
             nudge = bool(draft.items) and silent.get(draft.partner.id) == SILENT_DIGESTS
             rows.append(draft.email(digest_ids[draft.partner.id], settings, now, nudge=nudge))
             if nudge:
-                rows += draft.members_told(digest_ids[draft.partner.id], settings, now)
+                rows += draft.members_told(
+                    digest_ids[draft.partner.id], settings, now, unwanted=no_nudges
+                )
         return await insert_returning_ids(connection, rows)
 
 
@@ -530,26 +535,33 @@ class _Draft:
         )
 
     def members_told(
-        self, digest_id: int, settings: Settings, now: datetime
+        self, digest_id: int, settings: Settings, now: datetime, *, unwanted: set[int]
     ) -> list[OutboundMessage]:
-        """Each member told that this partner has been quiet for a while."""
+        """Each member told that this partner has been quiet for a while.
+
+        Not those in ``unwanted``: they stopped such news (Stop.NUDGE).
+        """
         told = []
         for partnership in self.partnerships:
             member = partnership.member
+            if member.id in unwanted:
+                continue
+            email = emails.PartnerNews(
+                partner=named(self.partner),
+                state="silent",
+                answer="",
+                subject=f"{called(self.partner, 'Your partner')} has been quiet",
+            )
             told.append(
                 outbound_row(
                     key=f"silent-partner:{digest_id}:{member.id}",
-                    email=emails.PartnerNews(
-                        partner=named(self.partner),
-                        state="silent",
-                        answer="",
-                        subject=f"{called(self.partner, 'Your partner')} has been quiet",
-                    ),
+                    email=email,
                     to=member.email,
                     domain=settings.domain,
                     reply_token=token_for(
                         settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
                     ),
+                    unsubscribe=unsubscribe_address(email, member, settings, now),
                 )
             )
         return told
@@ -560,22 +572,23 @@ class _Draft:
         digest_token = token_for(
             settings.secret_key, Purpose.DIGEST, (digest_id,), self.partner, now=now
         )
+        email = emails.Digest(
+            name=first_name(self.partner.name),
+            members=self.members,
+            cadence=self.partner.digest_cadence,
+            next=_day(self.period.end.date(), self.period.end.date()),
+            count=len(self.items),
+            note_count=len(self.notes),
+            example=self.example,
+            nudge=nudge,
+        )
         return outbound_row(
             key=f"digest:{digest_id}",
-            email=emails.Digest(
-                name=first_name(self.partner.name),
-                members=self.members,
-                cadence=self.partner.digest_cadence,
-                next=_day(self.period.end.date(), self.period.end.date()),
-                count=len(self.items),
-                note_count=len(self.notes),
-                example=self.example,
-                unsubscribe=f"reply+{digest_token}@{settings.domain}",
-                nudge=nudge,
-            ),
+            email=email,
             to=self.partner.email,
             domain=settings.domain,
             reply_token=digest_token,
+            unsubscribe=unsubscribe_address(email, self.partner, settings, now),
         )
 
 

@@ -31,8 +31,11 @@ log = logging.getLogger(__name__)
 # is quarantined.
 MAX_TRIES = 5
 UNFINISHED = "its processing never finished (a process or worker killed, or a job timeout)"
-# Flows that never send an answer, so RFC 3834 does not stop them.
-NEVER_ANSWERING = frozenset({"bounce", "postmaster"})
+# Flows that never send an answer, so RFC 3834 does not stop them. An
+# unsubscribe is one: a mail provider's own unsubscribe message may well be
+# marked automatic, and its one acknowledgement goes to the token's owner,
+# once per kind of mail stopped, so no loop can come of it.
+NEVER_ANSWERING = frozenset({"bounce", "postmaster", "unsubscribe"})
 
 
 async def record_failure(

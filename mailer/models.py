@@ -408,6 +408,26 @@ class AddressBounces(Model):
         table = "address_bounce"
 
 
+class MailStop(Model):
+    """A kind of regular mail a person stopped by its List-Unsubscribe (emails/kinds.py Stop).
+
+    Digests and invitations keep theirs where they always did (the digest
+    cadence, NeverInvite); the other kinds here. Unique per person and kind:
+    an unsubscribe is applied once however often it arrives.
+    """
+
+    id = fields.IntField(primary_key=True)
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "pactmail.Person", related_name="mail_stops", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=16)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "mail_stop"
+        unique_together = (("person", "kind"),)
+
+
 class CronRun(Model):
     """The last run of one scheduled job, updated in place: what `pactmail status` reports.
 

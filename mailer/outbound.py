@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from mailer.emails import Email, Forgotten, MyData
+from mailer.emails.kinds import Class, mail_kind
 from mailer.headers import header_safe
 from mailer.models import InboundMessage, OutboundMessage
 
@@ -61,8 +62,21 @@ def outbound_row(
     answering_message_id: str | None = None,
     answering_references: Sequence[str] = (),
     reply_token: str | None = None,
+    unsubscribe: str = "",
 ) -> OutboundMessage:
-    """The outbound row for one email, not yet saved (see queue_email)."""
+    """The outbound row for one email, not yet saved (see queue_email).
+
+    ``unsubscribe``: the address that stops this kind of mail (mailer/stops.py),
+    for regular mail; render.py writes it into the List-Unsubscribe header.
+    """
+    regular = mail_kind(email.template, vars(email)).why is Class.REGULAR
+    if regular != bool(unsubscribe):
+        # Regular mail never goes without its way out, and nothing else has one.
+        wrong = "missing" if regular else "given"
+        raise ValueError(f"{email.template}: unsubscribe address {wrong}")
+    context = email.context()
+    if unsubscribe:
+        context["unsubscribe"] = unsubscribe
     references = [*answering_references]
     if answering_message_id and answering_message_id not in references:
         references.append(answering_message_id)
@@ -70,7 +84,7 @@ def outbound_row(
         idempotency_key=key,
         template=email.template,
         to_address=header_safe(to),
-        context=email.context(),
+        context=context,
         message_id=new_message_id(domain),
         in_reply_to=answering_message_id,
         # RFC 5322 keeps References growing; the last few are plenty to thread.

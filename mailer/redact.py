@@ -29,7 +29,7 @@ _TOKEN_FORM = re.compile(
     r"(?<![\w-])(?P<purpose>[a-z])(?:-[0-9a-z]+)+-[a-z2-7]{16}-[a-z2-7]{13}(?![\w-])",
     re.IGNORECASE,
 )
-TOKEN_PREFIXES = frozenset({"reply", "bounce"})
+TOKEN_PREFIXES = frozenset({"reply", "bounce", "unsubscribe"})
 HIDDEN = "\u2026"
 
 

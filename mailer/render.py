@@ -18,6 +18,8 @@ from pathlib import Path
 
 import jinja2
 
+from mailer.addresses import UNSUBSCRIBE_PREFIX
+from mailer.emails.kinds import STOP_WORDS, mail_kind
 from mailer.headers import header_safe, reply_subject
 from mailer.models import OutboundMessage
 from mailer.parsing.commands import Audience, help_rows
@@ -84,7 +86,16 @@ def render_parts(
 ) -> Rendered:
     """The subject and both parts of ``template`` for the context a flow queued."""
     text_env, html_env = _environments()
-    values = {**context, **service_values(domain, reply_address)}
+    stop = mail_kind(template, context).stop
+    address = _way_out(context) if stop is not None else ""
+    if not address.startswith(f"{UNSUBSCRIBE_PREFIX}+"):
+        address = ""  # an old digest's reply+ address wants a "stop": the header offers it
+    values = {
+        **context,
+        **service_values(
+            domain, reply_address, stop_address=address, stop_what=STOP_WORDS[stop] if stop else ""
+        ),
+    }
     return Rendered(
         subject=text_env.get_template(f"{template}/subject.txt").render(values),
         text=text_env.get_template(f"{template}/body.txt").render(values),
@@ -92,9 +103,17 @@ def render_parts(
     )
 
 
-def service_values(domain: str, reply_address: str) -> dict[str, object]:
-    """What every template may read besides its email's own values."""
+def service_values(
+    domain: str, reply_address: str, *, stop_address: str = "", stop_what: str = ""
+) -> dict[str, object]:
+    """What every template may read besides its email's own values.
+
+    ``stop_address``/``stop_what``: regular mail's way out, which the base
+    layout words as a sentence (the List-Unsubscribe header's address).
+    """
     return {
+        "stop_address": stop_address,
+        "stop_what": stop_what,
         # The help's list of commands comes from the table that reads them.
         "member_commands": _MEMBER_COMMANDS,
         "domain": domain,
@@ -109,8 +128,24 @@ def service_values(domain: str, reply_address: str) -> dict[str, object]:
 _MEMBER_COMMANDS = help_rows(Audience.MEMBER)
 
 
-def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
-    """The full message for an outbound row, headers included, as sent."""
+def _way_out(context: Mapping[str, object]) -> str:
+    """The address a row's List-Unsubscribe names (mailer/stops.py); "" when it has none.
+
+    Digests queued before unsubscribe+ existed name their reply+ address,
+    where a "stop" still ends digests.
+    """
+    address = context.get("unsubscribe")
+    return address if isinstance(address, str) else ""
+
+
+def render_email(
+    row: OutboundMessage, *, domain: str, now: datetime, public_url: str = ""
+) -> bytes:
+    """The full message for an outbound row, headers included, as sent.
+
+    ``public_url``: the service's https:// address (Settings.public_url), for
+    RFC 8058 one-click unsubscribing; "": by mail only.
+    """
     parts = render_parts(
         row.template, row.context, domain=domain, reply_address=_reply_address(row, domain)
     )
@@ -143,10 +178,41 @@ def render_email(row: OutboundMessage, *, domain: str, now: datetime) -> bytes:
     message["Auto-Submitted"] = "auto-replied" if row.in_reply_to else "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message["Reply-To"] = _reply_address(row, domain)
-    unsubscribe = row.context.get("unsubscribe")
-    if isinstance(unsubscribe, str):  # RFC 2369: a way out of regular mail
-        message["List-Unsubscribe"] = f"<mailto:{header_safe(unsubscribe)}?subject=stop>"
+    kind = mail_kind(row.template, row.context)
+    if kind.bulk:  # the scheduled mail sent to everyone at once; never on an answer
+        message["Precedence"] = "bulk"
+    if kind.stop is not None:
+        for name, value in list_unsubscribe(_way_out(row.context), public_url):
+            # The UTF-8 policy writes values as they are: fold between the URIs here.
+            message[name] = value.replace(", ", ",\n ") if utf8 else value
     return message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_COMPAT32)
+
+
+def list_unsubscribe(address: str, public_url: str) -> list[tuple[str, str]]:
+    """The headers that offer a way out of regular mail (RFC 2369, RFC 8058).
+
+    >>> list_unsubscribe("unsubscribe+u-1-2@d.example", "")
+    [('List-Unsubscribe', '<mailto:unsubscribe+u-1-2@d.example?subject=unsubscribe>')]
+    >>> for name, value in list_unsubscribe("unsubscribe+u-1-2@d.example", "https://d.example"):
+    ...     print(f"{name}: {value}".replace(", ", ",\\n  "))
+    List-Unsubscribe: <https://d.example/unsubscribe/u-1-2>,
+      <mailto:unsubscribe+u-1-2@d.example?subject=unsubscribe>
+    List-Unsubscribe-Post: List-Unsubscribe=One-Click
+    """
+    if not address:
+        return []  # queued before this kind of mail carried one
+    address = header_safe(address)
+    local = address.rpartition("@")[0]
+    # The word both addresses take: a digest's reply+ reads it as "stop".
+    mailto = f"<mailto:{address}?subject=unsubscribe>"
+    prefix, _, token = local.partition("+")
+    if not public_url or prefix != UNSUBSCRIBE_PREFIX:
+        # An old digest's reply+ address: no endpoint would take its token.
+        return [("List-Unsubscribe", mailto)]
+    return [
+        ("List-Unsubscribe", f"<{public_url}/unsubscribe/{token}>, {mailto}"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ]
 
 
 def _with_attachment(body: MIMEMultipart, attachment: object) -> MIMEMultipart:

@@ -100,7 +100,9 @@ async def _send_rows(
                 continue
             started = time.monotonic()
             try:
-                message = render_email(row, domain=settings.domain, now=now)
+                message = render_email(
+                    row, domain=settings.domain, now=now, public_url=settings.public_url
+                )
             except Exception as exc:  # a template or data fault: no retry will mend it
                 log.exception("outbound %s cannot be rendered", row.id)
                 await _finish(row, OutboundStatus.FAILED, f"cannot render: {exc!r}")

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 
@@ -50,6 +51,10 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("PACTMAIL_LOG_SMTP", "1: log each SMTP command, addresses masked (0)"),
     ("PACTMAIL_LOG_FORMAT", "text, or json: one JSON object a line for log shippers (text)"),
     ("PACTMAIL_METRICS_LISTEN", "host:port serving Prometheus metrics (unset: none)"),
+    (
+        "PACTMAIL_PUBLIC_URL",
+        "https:// address of the web endpoint (unset: unsubscribe by mail only)",
+    ),
 )
 
 LOG_FORMATS = ("text", "json")
@@ -120,6 +125,9 @@ class Settings:
     rate_limits: RateLimits = RateLimits()
     # Border MTAs whose topmost Received: line names the real client.
     trusted_relays: tuple[IPNetwork, ...] = ()
+    # The service's https:// address, no trailing slash; "": none. Set, regular
+    # mail offers RFC 8058 one-click unsubscribing at PUBLIC_URL/unsubscribe/TOKEN.
+    public_url: str = ""
 
     def __post_init__(self) -> None:
         if self.trusted_authserv_ids and not self.trusted_relays:
@@ -174,6 +182,7 @@ class Settings:
             ),
             rate_limits=parse_rate_limits(env.get("PACTMAIL_RATE_LIMITS", "")),
             trusted_relays=parse_networks(env.get("PACTMAIL_TRUSTED_RELAYS", "")),
+            public_url=parse_public_url(env.get("PACTMAIL_PUBLIC_URL", "")),
         )
 
 
@@ -221,6 +230,40 @@ def parse_host_port(text: str, name: str) -> tuple[str, int]:
     if not 1 <= int(port) <= MAX_PORT:
         raise SettingsError(f"PACTMAIL_{name}: port {port} is not one (1 to {MAX_PORT})")
     return host.strip("[]"), int(port)
+
+
+def parse_public_url(text: str) -> str:
+    """The service's public https:// address, without a trailing slash; "" when unset.
+
+    Only https: RFC 8058 one-click unsubscribing is defined for it, and mailbox
+    providers ignore anything else.
+
+    >>> parse_public_url("https://pactmail.example.com/")
+    'https://pactmail.example.com'
+    >>> parse_public_url("http://pactmail.example.com")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mailer.settings.SettingsError: PACTMAIL_PUBLIC_URL must be an https:// address...
+    """
+    text = text.strip()
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if (
+        parts.scheme.lower() != "https"
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+        or not text.isascii()
+        or any(c.isspace() or c in '<>",' for c in text)
+    ):
+        raise SettingsError(
+            f"PACTMAIL_PUBLIC_URL must be an https:// address such as "
+            f"https://pactmail.example.com, with no query, not {text[:80]!r}"
+        )
+    return text.rstrip("/")
 
 
 def parse_database_url(text: str) -> str:

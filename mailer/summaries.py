@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from mailer import emails
 from mailer.bounce_scores import not_held
 from mailer.digests import Period, current_period
+from mailer.emails.kinds import Stop
 from mailer.models import (
     Commitment,
     CommitmentState,
@@ -40,6 +41,7 @@ from mailer.occurrences import day_words
 from mailer.outbound import outbound_row
 from mailer.settings import Settings
 from mailer.sql import insert_new, insert_returning_ids
+from mailer.stops import unsubscribe_address, who_stopped
 from mailer.timezones import zone_from_name
 from mailer.tokens import Purpose, token_for
 
@@ -80,6 +82,8 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
     # The summary sent as a week starts covers the week before; a member who
     # joined since gets theirs the week after.
     members = [member for member in members if member.created_at < weeks[member.id].start]
+    stopped = await who_stopped(Stop.SUMMARY, [member.id for member in members])
+    members = [member for member in members if member.id not in stopped]
     if members:
         # Those sent already are left out first (see the same in digests.py).
         sent = set(
@@ -116,6 +120,8 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
     ).values_list("member_id", "partner_id")
     pairs = {(int(member_id), int(partner_id)) for member_id, partner_id in active}
     partnered = {member_id for member_id, _ in pairs}
+    # Those who stopped nudges (Stop.NUDGE) are not nudged to find a partner either.
+    unnudged = partnered | await who_stopped(Stop.NUDGE, ids)
     open_by_member: dict[int, list[Commitment]] = defaultdict(list)
     for commitment in commitments:
         open_by_member[commitment.member_id].append(commitment)  # type: ignore[attr-defined]
@@ -148,42 +154,47 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
             ],
             ["member_id", "period"],
         )
-        rows = [
-            outbound_row(
-                key=f"summary:{summary_id}",
-                email=emails.Summary(
-                    name=first_name(member.name),
-                    commitments=[
-                        emails.commitment_line(
-                            c.number, c.text, c.due_date, c.recurrence_label, today=days[member.id]
-                        )
-                        for c in open_by_member[member.id]
-                    ],
-                    heard=[
-                        _heard(v)
-                        for v in heard[member.id]
-                        if _week_before(weeks[member.id], v.created_at)
-                    ],
-                    missed=[
-                        _missed(update)
-                        for update in missed_by_member[member.id]
-                        if _week_before(weeks[member.id], update.created_at)
-                    ],
-                    waiting=[
-                        _waiting(v, member, settings, now)
-                        for v in sorted(waiting[member.id], key=lambda v: v.created_at)
-                    ],
-                    partnered=member.id in partnered,
-                ),
-                to=member.email,
-                domain=settings.domain,
-                reply_token=token_for(
-                    settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
-                ),
+        rows = []
+        for member in members:
+            summary_id = claimed.get((member.id, weeks[member.id].key))
+            if summary_id is None:
+                continue  # another worker has this one
+            email = emails.Summary(
+                name=first_name(member.name),
+                commitments=[
+                    emails.commitment_line(
+                        c.number, c.text, c.due_date, c.recurrence_label, today=days[member.id]
+                    )
+                    for c in open_by_member[member.id]
+                ],
+                heard=[
+                    _heard(v)
+                    for v in heard[member.id]
+                    if _week_before(weeks[member.id], v.created_at)
+                ],
+                missed=[
+                    _missed(update)
+                    for update in missed_by_member[member.id]
+                    if _week_before(weeks[member.id], update.created_at)
+                ],
+                waiting=[
+                    _waiting(v, member, settings, now)
+                    for v in sorted(waiting[member.id], key=lambda v: v.created_at)
+                ],
+                partnered=member.id in unnudged,
             )
-            for member in members
-            if (summary_id := claimed.get((member.id, weeks[member.id].key))) is not None
-        ]
+            rows.append(
+                outbound_row(
+                    key=f"summary:{summary_id}",
+                    email=email,
+                    to=member.email,
+                    domain=settings.domain,
+                    reply_token=token_for(
+                        settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
+                    ),
+                    unsubscribe=unsubscribe_address(email, member, settings, now),
+                )
+            )
         return await insert_returning_ids(connection, rows)
 
 

@@ -45,6 +45,10 @@ class Purpose(StrEnum):
     THREAD = "t"  # the partner writing on in a challenge's thread: ids (verdict,)
     NOTE = "n"  # a member answering about a coaching note: ids (note,)
     CONFIRM = "k"  # an owner confirming a reply sent from another address: ids (inbound,)
+    # A List-Unsubscribe address (unsubscribe+TOKEN@D): ids (person, kind code,
+    # mailer/emails/kinds.py STOP_CODES). Its own purpose, so no token made
+    # for anything else ever reads as one, and its kind is signed in it.
+    UNSUBSCRIBE = "u"
 
 
 class TokenError(ValueError):

@@ -13,12 +13,14 @@ from tortoise.transactions import in_transaction
 
 from mailer import emails
 from mailer.bounce_scores import not_held
+from mailer.emails.kinds import Stop
 from mailer.flows.invitations import EXPIRE_AFTER, REMIND_AFTER, invitation, invitation_token, named
-from mailer.models import OutboundMessage, Partnership
+from mailer.models import NeverInvite, OutboundMessage, Partnership, Person
 from mailer.models import PartnershipState as State
 from mailer.outbound import outbound_row
 from mailer.settings import Settings
-from mailer.tokens import Purpose, token_for
+from mailer.stops import unsubscribe_address, who_stopped
+from mailer.tokens import Purpose, address_key, token_for
 
 BATCH = 500
 
@@ -56,16 +58,25 @@ async def _remind(partnership: Partnership, settings: Settings, now: datetime) -
     shown = await _invited_with(partnership)
     # One reminder per invitation round: a re-invitation starts a new one.
     round_key = f"{partnership.id}:{_stamp(partnership.invited_at)}"
-    rows = [
-        outbound_row(
-            key=f"invite-reminder:{round_key}",
-            email=invitation(member, partner, partnership, shown, reminder=True),
-            to=partner.email,
-            domain=settings.domain,
-            reply_token=invitation_token(settings.secret_key, partnership.id, partner, now),
-        ),
-        _news_row(partnership, "reminded", f"invite-reminded:{round_key}", settings, now),
-    ]
+    reminder = invitation(member, partner, partnership, shown, reminder=True)
+    rows: list[OutboundMessage] = []
+    # Someone who stopped reminders, or invitations altogether, is not
+    # reminded, and the member is not told of a reminder that never went;
+    # the round is claimed all the same, so it is not looked at again.
+    if not await _no_reminders(partner, settings):
+        rows.append(
+            outbound_row(
+                key=f"invite-reminder:{round_key}",
+                email=reminder,
+                to=partner.email,
+                domain=settings.domain,
+                reply_token=invitation_token(settings.secret_key, partnership.id, partner, now),
+                unsubscribe=unsubscribe_address(reminder, partner, settings, now),
+            )
+        )
+        rows += await _news_rows(
+            partnership, "reminded", f"invite-reminded:{round_key}", settings, now
+        )
     async with in_transaction() as connection:
         claimed = (
             await Partnership.filter(id=partnership.id, state=State.INVITED.value, reminded_at=None)
@@ -81,7 +92,7 @@ async def _remind(partnership: Partnership, settings: Settings, now: datetime) -
 
 async def _expire(partnership: Partnership, settings: Settings, now: datetime) -> list[int]:
     round_key = f"{partnership.id}:{_stamp(partnership.invited_at)}"
-    row = _news_row(partnership, "expired", f"invite-expired:{round_key}", settings, now)
+    rows = await _news_rows(partnership, "expired", f"invite-expired:{round_key}", settings, now)
     async with in_transaction() as connection:
         claimed = (
             await Partnership.filter(
@@ -92,26 +103,44 @@ async def _expire(partnership: Partnership, settings: Settings, now: datetime) -
         )
         if not claimed:
             return []
-        await row.save(using_db=connection)
-    return [row.id]
+        for row in rows:
+            await row.save(using_db=connection)
+    return [row.id for row in rows]
 
 
-def _news_row(
+async def _no_reminders(partner: Person, settings: Settings) -> bool:
+    """Whether the invited person stopped reminders, or asked never to be invited."""
+    if await who_stopped(Stop.REMINDER, [partner.id]):
+        return True
+    never = address_key(settings.secret_key, partner.email)
+    return await NeverInvite.filter(address_hash=never).exists()
+
+
+async def _news_rows(
     partnership: Partnership, state: str, key: str, settings: Settings, now: datetime
-) -> OutboundMessage:
+) -> list[OutboundMessage]:
+    """The member's news of an unanswered invitation; none if they stopped such news."""
     member, partner = partnership.member, partnership.partner
+    if await who_stopped(Stop.NUDGE, [member.id]):
+        return []
     subject = (
         f"A reminder went to {named(partner)}"
         if state == "reminded"
         else f"Your invitation to {named(partner)} has expired"
     )
-    return outbound_row(
-        key=key,
-        email=emails.PartnerNews(partner=named(partner), state=state, answer="", subject=subject),
-        to=member.email,
-        domain=settings.domain,
-        reply_token=token_for(settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now),
-    )
+    email = emails.PartnerNews(partner=named(partner), state=state, answer="", subject=subject)
+    return [
+        outbound_row(
+            key=key,
+            email=email,
+            to=member.email,
+            domain=settings.domain,
+            reply_token=token_for(
+                settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
+            ),
+            unsubscribe=unsubscribe_address(email, member, settings, now),
+        )
+    ]
 
 
 async def _invited_with(partnership: Partnership) -> list[emails.CommitmentLine]:

@@ -17,6 +17,7 @@ from mailer.emails.answers import (
     ProcessingFailed,
     RateLimited,
     TokenExpired,
+    Unsubscribed,
     WasThisYou,
 )
 from mailer.emails.base import CommitmentLine, Email, commitment_line
@@ -66,7 +67,7 @@ EMAILS: tuple[type[Email], ...] = (
     PartnerUnreachable, Digest,
     Challenge, ChallengeAnswer, ChallengeReply, VerdictThanks,
     NotUnderstood, TokenExpired, RateLimited, WasThisYou, ConfirmReply, OwnerAsked, Help,
-    ProcessingFailed, Forgotten, MyData,
+    ProcessingFailed, Forgotten, MyData, Unsubscribed,
 )  # fmt: skip
 """Every kind of email there is, one per template folder."""
 
@@ -111,6 +112,7 @@ __all__ = [
     "SharedNote",
     "Summary",
     "TokenExpired",
+    "Unsubscribed",
     "UpdatesConfirmed",
     "VerdictThanks",
     "Waiting",

@@ -107,3 +107,11 @@ class MyData(Email):
     }
     known: bool
     attachment: Attachment
+
+
+@dataclass(frozen=True)
+class Unsubscribed(Email):
+    """One kind of regular mail stopped by its List-Unsubscribe (flows/unsubscribe.py)."""
+
+    template = "unsubscribed"
+    stopped: str  # the kind: a mailer/emails/kinds.py Stop value

@@ -107,9 +107,6 @@ class Digest(Email):
     """One partner's digest for one period."""
 
     template = "digest"
-    read_elsewhere: ClassVar[Mapping[str, str]] = {
-        "unsubscribe": "render.py, the List-Unsubscribe header",
-    }
     name: str
     members: list[DigestMember]
     cadence: str  # weekly or daily
@@ -117,5 +114,4 @@ class Digest(Email):
     count: int  # commitments listed
     note_count: int
     example: Example | None
-    unsubscribe: str  # the reply address a "stop" goes to
     nudge: bool  # quiet for three digests: a gentle word

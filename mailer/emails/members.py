@@ -126,4 +126,5 @@ class Summary(Email):
     heard: list[Heard]
     missed: list[Missed]
     waiting: list[Waiting]
+    # Has an active partner, or stopped nudges: no nudge to find one.
     partnered: bool

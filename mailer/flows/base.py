@@ -172,12 +172,14 @@ class FlowContext:
         key: str,
         reply_token: str | None = None,
         thread: tuple[str, ...] = (),
+        unsubscribe: str = "",
     ) -> None:
         """Queue an email to someone other than the sender.
 
         ``key`` makes it once-only: the same key never queues a second email.
         ``thread`` holds Message-IDs of the recipient's own thread, oldest
         first, to answer in; without it the email starts a thread.
+        ``unsubscribe``: regular mail's way out (mailer/stops.py).
         """
         self._write(
             outbound_row(
@@ -189,6 +191,7 @@ class FlowContext:
                 answering_message_id=thread[-1] if thread else None,
                 answering_references=thread[:-1],
                 reply_token=reply_token,
+                unsubscribe=unsubscribe,
             )
         )
 

@@ -24,6 +24,7 @@ from mailer.models import PartnershipState as State
 from mailer.names import display_name, first_name
 from mailer.parsing.partners import Answer, Nominee, read_answer, same_organisation
 from mailer.refusals import NotUnderstood, Why
+from mailer.stops import unsubscribe_address
 from mailer.timezones import offset_name
 from mailer.tokens import Purpose, address_key, token_for
 
@@ -87,11 +88,13 @@ async def invite_partners(
             await partnership.save(using_db=ctx.connection)
         else:
             continue  # active, paused or already invited: nothing to do
+        email = invitation(member, partner, partnership, commitments)
         await ctx.tell(
             partner.email,
-            invitation(member, partner, partnership, commitments),
+            email,
             key=f"invite:{partnership.id}:{ctx.inbound.id}",
             reply_token=invitation_token(ctx.settings.secret_key, partnership.id, partner, ctx.now),
+            unsubscribe=unsubscribe_address(email, partner, ctx.settings, ctx.now),
         )
         invited.append(named(partner))
     return Invited(invited, held_back)

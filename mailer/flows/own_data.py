@@ -23,6 +23,7 @@ from mailer.models import (
     Digest,
     InboundMessage,
     InboundStatus,
+    MailStop,
     OutboundMessage,
     OutboundStatus,
     Partnership,
@@ -155,6 +156,7 @@ async def _delete_person(db: BaseDBAsyncClient, person: Person) -> dict[str, int
     await commitments.delete()
     await Digest.filter(partner_id=person.id).using_db(db).delete()
     await Summary.filter(member_id=person.id).using_db(db).delete()
+    await MailStop.filter(person_id=person.id).using_db(db).delete()
     await Partnership.filter(member_id=person.id).using_db(db).delete()
     await Partnership.filter(partner_id=person.id).using_db(db).delete()
     await AddressBounces.filter(address=person.email.lower()).using_db(db).delete()
@@ -305,12 +307,15 @@ async def _gather(db: BaseDBAsyncClient, person: Person) -> dict[str, object]:
         await Partnership.filter(partner_id=person.id).using_db(db).select_related("member")
     )
     notes = await CoachingNote.filter(member_id=person.id).using_db(db).order_by("number")
+    stopped = await MailStop.filter(person_id=person.id).using_db(db).order_by("kind")
     return {
         "person": {
             "email": person.email,
             "name": person.name,
             "time_zone": person.timezone,
             "digest_cadence": person.digest_cadence,
+            # Kinds of mail stopped by their List-Unsubscribe (emails/kinds.py Stop).
+            "mail_stopped": [stop.kind for stop in stopped],
             "since": person.created_at,
         },
         "commitments": [

@@ -94,8 +94,9 @@ async def test_an_active_partner_gets_one_digest_with_one_click_answers(
     assert len({address for address, _, _ in links}) == 6  # each names its commitment and verdict
     assert all(address.startswith("reply+v-") for address, _, _ in links)
     unsubscribe = str(digest.message["List-Unsubscribe"]).strip()
-    assert unsubscribe.startswith("<mailto:reply+d-")
-    assert unsubscribe.endswith("?subject=stop>")
+    assert unsubscribe.startswith("<mailto:unsubscribe+u-")
+    assert unsubscribe.endswith("?subject=unsubscribe>")
+    assert digest.message["Precedence"] == "bulk"
     # The same period again: nothing more.
     partnership = await Partnership.get()
     assert partnership.answered_at is not None

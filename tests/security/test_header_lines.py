@@ -33,6 +33,7 @@ SENT = {
     "Reply-To",
 }
 ANSWERED = SENT | {"In-Reply-To", "References"}  # threaded to the message answered
+INVITED = SENT | {"List-Unsubscribe"}  # regular mail: its way out (mailer/emails/kinds.py)
 
 
 def header_names(captured: Captured) -> list[str]:
@@ -141,7 +142,7 @@ async def test_names_and_subject_read_from_mail_add_no_header(
     [bob_invitation] = to(arrived, bob)
     [cleo_invitation] = to(arrived, cleo)
     for invitation in (bob_invitation, cleo_invitation):
-        assert_headers(invitation, SENT)
+        assert_headers(invitation, INVITED)
         assert invitation.message["Subject"] == (
             f"Anna Reply-To: {ATTACKER} asks you to be their accountability partner"
         )
@@ -166,7 +167,7 @@ async def test_names_and_subject_read_from_mail_add_no_header(
     plan = mail(f"Cleo <{cleo}>", "commit@pactmail.localhost", "Plan", f"partner: <{dora}>\n", 4)
     arrived = await deliver(service, capture, cleo, "commit@pactmail.localhost", plan, 2)
     [dora_invitation] = to(arrived, dora)
-    assert_headers(dora_invitation, SENT)
+    assert_headers(dora_invitation, INVITED)
     assert dora_invitation.message["Subject"].endswith(
         "asks you to be their accountability partner"
     )
@@ -200,7 +201,7 @@ async def test_names_stored_before_add_no_header(
     arrived = await deliver(service, capture, jorg, "commit@pactmail.localhost", plan, 3)
     assert_headers(to(arrived, jorg)[0], ANSWERED)
     for invitation in (to(arrived, bob)[0], to(arrived, dora)[0]):  # ASCII, then raw UTF-8
-        assert_headers(invitation, SENT)
+        assert_headers(invitation, INVITED)
         assert invitation.message["Subject"] == (
             f"Jorg Reply-To: {ATTACKER} asks you to be their accountability partner"
         )

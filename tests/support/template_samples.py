@@ -15,14 +15,17 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from mailer import emails
+from mailer.addresses import UNSUBSCRIBE_PREFIX
 from mailer.digests import _GROUPS as DIGEST_GROUPS  # the digest's sections, in order
+from mailer.emails.kinds import STOP_CODES, mail_kind
 from mailer.names import first_name
 from mailer.refusals import Why
 from mailer.render import Rendered, render_parts
 from mailer.tokens import Purpose, make_token
 
 DOMAIN = "pactmail.example.com"
-_KEY = b"sample-secret-key-0123456789"
+KEY = b"sample-secret-key-0123456789"  # signs the tokens of the samples
+_KEY = KEY
 _NOW = datetime(2026, 11, 30, 8, tzinfo=UTC)
 _TODAY = _NOW.date()
 _WRITTEN = date(2026, 11, 27)  # when the commitments were published
@@ -43,6 +46,22 @@ def stored(email: emails.Email) -> dict[str, object]:
     return context
 
 
+def as_queued(email: emails.Email) -> dict[str, object]:
+    """The context of the email's row: with its unsubscribe address when it is regular mail.
+
+    The address as mailer/stops.py makes it, for the kind the one table says.
+    """
+    context = stored(email)
+    stop = mail_kind(email.template, context).stop
+    if stop is not None:
+        unsubscribe = token(Purpose.UNSUBSCRIBE, UNSUBSCRIBED_ID, STOP_CODES[stop], to=ZOE[1])
+        context["unsubscribe"] = f"{UNSUBSCRIBE_PREFIX}+{unsubscribe}@{DOMAIN}"
+    return context
+
+
+UNSUBSCRIBED_ID = 7  # the person an unsubscribe address in a sample is for
+
+
 @dataclass(frozen=True)
 class Sample:
     """An email as its flow queues it, with its reply token and the template's other branches."""
@@ -61,15 +80,15 @@ class Sample:
         return [("", self.email), *self.variants.items()]
 
     def contexts(self) -> list[tuple[str, dict[str, object]]]:
-        """(name, context as stored) of the main case and of each variant."""
-        return [(name, stored(email)) for name, email in self.emails()]
+        """(name, context as its row stores it) of the main case and of each variant."""
+        return [(name, as_queued(email)) for name, email in self.emails()]
 
     def render(self, context: dict[str, object] | None = None) -> Rendered:
         """The email's words for ``context`` (the main one by default), as sent."""
         token = self.reply_token
         return render_parts(
             self.template,
-            stored(self.email) if context is None else context,
+            as_queued(self.email) if context is None else context,
             domain=DOMAIN,
             reply_address=f"reply+{token}@{DOMAIN}" if token else f"help@{DOMAIN}",
         )
@@ -261,7 +280,6 @@ _DIGEST = emails.Digest(
     count=4,
     note_count=1,
     example=emails.Example("Zoë ", 15),
-    unsubscribe=reply_address(Purpose.DIGEST, 88, to=FRANCOIS[1]),
     nudge=False,
 )
 _SUMMARY = emails.Summary(
@@ -676,6 +694,14 @@ _ALL = [
         variants={"no_subject": replace(_RATE_LIMITED, subject="")},
     ),
     Sample(emails.ProcessingFailed(), "mailer/failures.py _set_aside"),
+    Sample(
+        emails.Unsubscribed(stopped="digest"),
+        "mailer/flows/unsubscribe.py unsubscribe",
+        variants={
+            stop: emails.Unsubscribed(stopped=stop)
+            for stop in ("summary", "nudge", "reminder", "invitation")
+        },
+    ),
 ]
 
 SAMPLES: dict[str, Sample] = {sample.template: sample for sample in _ALL}

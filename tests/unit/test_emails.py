@@ -245,4 +245,10 @@ _BEFORE = json.loads((DATA / "rows_before_typed_emails.json").read_text(encoding
 def test_a_row_queued_before_typed_emails_says_what_it_said(template: str) -> None:
     # Its keys since dropped are ignored, and it says what the email typed now says.
     sample = SAMPLES[template]
-    assert sample.render(_BEFORE[template]) == sample.render()
+    before = _BEFORE[template]
+    # Except the way out: such a row has none, or a digest's reply+ address
+    # (where a "stop" still works), which the text does not offer as one.
+    old_way_out = str(before.get("unsubscribe", ""))
+    assert old_way_out.startswith("reply+") or not old_way_out
+    now = {**sample.contexts()[0][1], "unsubscribe": old_way_out}
+    assert sample.render(before) == sample.render(now)

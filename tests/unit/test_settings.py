@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mailer.delivery import write_to_outbox
-from mailer.settings import Settings, SettingsError
+from mailer.settings import Settings, SettingsError, parse_public_url
 
 
 def mode(path: Path) -> int:
@@ -63,3 +63,27 @@ def test_the_bounce_threshold_is_a_positive_whole_number(tmp_path: Path) -> None
     for wrong in ("0", "-1", "three"):
         with pytest.raises(SettingsError, match="PACTMAIL_BOUNCE_THRESHOLD"):
             Settings.from_env({**env, "PACTMAIL_BOUNCE_THRESHOLD": wrong})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://pactmail.example.com",
+        "pactmail.example.com",
+        "https://",
+        "https://pactmail.example.com/?a=1",
+        "https://user:pw@pactmail.example.com",
+        "https://pactmail.example.com/a b",
+        "https://pactmail.example.com/>, <mailto:x@evil.example",
+    ],
+)
+def test_the_public_url_is_https_and_nothing_a_header_could_be_split_by(text: str) -> None:
+    # It is written into List-Unsubscribe as it is: no scheme but https, no
+    # character that ends a URI there.
+    with pytest.raises(SettingsError, match="PACTMAIL_PUBLIC_URL"):
+        parse_public_url(text)
+
+
+def test_the_public_url_unset_is_none_and_set_loses_its_trailing_slash() -> None:
+    assert parse_public_url("  ") == ""
+    assert parse_public_url("https://pm.example.com/mail/") == "https://pm.example.com/mail"

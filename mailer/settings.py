@@ -18,6 +18,8 @@ DEFAULT_DOMAIN = "pactmail.localhost"
 DEFAULT_LISTEN = "127.0.0.1:2525"
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 MIN_SECRET_LENGTH = 16
+# One DNS label; "-rsa" and "-ed25519" are added to it (mailer/dkim_keys.py).
+_DKIM_SELECTOR = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,53}[a-z0-9])?")
 _AUTHSERV_ID = re.compile(r"[a-z0-9](?:[a-z0-9.\-_]{0,252}[a-z0-9])?")
 DEFAULT_RETENTION_DAYS = 30
 _YES = {"1", "true", "yes", "on"}
@@ -48,6 +50,7 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("PACTMAIL_LOG_SMTP", "1: log each SMTP command, addresses masked (0)"),
     ("PACTMAIL_LOG_FORMAT", "text, or json: one JSON object a line for log shippers (text)"),
     ("PACTMAIL_METRICS_LISTEN", "host:port serving Prometheus metrics (unset: none)"),
+    ("PACTMAIL_DKIM_SELECTOR", "signs outbound mail with DATA_DIR/dkim keys (unset: unsigned)"),
 )
 
 LOG_FORMATS = ("text", "json")
@@ -115,6 +118,8 @@ class Settings:
     rate_limits: RateLimits = RateLimits()
     # Border MTAs whose topmost Received: line names the real client.
     trusted_relays: tuple[IPNetwork, ...] = ()
+    # Outbound mail is DKIM-signed with the keys of this selector; "": not signed.
+    dkim_selector: str = ""
 
     def __post_init__(self) -> None:
         if self.trusted_authserv_ids and not self.trusted_relays:
@@ -168,6 +173,7 @@ class Settings:
             ),
             rate_limits=parse_rate_limits(env.get("PACTMAIL_RATE_LIMITS", "")),
             trusted_relays=parse_networks(env.get("PACTMAIL_TRUSTED_RELAYS", "")),
+            dkim_selector=parse_dkim_selector(env.get("PACTMAIL_DKIM_SELECTOR", "")),
         )
 
 
@@ -254,6 +260,25 @@ def parse_authserv_ids(text: str) -> frozenset[str]:
                 "(a host name such as mx.example.org)"
             )
     return ids
+
+
+def parse_dkim_selector(text: str) -> str:
+    """A DKIM selector: one DNS label of letters, digits and hyphens, in lower case.
+
+    >>> parse_dkim_selector(" PM2026 "), parse_dkim_selector("")
+    ('pm2026', '')
+    >>> parse_dkim_selector("pm._domainkey")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mailer.settings.SettingsError: PACTMAIL_DKIM_SELECTOR: 'pm._domainkey' is not a selector ...
+    """
+    selector = text.strip().lower()
+    if selector and not _DKIM_SELECTOR.fullmatch(selector):
+        raise SettingsError(
+            f"PACTMAIL_DKIM_SELECTOR: {text.strip()!r} is not a selector (letters, digits and "
+            "hyphens, at most 55, such as pm2026); empty leaves mail unsigned"
+        )
+    return selector
 
 
 def parse_rate_limits(text: str) -> RateLimits:

@@ -143,10 +143,10 @@ class Health:
         lines = [f"pactmail status at {self.checked_at:%Y-%m-%d %H:%M:%S} UTC"]
         depth = self.queue.depth
         lines.append(f"queue:     {'unknown' if depth is None else f'{depth} job(s) waiting'}")
-        if self.signing:
-            lines.append(f"signing:   {self.signing}")
         if not self.database_problem:
             lines += self._database_lines()
+        if self.signing:
+            lines.append(f"signing:   {self.signing}")
         problems = self.problems()
         if problems:
             lines.append("needs an operator:")

@@ -100,6 +100,7 @@ async def test_all_well_is_exit_0_with_the_queue_and_every_figure(
     assert lines[2].endswith("; 0 failed; 0 quarantined")
     assert lines[3] == "outbound:  0 pending; 0 being sent; 0 possibly sent; 0 failed"
     assert [line.split()[0] for line in lines[5:11]] == CRON_JOBS
+    assert lines[11] == "signing:   unsigned (PACTMAIL_DKIM_SELECTOR is empty)"  # no problem
     assert lines[-1] == "all well"
 
 

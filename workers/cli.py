@@ -17,7 +17,7 @@ from typing import Any
 
 from mailer.db import close_database, migrate_database, open_database
 from mailer.digests_now import DigestsSent, send_digests_now
-from mailer.dkim_keys import load_keys, make_keys, zone_line
+from mailer.dkim_keys import DkimKeyError, load_keys, make_keys, zone_line
 from mailer.dkim_signing import signer_for
 from mailer.health import service_health
 from mailer.logs import configure_logging
@@ -157,8 +157,13 @@ def dkim_keygen(settings: Settings, *, force: bool) -> tuple[str, int]:
             "choice such as pm2026 (the keys' DNS names are made from it)",
             2,
         )
-    made = make_keys(settings.data_dir, selector, force=force)
-    keys = load_keys(settings.data_dir, selector)
+    try:
+        made = make_keys(settings.data_dir, selector, force=force)
+        keys = load_keys(settings.data_dir, selector)
+    except OSError as exc:
+        return f"pactmail dkim-keygen: cannot write {exc.filename} ({exc.strerror})", 2
+    except DkimKeyError as exc:  # a damaged key kept: replacing it is the operator's call
+        return f"pactmail: {exc}; --force replaces it", 2
     said = f"made {', '.join(str(path) for path in made)}" if made else "kept the keys there"
     lines = [
         f"DKIM keys of selector {selector} for {settings.domain}: {said}"

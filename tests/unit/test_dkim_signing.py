@@ -21,6 +21,7 @@ from mailer.sending import outgoing_bytes
 from mailer.settings import Settings, SettingsError
 from tests.support.dkimsigning import printed_records, signature_tags, verified
 from tests.support.template_samples import DOMAIN, SAMPLES, stored
+from workers.cli import dkim_keygen
 
 SELECTOR = "pm2026"
 NOW = datetime.now(UTC).replace(microsecond=0)  # dkimpy refuses a t= in the future
@@ -190,3 +191,19 @@ def test_the_signer_of_a_process_is_read_once(data_dir: Path) -> None:
 def test_a_selector_that_is_not_one_dns_label_is_refused(tmp_path: Path, value: str) -> None:
     with pytest.raises(SettingsError, match=r"PACTMAIL_DKIM_SELECTOR: .* is not a selector"):
         Settings.from_env({"PACTMAIL_DATA_DIR": str(tmp_path), "PACTMAIL_DKIM_SELECTOR": value})
+
+
+def test_keygen_says_what_to_do_with_a_damaged_key_or_no_selector(tmp_path: Path) -> None:
+    env = {"PACTMAIL_DATA_DIR": str(tmp_path), "PACTMAIL_DKIM_SELECTOR": "s3"}
+    made, status = dkim_keygen(Settings.from_env(env), force=False)
+    assert (status, len(printed_records(made))) == (0, 2)
+    key_paths(tmp_path, "s3")[1].write_text("damaged\n")
+    said, status = dkim_keygen(Settings.from_env(env), force=False)
+    assert status == 2
+    assert said.endswith("--force replaces it")
+    assert len(said.splitlines()) == 1
+    again, status = dkim_keygen(Settings.from_env(env), force=True)
+    assert (status, len(printed_records(again))) == (0, 2)
+    said, status = dkim_keygen(Settings.from_env({"PACTMAIL_DATA_DIR": str(tmp_path)}), force=False)
+    assert status == 2
+    assert "set PACTMAIL_DKIM_SELECTOR first" in said

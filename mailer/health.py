@@ -8,7 +8,7 @@ sentence saying what and where to look.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from tortoise.functions import Count
 
 from mailer.cron_runs import last_runs
 from mailer.db import close_database, open_database
+from mailer.dkim_signing import signing_state
 from mailer.embedded_redis import URL_FILE
 from mailer.models import (
     AddressBounces,
@@ -89,12 +90,17 @@ class Health:
     # Addresses no digest goes to after bouncing: a figure, not a problem (their
     # members were told how to fix it; mailer/flows/bounce.py).
     suspended: int = 0
+    # How outbound mail is signed (DKIM), and why it cannot be when the keys are missing.
+    signing: str = ""
+    signing_problem: str = ""
 
     def problems(self) -> list[str]:
         """What needs an operator, one sentence each; empty when all is well."""
         found = [self.database_problem] if self.database_problem else []
         if self.queue.problem:
             found.append(self.queue.problem)
+        if self.signing_problem:  # unsigned by choice is no problem; keys gone are
+            found.append(self.signing_problem)
         if self.database_problem:
             return found
         now = self.checked_at
@@ -148,6 +154,8 @@ class Health:
         lines.append(f"queue:     {'unknown' if depth is None else f'{depth} job(s) waiting'}")
         if not self.database_problem:
             lines += self._database_lines()
+        if self.signing:
+            lines.append(f"signing:   {self.signing}")
         problems = self.problems()
         if problems:
             lines.append("needs an operator:")
@@ -189,14 +197,17 @@ async def service_health(settings: Settings, now: datetime | None = None) -> Hea
     """The figures of `pactmail status`, from a process beside the service."""
     now = now or datetime.now(UTC)
     queue = await _queue_from_outside(settings)
+    signing, signing_problem = signing_state(settings)
     try:
         await open_database(settings)
     except Exception as exc:  # whatever the driver raises: the operator needs one line
-        return Health(now, queue, database_problem=_database_problem(exc))
-    try:
-        return await read_health(now, queue)
-    finally:
-        await close_database()
+        health = Health(now, queue, database_problem=_database_problem(exc))
+    else:
+        try:
+            health = await read_health(now, queue)
+        finally:
+            await close_database()
+    return replace(health, signing=signing, signing_problem=signing_problem)
 
 
 async def read_health(now: datetime, queue: Queue) -> Health:

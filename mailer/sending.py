@@ -17,6 +17,7 @@ from mailer.delivery import (
     TransientDeliveryError,
     write_to_outbox,
 )
+from mailer.dkim_signing import DkimSigner, signer_for
 from mailer.models import OutboundMessage, OutboundStatus
 from mailer.outbound import ADDRESS_DROPPED_AFTER_SENDING, CONTEXT_DROPPED_AFTER_SENDING
 from mailer.render import render_email
@@ -87,6 +88,7 @@ async def _send_rows(
     result: SendResult,
 ) -> None:
     deadline, min_seconds = time_left
+    signer = signer_for(settings)  # keys read once per process
     async with AsyncExitStack() as stack:
         session = (
             await stack.enter_async_context(
@@ -100,8 +102,8 @@ async def _send_rows(
                 continue
             started = time.monotonic()
             try:
-                message = render_email(
-                    row, domain=settings.domain, now=now, public_url=settings.public_url
+                message = outgoing_bytes(
+                    row, settings.domain, now, signer, public_url=settings.public_url
                 )
             except Exception as exc:  # a template or data fault: no retry will mend it
                 log.exception("outbound %s cannot be rendered", row.id)
@@ -128,6 +130,23 @@ async def _send_rows(
             if reply is not None:
                 sent.append((row.id, reply))
                 email_sent(row, reply, started)
+
+
+def outgoing_bytes(
+    row: OutboundMessage,
+    domain: str,
+    now: datetime,
+    signer: DkimSigner | None,
+    *,
+    public_url: str = "",
+) -> bytes:
+    """The email as it goes to the relay or the outbox: rendered, then signed if keys are set.
+
+    Signed here, on the finished bytes, so that the signature covers exactly
+    what is sent; a retry renders anew (Date, boundary) and signs anew.
+    """
+    message = render_email(row, domain=domain, now=now, public_url=public_url)
+    return message if signer is None else signer.sign(message, now)
 
 
 async def _ready_to_send(row: OutboundMessage, settings: Settings, now: datetime) -> bool:

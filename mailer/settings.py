@@ -19,6 +19,8 @@ DEFAULT_DOMAIN = "pactmail.localhost"
 DEFAULT_LISTEN = "127.0.0.1:2525"
 DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 MIN_SECRET_LENGTH = 16
+# One DNS label; "-rsa" and "-ed25519" are added to it (mailer/dkim_keys.py).
+_DKIM_SELECTOR = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,53}[a-z0-9])?")
 _AUTHSERV_ID = re.compile(r"[a-z0-9](?:[a-z0-9.\-_]{0,252}[a-z0-9])?")
 DEFAULT_RETENTION_DAYS = 30
 DEFAULT_BOUNCE_THRESHOLD = 3
@@ -55,6 +57,7 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
         "PACTMAIL_PUBLIC_URL",
         "https:// address of the web endpoint (unset: unsubscribe by mail only)",
     ),
+    ("PACTMAIL_DKIM_SELECTOR", "signs outbound mail with DATA_DIR/dkim keys (unset: unsigned)"),
 )
 
 LOG_FORMATS = ("text", "json")
@@ -128,6 +131,8 @@ class Settings:
     # The service's https:// address, no trailing slash; "": none. Set, regular
     # mail offers RFC 8058 one-click unsubscribing at PUBLIC_URL/unsubscribe/TOKEN.
     public_url: str = ""
+    # Outbound mail is DKIM-signed with the keys of this selector; "": not signed.
+    dkim_selector: str = ""
 
     def __post_init__(self) -> None:
         if self.trusted_authserv_ids and not self.trusted_relays:
@@ -183,6 +188,7 @@ class Settings:
             rate_limits=parse_rate_limits(env.get("PACTMAIL_RATE_LIMITS", "")),
             trusted_relays=parse_networks(env.get("PACTMAIL_TRUSTED_RELAYS", "")),
             public_url=parse_public_url(env.get("PACTMAIL_PUBLIC_URL", "")),
+            dkim_selector=parse_dkim_selector(env.get("PACTMAIL_DKIM_SELECTOR", "")),
         )
 
 
@@ -303,6 +309,25 @@ def parse_authserv_ids(text: str) -> frozenset[str]:
                 "(a host name such as mx.example.org)"
             )
     return ids
+
+
+def parse_dkim_selector(text: str) -> str:
+    """A DKIM selector: one DNS label of letters, digits and hyphens, in lower case.
+
+    >>> parse_dkim_selector(" PM2026 "), parse_dkim_selector("")
+    ('pm2026', '')
+    >>> parse_dkim_selector("pm._domainkey")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mailer.settings.SettingsError: PACTMAIL_DKIM_SELECTOR: 'pm._domainkey' is not a selector ...
+    """
+    selector = text.strip().lower()
+    if selector and not _DKIM_SELECTOR.fullmatch(selector):
+        raise SettingsError(
+            f"PACTMAIL_DKIM_SELECTOR: {text.strip()!r} is not a selector (letters, digits and "
+            "hyphens, at most 55, such as pm2026); empty leaves mail unsigned"
+        )
+    return selector
 
 
 def parse_rate_limits(text: str) -> RateLimits:

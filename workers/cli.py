@@ -17,6 +17,8 @@ from typing import Any
 
 from mailer.db import close_database, migrate_database, open_database
 from mailer.digests_now import DigestsSent, send_digests_now
+from mailer.dkim_keys import DkimKeyError, load_keys, make_keys, zone_line
+from mailer.dkim_signing import signer_for
 from mailer.health import service_health
 from mailer.logs import configure_logging
 from mailer.models import OutboundMessage, OutboundStatus
@@ -146,6 +148,33 @@ def show_outbox(settings: Settings, number: int | None, *, reply_to: bool) -> in
     return 0
 
 
+def dkim_keygen(settings: Settings, *, force: bool) -> tuple[str, int]:
+    """``pactmail dkim-keygen``: the keys made (or kept) and their DNS records; exit status."""
+    selector = settings.dkim_selector
+    if not selector:
+        return (
+            "pactmail dkim-keygen: set PACTMAIL_DKIM_SELECTOR first, to a name of your "
+            "choice such as pm2026 (the keys' DNS names are made from it)",
+            2,
+        )
+    try:
+        made = make_keys(settings.data_dir, selector, force=force)
+        keys = load_keys(settings.data_dir, selector)
+    except OSError as exc:
+        return f"pactmail dkim-keygen: cannot write {exc.filename} ({exc.strerror})", 2
+    except DkimKeyError as exc:  # a damaged key kept: replacing it is the operator's call
+        return f"pactmail: {exc}; --force replaces it", 2
+    said = f"made {', '.join(str(path) for path in made)}" if made else "kept the keys there"
+    lines = [
+        f"DKIM keys of selector {selector} for {settings.domain}: {said}"
+        + ("" if force else " (--force replaces keys already there)"),
+        "Publish these TXT records (zone file lines; a DNS provider's form takes the quoted "
+        "strings joined), then restart pactmail: it signs with both keys from then on.",
+    ]
+    lines += [zone_line(name, value) for name, value in keys.records(settings.domain)]
+    return "\n".join(lines), 0
+
+
 HELP_WIDTH = 78
 ENVIRONMENT_HELP = (
     "environment (every setting; unset, each takes the default in brackets):\n"
@@ -158,6 +187,9 @@ ENVIRONMENT_HELP = (
         HELP_WIDTH,
     )
 )
+
+# Commands that start without the DKIM keys: they make them, or report that they are missing.
+KEYLESS_COMMANDS = frozenset({"dkim-keygen", "status", "outbox"})
 
 # Each command: its line in `pactmail --help`, and what its own --help says.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -231,7 +263,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "a message waiting more than 5 minutes, an email pending more than 15, anything "
         "possibly sent, anything failed or quarantined in the last 24 hours, a scheduled "
         "job not run in twice its interval, the database or Redis not answering. Use it "
-        "as a health check.",
+        "as a health check. It says whether outbound mail is DKIM-signed, and with which "
+        "selectors; unsigned is no problem, but a selector set without its keys is one.",
+    ),
+    "dkim-keygen": (
+        "DKIM keys for PACTMAIL_DKIM_SELECTOR in DATA_DIR/dkim/, and the DNS records to publish",
+        "Make an RSA-2048 and an Ed25519 key for the selector in PACTMAIL_DKIM_SELECTOR, in "
+        "DATA_DIR/dkim/ (readable by this user alone), and print the two TXT records to "
+        "publish: SELECTOR-rsa._domainkey.DOMAIN and SELECTOR-ed25519._domainkey.DOMAIN "
+        "(one DNS name holds one key). Keys already there are kept, and their records "
+        "printed again; --force replaces them (mail signed with the old keys then fails "
+        "to verify: to change keys, choose a new selector instead). With the selector set, "
+        "every outbound email is signed with both keys; the service reads them when it "
+        "starts, and refuses to start without them (exit 2).",
     ),
 }
 
@@ -280,6 +324,10 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
                 "--retry", metavar="ID", type=int, nargs="+", default=[],
                 help="ids from the list: back to received with their tries cleared, then processed",
             )  # fmt: skip
+        elif name == "dkim-keygen":
+            command.add_argument(
+                "--force", action="store_true", help="replace keys already there with new ones"
+            )
         elif name == "outbox":
             outbox = command
             command.add_argument(
@@ -296,9 +344,15 @@ def main(argv: list[str] | None = None, *, resolver: TxtResolver | None = None) 
     private_files()  # before the data directory and its secret key are made
     try:
         settings = Settings.from_env()
+        if args.command not in KEYLESS_COMMANDS:
+            signer_for(settings)  # the keys, read once for the process; missing: exit 2 here
     except SettingsError as exc:
         print(f"pactmail: {exc}", file=sys.stderr)
         return 2
+    if args.command == "dkim-keygen":
+        report, status = dkim_keygen(settings, force=args.force)
+        print(report, file=sys.stderr if status else sys.stdout)
+        return status
     if args.command == "outbox":  # files only: no server to check
         return show_outbox(settings, args.number, reply_to=args.reply_to)
     if args.command == "status":  # a server down is one of its findings, not a failure to start

@@ -38,6 +38,8 @@ def start(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
         ("PACTMAIL_DATA_DIR", "/proc/no/such/place", "cannot create /proc/no/such/place"),
         ("PACTMAIL_LOG_FORMAT", "xml", "must be text or json, not 'xml'"),
         ("PACTMAIL_METRICS_LISTEN", "0.0.0.0:99999", "port 99999 is not one"),
+        # No keys made: the line names the file, and `pactmail dkim-keygen`.
+        ("PACTMAIL_DKIM_SELECTOR", "pm2026", "var/dkim/pm2026-rsa.pem (No such file"),
     ],
 )
 def test_a_bad_setting_or_a_server_down_gives_one_line_and_exit_2(

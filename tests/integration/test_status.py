@@ -101,6 +101,7 @@ async def test_all_well_is_exit_0_with_the_queue_and_every_figure(
     assert lines[3] == "outbound:  0 pending; 0 being sent; 0 possibly sent; 0 failed"
     assert lines[4] == "bounces:   0 address(es) suspended"
     assert [line.split()[0] for line in lines[6:12]] == CRON_JOBS
+    assert lines[12] == "signing:   unsigned (PACTMAIL_DKIM_SELECTOR is empty)"  # no problem
     assert lines[-1] == "all well"
 
 

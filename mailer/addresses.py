@@ -40,9 +40,15 @@ TOKEN_PREFIXES = {
     "bounce": RouteKind.BOUNCE,
     UNSUBSCRIBE_PREFIX: RouteKind.UNSUBSCRIBE,
 }
-# The one purpose of token each prefix takes, where only one will do: a
-# reply token pasted into an unsubscribe address is refused at RCPT.
-ONLY_PURPOSE = {UNSUBSCRIBE_PREFIX: Purpose.UNSUBSCRIBE}
+# The purposes of token each prefix takes. A token pasted into another kind
+# of address is refused at RCPT: a reply token at unsubscribe+, and an
+# unsubscribe token (400 days, so that a way out keeps working) at reply+,
+# where the mailbox it was sent to would prove its sender with it.
+PURPOSES: dict[str, frozenset[Purpose]] = {
+    "reply": frozenset(Purpose) - {Purpose.BOUNCE, Purpose.UNSUBSCRIBE},
+    "bounce": frozenset({Purpose.BOUNCE}),
+    UNSUBSCRIBE_PREFIX: frozenset({Purpose.UNSUBSCRIBE}),
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,6 @@ def parse_recipient(address: str, *, domain: str, key: bytes, now: datetime) -> 
         raise RecipientRefused(SmtpReply.INVALID_REPLY_ADDRESS, domain=domain) from exc
     else:
         token_expired = False
-    if ONLY_PURPOSE.get(prefix, token.purpose) is not token.purpose:
+    if token.purpose not in PURPOSES[prefix]:
         raise RecipientRefused(SmtpReply.INVALID_REPLY_ADDRESS, domain=domain)
     return Route(TOKEN_PREFIXES[prefix], token, token_expired=token_expired, link=link[:8])

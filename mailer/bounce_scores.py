@@ -26,13 +26,14 @@ as in Mailman 3: the condition may pass, and the message's row keeps a note.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Subquery
 
-from mailer.models import AddressBounces
+from mailer.models import AddressBounces, Person
 
 QUIET = timedelta(days=7)  # more than this without a bounce: the score starts again
 # RFC 3463 subjects (the middle digit) that speak of the address, its mailbox
@@ -119,6 +120,12 @@ def not_held() -> Subquery:
             "address"
         )
     )
+
+
+async def held_people(person_ids: Sequence[int]) -> set[int]:
+    """Of these people, those whose address is suspended: no regular mail goes to them."""
+    held = Person.filter(id__in=list(person_ids), email__in=not_held())
+    return {int(row["id"]) for row in await held.values("id")}
 
 
 async def is_held(address: str, connection: BaseDBAsyncClient | None = None) -> bool:

@@ -20,7 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from mailer import emails
-from mailer.bounce_scores import not_held
+from mailer.bounce_scores import held_people, not_held
 from mailer.emails.kinds import Stop
 from mailer.flows.invitations import named
 from mailer.flows.note_commands import SHARED_NOTE_MEMORY
@@ -290,7 +290,8 @@ async def _send_batch(
     if not drafts:
         return []
     silent = _silent_streaks(history, verdicts)
-    no_nudges = await who_stopped(Stop.NUDGE, member_ids)
+    # Members who stopped news of quiet partners, or whose own address is suspended.
+    no_nudges = await who_stopped(Stop.NUDGE, member_ids) | await held_people(member_ids)
     async with in_transaction() as connection:
         digest_ids = await _claim(connection, drafts, now)
         rows: list[OutboundMessage] = []

@@ -19,8 +19,12 @@ _ADDRESS = re.compile(
     r"""(?P<local>"[^"\r\n]*"|[\w!#$%&*+/=?^{|}~\\-][\w.!#$%&'*+/=?^{|}~\\-]*)"""
     r"""@(?P<domain>\[[^\]\s]*\]|[\w-]+(?:\.[\w-]+)*)"""
 )
+# The local parts our tokens follow (mailer/addresses.py TOKEN_PREFIXES).
+TOKEN_PREFIXES = frozenset({"reply", "bounce", "unsubscribe"})
 # A token with its prefix but no domain (cut off, or logged on its own).
-_BARE_TOKEN = re.compile(r"(?<![\w.+-])(?P<prefix>reply|bounce)\+[\w-]+", re.IGNORECASE)
+_BARE_TOKEN = re.compile(
+    rf"(?<![\w.+-])(?P<prefix>{'|'.join(sorted(TOKEN_PREFIXES))})\+[\w-]+", re.IGNORECASE
+)
 # A token on its own, by its form (mailer/tokens.py): the purpose letter,
 # base-36 numbers, an 80-bit base-32 signature and the 64-bit one that binds
 # it to its address; a database driver's log of the reply_token column shows
@@ -29,7 +33,6 @@ _TOKEN_FORM = re.compile(
     r"(?<![\w-])(?P<purpose>[a-z])(?:-[0-9a-z]+)+-[a-z2-7]{16}-[a-z2-7]{13}(?![\w-])",
     re.IGNORECASE,
 )
-TOKEN_PREFIXES = frozenset({"reply", "bounce", "unsubscribe"})
 HIDDEN = "\u2026"
 
 

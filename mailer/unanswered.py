@@ -12,7 +12,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from mailer import emails
-from mailer.bounce_scores import not_held
+from mailer.bounce_scores import is_held, not_held
 from mailer.emails.kinds import Stop
 from mailer.flows.invitations import EXPIRE_AFTER, REMIND_AFTER, invitation, invitation_token, named
 from mailer.models import NeverInvite, OutboundMessage, Partnership, Person
@@ -121,8 +121,8 @@ async def _news_rows(
 ) -> list[OutboundMessage]:
     """The member's news of an unanswered invitation; none if they stopped such news."""
     member, partner = partnership.member, partnership.partner
-    if await who_stopped(Stop.NUDGE, [member.id]):
-        return []
+    if await who_stopped(Stop.NUDGE, [member.id]) or await is_held(member.email):
+        return []  # stopped, or their own address is suspended
     subject = (
         f"A reminder went to {named(partner)}"
         if state == "reminded"

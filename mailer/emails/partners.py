@@ -69,4 +69,7 @@ class PartnerUnreachable(Email):
     template = "partner_unreachable"
     partner_name: str  # their first name, or "Your partner"
     partner_address: str
-    said: str  # the remote server's words on the last failure ("" when it gave none)
+    # What the last failure's status code means, in our words ("the mailbox is
+    # full"); "" when it had none. Never the remote server's own words: those
+    # are anyone's to write, and the member would read them in our voice.
+    reason: str

@@ -29,6 +29,7 @@ from mailer import emails
 from mailer.bounce_scores import counts_against_address, note_failure, record_bounce
 from mailer.flows.base import FlowContext, Outcome
 from mailer.models import (
+    InboundMessage,
     InboundStatus,
     OutboundMessage,
     OutboundStatus,
@@ -68,6 +69,35 @@ class Failure:
         return line
 
 
+# RFC 3463 status codes, most precise first ("X" any digit), in the words a
+# member is told. The remote server's own words are for the operator only.
+_STATUS_WORDS: tuple[tuple[str, str], ...] = (
+    ("X.1.1", "no mailbox by that address"),
+    ("X.1.2", "no mail server for that domain"),
+    ("X.1.6", "the mailbox has moved"),
+    ("X.1.X", "the address is not accepted"),
+    ("X.2.1", "the mailbox is disabled"),
+    ("X.2.2", "the mailbox is full"),
+    ("X.2.X", "the mailbox is not taking mail"),
+    ("X.4.X", "their mail server cannot be reached"),
+)
+
+
+def status_in_words(status: str) -> str:
+    """What a permanent failure's status means, for the member; "" for one we cannot say.
+
+    >>> status_in_words("5.2.2"), status_in_words("5.4.4"), status_in_words("5.7.1")
+    ('the mailbox is full', 'their mail server cannot be reached', '')
+    """
+    digits = status.split(".")
+    if len(digits) != 3:
+        return ""
+    for pattern, words in _STATUS_WORDS:
+        if all(want in ("X", have) for want, have in zip(pattern.split("."), digits, strict=True)):
+            return words
+    return ""
+
+
 def failure_for(report: Report, address: str) -> Failure | None:
     """The report's word on ``address``, the one our email went to; None if it has none."""
     address = address.lower()
@@ -80,9 +110,14 @@ def failure_for(report: Report, address: str) -> Failure | None:
 
 
 async def record_bounce_report(ctx: FlowContext) -> Outcome:
+    await _keep_report_alone(ctx)
     token = ctx.route.token
     if token is None or token.purpose is not Purpose.BOUNCE or not token.ids:
         return Outcome(InboundStatus.IGNORED, "bounce without a usable token")
+    if ctx.route.token_expired:
+        # A return path lives as long as a report of its email can come
+        # (BOUNCE_TOKEN_LIFETIME); later ones are not about that sending.
+        return Outcome(InboundStatus.IGNORED, "return path expired; nothing changed")
     report = ctx.reading.report
     if report is None:  # over the caps: not read
         return Outcome(InboundStatus.IGNORED, "report too large to read; nothing changed")
@@ -131,6 +166,17 @@ async def record_bounce_report(ctx: FlowContext) -> Outcome:
     return Outcome(InboundStatus.PROCESSED, f"outbound {outbound_id} bounced; score {after.score}")
 
 
+async def _keep_report_alone(ctx: FlowContext) -> None:
+    """Keep the report, not the copy of our email it returns (names, commitments).
+
+    Whatever the report says, and before anything else: nothing needs the
+    copy, and "forget me" could not find the people in it.
+    """
+    kept = ctx.reading.report_kept
+    if kept is not None and kept != bytes(ctx.inbound.content):
+        await InboundMessage.filter(id=ctx.inbound.id).using_db(ctx.connection).update(content=kept)
+
+
 async def _note(ctx: FlowContext, outbound_id: int, note: str) -> None:
     await (
         OutboundMessage.filter(id=outbound_id)
@@ -151,7 +197,7 @@ async def _tell_members(ctx: FlowContext, address: str, failure: Failure) -> int
         email = emails.PartnerUnreachable(
             partner_name=called(partner, "Your partner"),
             partner_address=partner.email,
-            said=failure.recipient.diagnostic or failure.recipient.status or "",
+            reason=status_in_words(failure.recipient.status or ""),
         )
         await ctx.tell(
             member.email,

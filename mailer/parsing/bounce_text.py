@@ -11,6 +11,7 @@ from flufl.bounce import all_failures
 from mailer.headers import one_line
 from mailer.parsing.dsn import (
     MAX_DIAGNOSTIC,
+    MAX_RECIPIENTS,
     REPORT_PARTS,
     Recipient,
     block_recipient,
@@ -22,7 +23,10 @@ from mailer.parsing.dsn import (
 from mailer.parsing.mime import decode_bytes
 
 _NEAR_LINES = 12  # lines read from an address's line for its status and SMTP reply
-_RETURNED_PARTS = frozenset({"message/rfc822", "message/global", "text/rfc822-headers"})
+# The report's own words read, at most: a real one says what it has to in a
+# few hundred characters a recipient.
+MAX_REPORT_CHARS = 64_000
+RETURNED_PARTS = frozenset({"message/rfc822", "message/global", "text/rfc822-headers"})
 # A line that starts another recipient's entry in a plain-text bounce.
 _ENTRY = re.compile(r"^\s*<?([^\s<>@]+@[^\s<>:]+?)>?:?\s*$")
 # A line that opens an entry and may carry the reason after the colon:
@@ -34,13 +38,14 @@ _DSN_FIELD = re.compile(r"^(?:final|original)-recipient\s*:", re.I | re.M)
 def heuristic_recipients(msg: Message) -> tuple[Recipient, ...]:
     """The recipients flufl.bounce finds, with status and words from the text near each."""
     delayed, failed = all_failures(msg)
-    text = report_text(msg)
+    lines = _Lines(report_text(msg))
     found: list[Recipient] = []
-    for raw, action in [(a, "failed") for a in sorted(failed)] + [
+    named = [(a, "failed") for a in sorted(failed)] + [
         (a, "delayed") for a in sorted(delayed - failed)
-    ]:
+    ]
+    for raw, action in named[:MAX_RECIPIENTS]:
         address = raw.decode("ascii", "replace").strip().lower()
-        near = _near(text, address)
+        near = lines.near(address)
         status = status_code(near)
         found.append(Recipient(address, verdict_of(action, status, near), action, status, near))
     return first_per_address(found)
@@ -57,6 +62,8 @@ def text_dsn_recipients(msg: Message) -> tuple[Recipient, ...]:
         if _DSN_FIELD.search(chunk):
             recipient = block_recipient(HeaderParser().parsestr(chunk.strip("\n") + "\n"))
             found.extend([recipient] if recipient is not None else [])
+            if len(found) >= MAX_RECIPIENTS:
+                break
     return first_per_address(found)
 
 
@@ -67,10 +74,13 @@ def entry_recipients(msg: Message) -> tuple[Recipient, ...]:
     a reply code or status follows it, which a mention of an address in prose lacks.
     """
     text = report_text(msg)
+    lines = _Lines(text)
     found: list[Recipient] = []
     for match in _ENTRY_START.finditer(text):
+        if len(found) >= MAX_RECIPIENTS:
+            break
         address = match.group(1).lower()
-        near = _near(text, address)
+        near = lines.near(address)
         status = status_code(near)
         if status or smtp_class(near, "45"):
             found.append(
@@ -86,7 +96,7 @@ def report_text(msg: Message) -> str:
     while stack:
         part = stack.pop()
         kind = part.get_content_type()
-        if kind in _RETURNED_PARTS or kind in REPORT_PARTS:
+        if kind in RETURNED_PARTS or kind in REPORT_PARTS:
             continue
         payload = part.get_payload()
         if isinstance(payload, list):
@@ -97,10 +107,11 @@ def report_text(msg: Message) -> str:
             data = part.get_payload(decode=True)
             if isinstance(data, bytes):
                 texts.append(decode_bytes(data, part.get_content_charset())[0])
-    return _before_returned_message("\n".join(texts).replace("\r\n", "\n"))
+    text = before_returned_message("\n".join(texts).replace("\r\n", "\n"))
+    return text[:MAX_REPORT_CHARS]
 
 
-def _before_returned_message(text: str) -> str:
+def before_returned_message(text: str) -> str:
     """Text up to where a bounce quotes the returned message inline (qmail, old Exim)."""
     marker = re.search(
         r"^(?:--- ?Below this line is a copy of the message|"
@@ -112,24 +123,30 @@ def _before_returned_message(text: str) -> str:
     return text[: marker.start()] if marker else text
 
 
-def _near(text: str, address: str) -> str:
-    r"""The lines from the first that names address to the next recipient's entry.
+class _Lines:
+    """A report's lines, split and lowercased once for every address looked up in them."""
 
-    Non-standard bounces name each recipient, then the remote server's words.
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.lowered = [line.lower() for line in self.lines]
 
-    >>> _near("Hi.\n<a@x.org>:\nsaid: 550 no\n\n<b@x.org>:\n452 full", "a@x.org")
-    '<a@x.org>: said: 550 no'
-    >>> _near("a@x.org: 550 5.2.2 full\nb@x.org: 550 5.1.1 unknown", "a@x.org")
-    'a@x.org: 550 5.2.2 full'
-    """
-    lines = text.split("\n")
-    for index, line in enumerate(lines):
-        if address in line.lower():
-            taken = [line]
-            for following in lines[index + 1 : index + _NEAR_LINES]:
-                entry = _ENTRY.match(following) or _ENTRY_START.match(following)
-                if entry and entry.group(1).lower() != address:
-                    break
-                taken.append(following)
-            return one_line(" ".join(taken))[:MAX_DIAGNOSTIC]
-    return ""
+    def near(self, address: str) -> str:
+        r"""The lines from the first that names address to the next recipient's entry.
+
+        Non-standard bounces name each recipient, then the remote server's words.
+
+        >>> _Lines("Hi.\n<a@x.org>:\nsaid: 550 no\n\n<b@x.org>:\n452 full").near("a@x.org")
+        '<a@x.org>: said: 550 no'
+        >>> _Lines("a@x.org: 550 5.2.2 full\nb@x.org: 550 5.1.1 unknown").near("a@x.org")
+        'a@x.org: 550 5.2.2 full'
+        """
+        for index, line in enumerate(self.lowered):
+            if address in line:
+                taken = [self.lines[index]]
+                for following in self.lines[index + 1 : index + _NEAR_LINES]:
+                    entry = _ENTRY.match(following) or _ENTRY_START.match(following)
+                    if entry and entry.group(1).lower() != address:
+                        break
+                    taken.append(following)
+                return one_line(" ".join(taken))[:MAX_DIAGNOSTIC]
+        return ""

@@ -35,15 +35,30 @@ from enum import StrEnum
 
 from mailer.parsing.autoreplies import auto_reply_reason, looks_like_bounce
 from mailer.parsing.bounce_text import (
+    RETURNED_PARTS,
+    before_returned_message,
     entry_recipients,
     heuristic_recipients,
     text_dsn_recipients,
 )
-from mailer.parsing.dsn import Recipient, Verdict, dsn_recipients
+from mailer.parsing.dsn import MAX_RECIPIENTS, Recipient, Verdict, dsn_recipients
 
-__all__ = ["Kind", "Recipient", "Report", "Verdict", "read_report"]
+__all__ = [
+    "MAX_RECIPIENTS",
+    "Kind",
+    "Recipient",
+    "Report",
+    "Verdict",
+    "read_report",
+    "report_alone",
+]
 
-MAX_RECIPIENTS = 100  # a report for a whole mailing list stops here
+# A report says what it has to say first, the returned message after it
+# (RFC 3464 §2; qmail and Exim write their words above the copy): real ones
+# are a few kilobytes before the copy. Only this much is read, so that a
+# report written to cost us (anyone who got one email holds a return path)
+# costs no more than a real one.
+MAX_REPORT_BYTES = 256 * 1024
 
 
 class Kind(StrEnum):
@@ -67,7 +82,7 @@ class Report:
 def read_report(raw: bytes) -> Report:
     """Read raw bytes sent to a return path; never raises."""
     try:
-        msg = BytesParser(policy=policy.compat32).parsebytes(raw)
+        msg = BytesParser(policy=policy.compat32).parsebytes(raw[:MAX_REPORT_BYTES])
     except Exception:  # the parser has crashed on crafted input before: nothing to read
         return Report(Kind.UNKNOWN)
     standard = _safely(dsn_recipients, msg)
@@ -95,3 +110,45 @@ def _safely(
         return reader(msg)
     except Exception:  # one reader's surprise must not hide what the other reads
         return ()
+
+
+_UNENCODED = frozenset({"", "7bit", "8bit", "binary"})
+
+
+def report_alone(raw: bytes) -> bytes:
+    """What is kept of a message to a return path once read: the report, not our email in it.
+
+    A report returns the email that failed (RFC 3464 ``message/rfc822``, or
+    a copy below the words of qmail and Exim): a digest, with the names and
+    commitments of people who may later ask to be forgotten, base64-encoded
+    where "forget me" cannot find them. Nothing needs it once the report is
+    read. Never raises: at worst the header block alone is kept.
+    """
+    try:
+        msg = BytesParser(policy=policy.compat32).parsebytes(raw[:MAX_REPORT_BYTES])
+        for part in msg.walk():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                kept: list[Message[str, str] | str] = [
+                    p
+                    for p in payload
+                    if isinstance(p, Message) and p.get_content_type() not in RETURNED_PARTS
+                ]
+                part.set_payload(kept)
+        payload = msg.get_payload()
+        encoding = str(msg.get("content-transfer-encoding", "")).strip().lower()
+        if isinstance(payload, str) and encoding in _UNENCODED:
+            # A plain-text report with the copy below its words: cut where it
+            # starts, leaving the words as they came (the detectors read them).
+            msg.set_payload(before_returned_message(payload))
+        return msg.as_bytes(policy=policy.compat32.clone(linesep="\r\n"))
+    except Exception:  # crafted MIME the generator cannot write back: the headers say enough
+        return _header_block(raw)
+
+
+def _header_block(raw: bytes) -> bytes:
+    for blank_line in (b"\r\n\r\n", b"\n\n"):
+        end = raw.find(blank_line)
+        if end >= 0:
+            return raw[: end + len(blank_line)]
+    return raw

@@ -24,6 +24,10 @@ from enum import StrEnum
 from mailer.headers import one_line
 
 MAX_DIAGNOSTIC = 500  # characters of diagnostic text kept per recipient
+# Recipients read from one report: one for our VERP return path, a few for a
+# forward; a report for a whole mailing list stops here, and every reader
+# stops looking once it has this many.
+MAX_RECIPIENTS = 100
 
 REPORT_PARTS = frozenset({"message/delivery-status", "message/global-delivery-status"})
 _ENCODED = frozenset({"base64", "quoted-printable"})

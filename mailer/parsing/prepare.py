@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from mailer.parsing.autoreplies import vacation_subject
-from mailer.parsing.bounces import Report, read_report
+from mailer.parsing.bounces import Report, read_report, report_alone
 from mailer.parsing.caps import raw_over_cap, text_over_cap
 from mailer.parsing.commands import Action, Audience, read, read_own_data_request
 from mailer.parsing.commitments import CommitmentDraft, extract_commitments
@@ -78,6 +78,8 @@ class Prepared:
     days: dict[str, date | None] = field(default_factory=dict)
     # bounce+: the delivery report (or auto-reply) read from the raw bytes.
     report: Report | None = None
+    # bounce+: the bytes to keep of it once read (report_alone): our returned email left out.
+    report_kept: bytes | None = None
 
 
 def prepare(job: ParseJob) -> Prepared:
@@ -90,7 +92,7 @@ def prepare(job: ParseJob) -> Prepared:
         # Untrusted input like any other: read here, within the parse step's
         # time bound, and under the same caps. Its flow needs no body text.
         headers = read_headers(job.raw, own_domain=job.domain, envelope_sender=job.envelope_sender)
-        return Prepared(headers, report=read_report(job.raw))
+        return Prepared(headers, report=read_report(job.raw), report_kept=report_alone(job.raw))
     message = read_message(job.raw, own_domain=job.domain, envelope_sender=job.envelope_sender)
     over_cap = text_over_cap(message)
     if over_cap is not None:

@@ -38,6 +38,30 @@ async def test_forged_reply_token_is_refused(service: Service) -> None:
     assert "not valid" in reply.text
 
 
+async def test_a_token_is_taken_only_at_the_address_made_for_it(service: Service) -> None:
+    def address(prefix: str, purpose: Purpose) -> str:
+        key = b"test-secret-key-0123456789"
+        token = make_token(key, purpose, (1, 2), to="a@example.com", now=datetime.now(UTC))
+        return f"{prefix}+{token}@pactmail.localhost"
+
+    # An unsubscribe token lives 400 days: at reply+ it would prove its sender.
+    refused = [
+        ("reply", Purpose.UNSUBSCRIBE),
+        ("reply", Purpose.BOUNCE),
+        ("bounce", Purpose.MEMBER),
+        ("unsubscribe", Purpose.DIGEST),
+    ]
+    for prefix, purpose in refused:
+        reply = await send(
+            service.smtp_port, "a@example.com", [address(prefix, purpose)], message()
+        )
+        assert (prefix, purpose, reply.code) == (prefix, purpose, 550)
+    taken = [("reply", Purpose.MEMBER), ("bounce", Purpose.BOUNCE)]
+    for prefix, purpose in [*taken, ("unsubscribe", Purpose.UNSUBSCRIBE)]:
+        reply = await send(service.smtp_port, "", [address(prefix, purpose)], message())
+        assert (prefix, purpose, reply.code) == (prefix, purpose, 250)
+
+
 async def test_genuine_reply_token_is_accepted_in_any_case(service: Service) -> None:
     token = make_token(
         b"test-secret-key-0123456789",

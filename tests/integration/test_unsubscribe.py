@@ -177,7 +177,8 @@ async def test_an_unsubscribe_token_is_no_reply_token(
 ) -> None:
     capture, _ = relay
     invitation = await invite(service, capture)
-    # Written to reply+ instead, the token is read as no command: nothing is stopped.
+    # Written to reply+ instead, it is refused at RCPT (it would prove its
+    # sender there for 400 days): nothing is stored, nothing stopped.
     as_reply = way_out(invitation).replace("unsubscribe+", "reply+")
-    assert await write_to(service, as_reply, sender=BOB, mid="<r1@x>") == 250
+    assert await write_to(service, as_reply, sender=BOB, mid="<r1@x>") == 550
     assert await NeverInvite.all().count() == 0

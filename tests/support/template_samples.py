@@ -617,14 +617,13 @@ _ALL = [
         _UNREACHABLE := emails.PartnerUnreachable(
             partner_name=first_name(ANA[0]),
             partner_address=ANA[1],
-            said=f"550 5.1.1 <{ANA[1]}>: Recipient address rejected: User unknown in virtual "
-            "mailbox table",
+            reason="no mailbox by that address",
         ),
         "mailer/flows/bounce.py _tell_members",
         reply_token=token(Purpose.MEMBER, 5, to=ZOE[1]),
         variants={
             "nameless_silent": replace(
-                _UNREACHABLE, partner_name="Your partner", partner_address=NAMELESS, said=""
+                _UNREACHABLE, partner_name="Your partner", partner_address=NAMELESS, reason=""
             )
         },
     ),

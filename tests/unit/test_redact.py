@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from mailer import addresses
+from mailer import redact as redaction
 from mailer.redact import RedactingFilter, mask_address, redact
 
 TOKEN = "v-c-9l-1ceo-4bihuqsjewe2atjy-2zpl5rpu4idgw"  # as mailer.tokens.make_token writes one
@@ -29,6 +31,7 @@ TOKEN = "v-c-9l-1ceo-4bihuqsjewe2atjy-2zpl5rpu4idgw"  # as mailer.tokens.make_to
         ('"anna keller"@example.org', '"a***"@example.org'),
         ("anna@[192.0.2.1]", "a***@[192.0.2.1]"),
         (f"reply+{TOKEN}", "reply+…"),
+        (f"unsubscribe+{TOKEN[:-3]}", "unsubscribe+…"),  # cut off: no domain, no full form
         (TOKEN, "v-…"),
         (f"'{TOKEN.upper()}'", "'V-…'"),
     ],
@@ -37,6 +40,10 @@ def test_one_address_or_token(text: str, shown: str) -> None:
     assert redact(text) == shown
     assert mask_address(text) == shown
     assert redact(shown) == shown  # masking twice changes nothing
+
+
+def test_every_token_address_of_ours_is_masked() -> None:
+    assert set(addresses.TOKEN_PREFIXES) == redaction.TOKEN_PREFIXES
 
 
 def test_inside_longer_text() -> None:

@@ -47,7 +47,7 @@ from mailer.outbound import outbound_row
 from mailer.parsing.newtext import new_text
 from mailer.settings import Settings
 from mailer.sql import insert_new, insert_returning_ids
-from mailer.stops import unsubscribe_address, who_stopped
+from mailer.stops import regular_mail_to_member, unsubscribe_address, who_stopped
 from mailer.timezones import zone_from_name
 from mailer.tokens import Purpose, token_for
 
@@ -554,15 +554,12 @@ class _Draft:
                 subject=f"{called(self.partner, 'Your partner')} has been quiet",
             )
             told.append(
-                outbound_row(
+                regular_mail_to_member(
+                    email,
+                    member,
                     key=f"silent-partner:{digest_id}:{member.id}",
-                    email=email,
-                    to=member.email,
-                    domain=settings.domain,
-                    reply_token=token_for(
-                        settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
-                    ),
-                    unsubscribe=unsubscribe_address(email, member, settings, now),
+                    settings=settings,
+                    now=now,
                 )
             )
         return told

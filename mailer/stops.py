@@ -11,7 +11,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from mailer.addresses import UNSUBSCRIBE_PREFIX
 from mailer.emails import Email
 from mailer.emails.kinds import STOP_CODES, Stop, mail_kind
-from mailer.models import MailStop, Person
+from mailer.models import MailStop, OutboundMessage, Person
+from mailer.outbound import outbound_row
 from mailer.settings import Settings
 from mailer.tokens import Purpose, token_for
 
@@ -39,6 +40,21 @@ def unsubscribe_address(email: Email, person: Person, settings: Settings, now: d
         lifetime=UNSUBSCRIBE_LIFETIME,
     )
     return f"{UNSUBSCRIBE_PREFIX}+{token}@{settings.domain}"
+
+
+def regular_mail_to_member(
+    email: Email, member: Person, *, key: str, settings: Settings, now: datetime
+) -> OutboundMessage:
+    """The row of regular mail to a member: a reply to it takes their commands, and it has
+    its way out (summaries, news of partners and invitations)."""
+    return outbound_row(
+        key=key,
+        email=email,
+        to=member.email,
+        domain=settings.domain,
+        reply_token=token_for(settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now),
+        unsubscribe=unsubscribe_address(email, member, settings, now),
+    )
 
 
 async def who_stopped(

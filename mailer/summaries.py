@@ -38,10 +38,9 @@ from mailer.models import (
 )
 from mailer.names import first_name
 from mailer.occurrences import day_words
-from mailer.outbound import outbound_row
 from mailer.settings import Settings
 from mailer.sql import insert_new, insert_returning_ids
-from mailer.stops import unsubscribe_address, who_stopped
+from mailer.stops import regular_mail_to_member, who_stopped
 from mailer.timezones import zone_from_name
 from mailer.tokens import Purpose, token_for
 
@@ -184,15 +183,8 @@ async def _send_batch(members: Sequence[Person], settings: Settings, now: dateti
                 partnered=member.id in unnudged,
             )
             rows.append(
-                outbound_row(
-                    key=f"summary:{summary_id}",
-                    email=email,
-                    to=member.email,
-                    domain=settings.domain,
-                    reply_token=token_for(
-                        settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
-                    ),
-                    unsubscribe=unsubscribe_address(email, member, settings, now),
+                regular_mail_to_member(
+                    email, member, key=f"summary:{summary_id}", settings=settings, now=now
                 )
             )
         return await insert_returning_ids(connection, rows)

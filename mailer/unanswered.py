@@ -19,8 +19,8 @@ from mailer.models import NeverInvite, OutboundMessage, Partnership, Person
 from mailer.models import PartnershipState as State
 from mailer.outbound import outbound_row
 from mailer.settings import Settings
-from mailer.stops import unsubscribe_address, who_stopped
-from mailer.tokens import Purpose, address_key, token_for
+from mailer.stops import regular_mail_to_member, unsubscribe_address, who_stopped
+from mailer.tokens import address_key
 
 BATCH = 500
 
@@ -129,18 +129,7 @@ async def _news_rows(
         else f"Your invitation to {named(partner)} has expired"
     )
     email = emails.PartnerNews(partner=named(partner), state=state, answer="", subject=subject)
-    return [
-        outbound_row(
-            key=key,
-            email=email,
-            to=member.email,
-            domain=settings.domain,
-            reply_token=token_for(
-                settings.secret_key, Purpose.MEMBER, (member.id,), member, now=now
-            ),
-            unsubscribe=unsubscribe_address(email, member, settings, now),
-        )
-    ]
+    return [regular_mail_to_member(email, member, key=key, settings=settings, now=now)]
 
 
 async def _invited_with(partnership: Partnership) -> list[emails.CommitmentLine]:

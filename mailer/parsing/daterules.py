@@ -179,6 +179,12 @@ def _weekday(c: Ctx, i: int, strength: str) -> Hit | None:
     after = c.seq(k + 1, ("que", "viene")) or (k + 2 if c.word(k + 1) in NEXT else None)
     if weekday is None or strength == IN_MONTH or (strength == BARE and not modifier and not after):
         return None
+    if not modifier and not after:
+        # "by Mon 14 Dec", "by Friday, December 11": the date written beside
+        # the weekday is the day meant (our digests write dates this way).
+        for dated in (_day_month, _month_day, _numeric, _iso):
+            if k + 1 < len(c.toks) and (hit := dated(c, k + 1, strength)):
+                return hit
     if after and PERIODS.get(c.word(after)) == "week":
         monday = c.today + timedelta(days=7 - c.today.weekday())
         return Hit(monday + timedelta(days=weekday), after + 1)

@@ -81,6 +81,12 @@ def due(line: str) -> str | None:
         ("next Wednesday", "2026-12-02"),
         ("by next Monday", "2026-11-30"),
         ("Friday next week", "2026-12-04"),
+        # A weekday beside a written date, as our digests write them: the date.
+        ("by Mon 7 Dec", "2026-12-07"),
+        ("by Mon 14 Dec", "2026-12-14"),
+        ("by Friday, December 18", "2026-12-18"),
+        ("by Fri 8 Jan 2027", "2027-01-08"),
+        ("by Tuesday 12/15", "2026-12-15"),
         ("on Mon", "2026-11-30"),
         ("by EOW", "2026-11-27"),
         ("by end of week", "2026-11-27"),

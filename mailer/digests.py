@@ -42,7 +42,7 @@ from mailer.models import (
     VerdictKind,
 )
 from mailer.names import called, first_name, names_of
-from mailer.occurrences import day_words
+from mailer.occurrences import day_in_words, day_words
 from mailer.outbound import outbound_row
 from mailer.parsing.newtext import new_text
 from mailer.settings import Settings
@@ -574,7 +574,7 @@ class _Draft:
             name=first_name(self.partner.name),
             members=self.members,
             cadence=self.partner.digest_cadence,
-            next=_day(self.period.end.date(), self.period.end.date()),
+            next=day_in_words(self.period.end.date(), self.period.end.date()),
             count=len(self.items),
             note_count=len(self.notes),
             example=self.example,
@@ -652,15 +652,15 @@ def _entry(
     if due is None:
         group, when = "undated", "no due date"
     elif due < today:
-        group, when = "overdue", f"was due {_day(due, today)}"
+        group, when = "overdue", f"was due {day_in_words(due, today)}"
     elif due == today:
         group, when = "soon", "due today"
     elif due == today + timedelta(days=1):
         group, when = "soon", "due tomorrow"
     elif due < period.end.date():
-        group, when = "soon", f"due {_day(due, today)}"
+        group, when = "soon", f"due {day_in_words(due, today)}"
     else:
-        group, when = "later", f"due {_day(due, today)}"
+        group, when = "later", f"due {day_in_words(due, today)}"
     verdict = _describe_verdict(last_verdict) if last_verdict else None
     return _Entry(commitment, group, when, news, verdict, new)
 
@@ -672,7 +672,7 @@ def _away(member: Person, today: date) -> emails.DigestMember:
         name=member.name or member.email,
         full_name=member.name,
         first_name=first_name(member.name) or member.email,
-        away_until=_day(member.away_until, today),
+        away_until=day_in_words(member.away_until, today),
         quiet=False,
         open_count=0,
         groups=[],
@@ -694,12 +694,6 @@ def _answer_name(member: Person, others: list[Person]) -> str:
         if _WRITABLE_NAME.fullmatch(name) and name.casefold() not in taken:
             return name
     return ""
-
-
-def _day(day: date, today: date) -> str:
-    """A date as people write it: "Fri 11 Dec", with the year when it is not this one's."""
-    shown = day_words(day)
-    return shown if day.year == today.year else f"{shown} {day.year}"
 
 
 def _your_answer(verdict: dict[str, Any]) -> emails.YourAnswer:

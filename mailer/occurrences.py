@@ -48,6 +48,18 @@ def day_words(day: date) -> str:
     return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
+def day_in_words(day: date, today: date) -> str:
+    """A date as people write it, in every email: "Fri 11 Dec", with the year when not this one's.
+
+    >>> day_in_words(date(2026, 12, 11), date(2026, 12, 6))
+    'Fri 11 Dec'
+    >>> day_in_words(date(2027, 1, 8), date(2026, 12, 6))
+    'Fri 8 Jan 2027'
+    """
+    shown = day_words(day)
+    return shown if day.year == today.year else f"{shown} {day.year}"
+
+
 def _parts(recurrence: str) -> dict[str, str]:
     parts = dict(part.split("=", 1) for part in recurrence.split(";") if "=" in part)
     if "FREQ" not in parts:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.charset import Charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -22,6 +23,7 @@ from mailer.addresses import UNSUBSCRIBE_PREFIX
 from mailer.emails.kinds import STOP_WORDS, mail_kind
 from mailer.headers import header_safe, reply_subject
 from mailer.models import OutboundMessage
+from mailer.occurrences import day_in_words
 from mailer.parsing.commands import Audience, help_rows
 from mailer.plaintext import wrap_lines
 
@@ -51,6 +53,7 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     )
     for environment in (text, html):
         environment.filters["reply_subject"] = _reply_subject
+        environment.filters["day"] = _day
     text.filters["wrap"] = wrap_lines  # base.txt: every text part within 72 columns
     return text, html
 
@@ -59,6 +62,18 @@ def _reply_subject(subject: str) -> str:
     # StrictUndefined fails when printed or tested, but a filter is handed it
     # as it is: asking for its text raises the error that names the value.
     return reply_subject(str(subject) if isinstance(subject, jinja2.Undefined) else subject)
+
+
+# The day an email is rendered on, for the ``day`` filter: macros imported
+# from another template do not see the render's values, and the commitment
+# lines (_commitment.*) are such macros.
+_RENDERED_ON: ContextVar[date] = ContextVar("rendered_on")
+
+
+def _day(value: object) -> str:
+    """``{{ c.due | day }}``: a stored date (ISO text in a row's context), as digests write it."""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return day_in_words(day, _RENDERED_ON.get())
 
 
 def _template_dirs() -> list[Path]:
@@ -82,9 +97,18 @@ class Rendered:
 
 
 def render_parts(
-    template: str, context: Mapping[str, object], *, domain: str, reply_address: str
+    template: str,
+    context: Mapping[str, object],
+    *,
+    domain: str,
+    reply_address: str,
+    today: date,
 ) -> Rendered:
-    """The subject and both parts of ``template`` for the context a flow queued."""
+    """The subject and both parts of ``template`` for the context a flow queued.
+
+    ``today``: the day it is sent, for dates written with their year only when
+    not this one's.
+    """
     text_env, html_env = _environments()
     stop = mail_kind(template, context).stop
     address = _way_out(context) if stop is not None else ""
@@ -96,11 +120,15 @@ def render_parts(
             domain, reply_address, stop_address=address, stop_what=STOP_WORDS[stop] if stop else ""
         ),
     }
-    return Rendered(
-        subject=text_env.get_template(f"{template}/subject.txt").render(values),
-        text=text_env.get_template(f"{template}/body.txt").render(values),
-        html=html_env.get_template(f"{template}/body.html").render(values),
-    )
+    rendering = _RENDERED_ON.set(today)
+    try:
+        return Rendered(
+            subject=text_env.get_template(f"{template}/subject.txt").render(values),
+            text=text_env.get_template(f"{template}/body.txt").render(values),
+            html=html_env.get_template(f"{template}/body.html").render(values),
+        )
+    finally:
+        _RENDERED_ON.reset(rendering)
 
 
 def service_values(
@@ -147,7 +175,11 @@ def render_email(
     RFC 8058 one-click unsubscribing; "": by mail only.
     """
     parts = render_parts(
-        row.template, row.context, domain=domain, reply_address=_reply_address(row, domain)
+        row.template,
+        row.context,
+        domain=domain,
+        reply_address=_reply_address(row, domain),
+        today=now.date(),
     )
     subject, text, html = parts.subject, parts.text, parts.html
 

@@ -10,7 +10,7 @@ from mailer.flows.base import FlowContext, Outcome
 from mailer.flows.invitations import Invited, invite_partners
 from mailer.models import Commitment, InboundStatus, PartnershipState, Person
 from mailer.names import first_name
-from mailer.occurrences import UnusableRule, first_on_or_after
+from mailer.occurrences import UnusableRule, day_in_words, first_on_or_after
 from mailer.parsing.commitments import CommitmentDraft
 from mailer.parsing.prepare import sent_at
 from mailer.redact import mask_address
@@ -31,8 +31,9 @@ async def publish_commitments(ctx: FlowContext) -> Outcome:
     if not drafts and not nominated:
         raise NotUnderstood(Why.NO_COMMITMENTS)
     if not ctx.proven:
+        today = ctx.now.astimezone(zone).date()
         raise Unproven(
-            [f"publish \u201c{d.text}\u201d ({_due_words(d)})" for d in drafts]
+            [f"publish \u201c{d.text}\u201d ({_due_words(d, today)})" for d in drafts]
             + [f"invite {mask_address(n.address)} to be your partner" for n in nominated]
         )
     member, first, partnered = await _reserve_numbers(ctx, known, sent_at, len(drafts))
@@ -131,10 +132,10 @@ def current_due(draft: CommitmentDraft, today: date) -> date | None:
         return draft.due
 
 
-def _due_words(draft: CommitmentDraft) -> str:
+def _due_words(draft: CommitmentDraft, today: date) -> str:
     if draft.recurrence_label:
         return draft.recurrence_label
-    return f"due {draft.due.isoformat()}" if draft.due else "no due date"
+    return f"due {day_in_words(draft.due, today)}" if draft.due else "no due date"
 
 
 def sent_at_or_now(ctx: FlowContext) -> datetime:

@@ -22,7 +22,7 @@ from mailer.models import (
     Person,
 )
 from mailer.names import display_name, first_name
-from mailer.occurrences import UnusableRule, day_words
+from mailer.occurrences import UnusableRule, day_in_words, day_words
 from mailer.parsing.commands import Action, Audience, Command, Reading, read, said_in_passing
 from mailer.recurring import settle_done
 from mailer.refusals import NotUnderstood, Why
@@ -121,7 +121,9 @@ async def _on_commitment(ctx: FlowContext, member: Person, command: Command) -> 
         changed = ["due_date"]
         update.new_due_date = due
         update.kind = "moved"
-        result = f"#{command.number} is now due {due.isoformat()}: {commitment.text}"
+        result = (
+            f"#{command.number} is now due {day_in_words(due, ctx.now.date())}: {commitment.text}"
+        )
     else:
         update.note = command.text
         result = f"#{command.number} noted: {command.text}"
@@ -192,7 +194,11 @@ async def _done_occurrence(ctx: FlowContext, member: Person, commitment_id: int)
     if settled.occurrence is None:
         return f"#{number} has no occurrence left to be done: {text}"
     words = day_words(settled.occurrence)
-    then = f"next due {settled.due.isoformat()}" if settled.due else "that was the last one"
+    then = (
+        f"next due {day_in_words(settled.due, ctx.now.date())}"
+        if settled.due
+        else "that was the last one"
+    )
     if settled.before:
         return f"#{number} was already done for {words}; {then}: {text}"
     return f"#{number} is done for {words}; {then}: {text}"

@@ -63,8 +63,8 @@ async def test_three_commitments_and_a_threaded_confirmation(
     assert confirmation.mail_from.startswith("bounce+")
     text = confirmation.text()
     assert "#1  Finish the quarterly report by Friday" in text
-    assert "due: 2026-11-27" in text
-    assert "due: 2026-12-15" in text
+    assert "due: Fri 27 Nov" in text
+    assert "due: Tue 15 Dec" in text
     assert "repeats: 3 times a week" in text
 
 

@@ -124,7 +124,7 @@ async def test_each_forward_format_gives_coach_date_subject_body_and_note(
     text = " ".join(kept.text().split())
     assert f"We have kept the note from {case.coach[0]}" in text
     if case.coach == DANA:  # the same coaching email in every client's wrapping
-        assert "1. Draft the budget by Friday due: 2026-11-27" in text
+        assert "1. Draft the budget by Friday due: Fri 27 Nov" in text
         assert "2. Ask Sam for feedback on the launch plan due: no due date" in text
-        assert "3. call the bank by Dec 15 due: 2026-12-15" in text
-        assert "4. You will send me the revised plan in 2 weeks due: 2026-12-08" in text
+        assert "3. call the bank by Dec 15 due: Tue 15 Dec" in text
+        assert "4. You will send me the revised plan in 2 weeks due: Tue 8 Dec" in text

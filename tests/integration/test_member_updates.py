@@ -54,7 +54,7 @@ async def test_done_drop_note_and_move_by_reply(
     assert [update.note for update in notes] == ["first run this morning"]
     text = answer.text()
     assert "#1 is done" in text
-    assert "#2 is now due 2026-12-20" in text
+    assert "#2 is now due Sun 20 Dec" in text
     assert "#3 noted: first run this morning" in text
     assert "You have no commitment numbered 9." in text
     assert answer.message["In-Reply-To"] == "<updates@example.com>"

@@ -71,8 +71,8 @@ async def test_an_attached_forward_is_kept_and_its_action_items_added_by_reply(
     assert note.member_note == "From my coach, for the record."
     text = " ".join(kept.text().split())
     assert "We have kept the note from Dana Coach" in text
-    assert "1. Draft the budget by Friday due: 2026-11-27" in text  # Friday after the session
-    assert "2. call the bank by Dec 15 due: 2026-12-15" in text
+    assert "1. Draft the budget by Friday due: Fri 27 Nov" in text  # Friday after the session
+    assert "2. call the bank by Dec 15 due: Tue 15 Dec" in text
     assert await Commitment.all().count() == 0  # proposed, not published
     address = kept.message["Reply-To"]
     await send(
@@ -197,8 +197,8 @@ async def test_the_members_own_i_will_lines_above_a_forward_are_proposed_first(
     assert (await send(service.smtp_port, "anna@example.com", [NOTES], data)).code == 250
     [kept] = await capture.wait_for(1)
     text = " ".join(kept.text().split())
-    assert "1. I will book the next session by Dec 4 due: 2026-12-04" in text
-    assert "2. Draft the budget by Friday due: 2026-11-27" in text
+    assert "1. I will book the next session by Dec 4 due: Fri 4 Dec" in text
+    assert "2. Draft the budget by Friday due: Fri 27 Nov" in text
     note = await CoachingNote.get()
     assert note.member_note == "I will book the next session by Dec 4."
     assert note.body == "Good session.\n- Draft the budget by Friday"

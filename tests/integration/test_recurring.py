@@ -140,7 +140,7 @@ async def test_three_weeks_of_a_weekly_commitment_one_missed_one_done_one_open(
 ) -> None:
     capture, _ = relay
     confirmation = await weekly_with_bob(clocked, capture, clock)
-    assert f"due: {M1.isoformat()}; repeats: every Monday" in confirmation.text()
+    assert f"due: {day_words(M1)}; repeats: every Monday" in confirmation.text()
 
     # Week one: the Monday passes without a word from Anna or Bob. Two
     # workers roll at once, and once more later: one outcome.
@@ -163,7 +163,7 @@ async def test_three_weeks_of_a_weekly_commitment_one_missed_one_done_one_open(
     arrived = (await capture.wait_for(before + 2))[before:]
     [summary], [digest] = to(arrived, ANNA), to(arrived, BOB)
     assert f"Missed this week: #1: {day_words(M1)} ({WEEKLY})" in words(summary)
-    assert f"due: {M2.isoformat()}; repeats: every Monday" in summary.text()
+    assert f"due: {day_words(M2)}; repeats: every Monday" in summary.text()
     assert "Missed this week:" in html(summary)
     assert f"news: missed {day_words(M1)}" in digest.text()
     assert "due today; repeats every Monday" in digest.text()  # M2, the Monday it is
@@ -174,13 +174,13 @@ async def test_three_weeks_of_a_weekly_commitment_one_missed_one_done_one_open(
     [done] = await anna_writes(
         clocked, capture, address, "done 1\n", mid="<d1@x>", written=clock.now
     )
-    assert f"#1 is done for {day_words(M2)}; next due {M3.isoformat()}: {WEEKLY}" in words(done)
+    assert f"#1 is done for {day_words(M2)}; next due {day_words(M3)}: {WEEKLY}" in words(done)
     # The same words again that evening: it is done already.
     clock.set(M2, 18)
     [again] = await anna_writes(
         clocked, capture, address, "done 1\n", mid="<d2@x>", written=clock.now
     )
-    assert f"#1 was already done for {day_words(M2)}; next due {M3.isoformat()}" in words(again)
+    assert f"#1 was already done for {day_words(M2)}; next due {day_words(M3)}" in words(again)
     clock.set(M2 + DAY, 8)
     assert await recurring_job(job(clocked, clock)) == "0 occurrence(s) missed"
 
@@ -192,7 +192,7 @@ async def test_three_weeks_of_a_weekly_commitment_one_missed_one_done_one_open(
     arrived = (await capture.wait_for(before + 2))[before:]
     [summary], [digest] = to(arrived, ANNA), to(arrived, BOB)
     assert "Missed this week" not in summary.text()
-    assert f"due: {M3.isoformat()}; repeats: every Monday" in summary.text()
+    assert f"due: {day_words(M3)}; repeats: every Monday" in summary.text()
     assert f"news: done {day_words(M2)}" in digest.text()
     assert "missed" not in digest.text()
     assert "due today; repeats every Monday" in digest.text()  # M3
@@ -242,7 +242,7 @@ async def test_done_written_the_day_after_finds_the_same_whether_the_roll_came_f
         clocked, capture, address, "done 1\n", mid="<d@x>", written=clock.now
     )
     # Tuesday's "done" is for the week's occurrence now current: Monday's was missed.
-    assert f"#1 is done for {day_words(M2)}; next due {M3.isoformat()}" in words(done)
+    assert f"#1 is done for {day_words(M2)}; next due {day_words(M3)}" in words(done)
     assert await outcomes() == [("missed", M1, M2), ("done", M2, M3)]
 
 
@@ -259,7 +259,7 @@ async def test_done_written_on_the_day_and_read_after_the_roll_undoes_the_miss(
     [done] = await anna_writes(
         clocked, capture, address, "done 1\n", mid="<late@x>", written=monday_evening
     )
-    assert f"#1 is done for {day_words(M1)}; next due {M2.isoformat()}" in words(done)
+    assert f"#1 is done for {day_words(M1)}; next due {day_words(M2)}" in words(done)
     assert await outcomes() == [("done", M1, M2)]
     assert (await Commitment.get()).due_date == M2
 
@@ -279,18 +279,18 @@ async def test_a_date_passed_when_published_is_named_and_a_new_one_offered(
     assert weekly.due_date == M1  # a recurring one starts at the occurrence current today
     text = words(confirmation)
     assert (
-        f"The due date of #1, {passed.isoformat()}, has already passed. To give it a new one, "
-        f'reply "move 1 to {offered.isoformat()}" (or another day).'
+        f"The due date of #1, {day_words(passed)}, has already passed. To give it a new one, "
+        f'reply "move 1 to {day_words(offered)}" (or another day).'
     ) in text
     assert "The due date of #2" not in text
-    assert f"move 1 to {offered.isoformat()}" in html(confirmation)
+    assert f"move 1 to {day_words(offered)}" in html(confirmation)
 
     address = confirmation.message["Reply-To"]
     [moved] = await anna_writes(
-        clocked, capture, address, f"move 1 to {offered.isoformat()}\n", mid="<mv@x>",
+        clocked, capture, address, f"move 1 to {day_words(offered)}\n", mid="<mv@x>",
         written=clock.now,
     )  # fmt: skip
-    assert f"#1 is now due {offered.isoformat()}" in words(moved)
+    assert f"#1 is now due {day_words(offered)}" in words(moved)
     assert (await Commitment.get(number=1)).due_date == offered
 
 
@@ -336,7 +336,7 @@ async def test_an_action_item_from_last_weeks_note_is_added_with_its_date_passed
     note = forwarded_note(session, clock.now)
     assert (await send(clocked.smtp_port, ANNA, [NOTES], note)).code == 250
     [kept] = await capture.wait_for(1)
-    assert f"1. Draft the budget by Friday due: {passed.isoformat()} (already passed)" in (
+    assert f"1. Draft the budget by Friday due: {day_words(passed)} (already passed)" in (
         words(kept)
     )
     [confirmation] = await anna_writes(
@@ -344,13 +344,13 @@ async def test_an_action_item_from_last_weeks_note_is_added_with_its_date_passed
     )
     assert (await Commitment.get()).due_date == passed
     assert (
-        f"The due date of #1, {passed.isoformat()}, has already passed. To give it a new one, "
-        f'reply "move 1 to {offered.isoformat()}"'
+        f"The due date of #1, {day_words(passed)}, has already passed. To give it a new one, "
+        f'reply "move 1 to {day_words(offered)}"'
     ) in words(confirmation)
 
     [moved] = await anna_writes(
-        clocked, capture, confirmation.message["Reply-To"], f"move 1 to {offered.isoformat()}\n",
+        clocked, capture, confirmation.message["Reply-To"], f"move 1 to {day_words(offered)}\n",
         mid="<mv@x>", written=clock.now,
     )  # fmt: skip
-    assert f"#1 is now due {offered.isoformat()}" in words(moved)
+    assert f"#1 is now due {day_words(offered)}" in words(moved)
     assert (await Commitment.get()).due_date == offered

@@ -91,6 +91,7 @@ class Sample:
             as_queued(self.email) if context is None else context,
             domain=DOMAIN,
             reply_address=f"reply+{token}@{DOMAIN}" if token else f"help@{DOMAIN}",
+            today=_TODAY,
         )
 
 
@@ -395,7 +396,7 @@ _WAS_THIS_YOU = emails.WasThisYou(
     subject="My commitments for the week before the Zürich offsite",
     excerpt=_QUOTED,
     would=[
-        f"publish \u201c{_TEXTS[12]}\u201d (due 2026-12-04)",
+        f"publish \u201c{_TEXTS[12]}\u201d (due Fri 4 Dec)",
         "invite an***@consultoria-iberica.example to be your partner",
     ],
     days=3,
@@ -588,7 +589,7 @@ _ALL = [
             subject="Re: Your commitments are published",
             results=[
                 f"#12 is done: {_TEXTS[12]}",
-                f"#14 is now due 2026-12-11: {_TEXTS[14]}",
+                f"#14 is now due Fri 11 Dec: {_TEXTS[14]}",
                 f"#13 noted: sent to legal, see {LONG_URL}",
                 "We could not read a date for #15 in \u201csometime after the "
                 "Weihnachtsmarkt\u201d.",

@@ -63,7 +63,7 @@ def test_our_own_guidance_quoted_back_is_not_a_command(template: str) -> None:
 def test_our_own_results_quoted_back_are_not_commands() -> None:
     results = (
         "#1 is done: Finish the report\n"
-        "#2 is now due 2026-12-20: Call the supplier\n"
+        "#2 is now due Sun 20 Dec: Call the supplier\n"
         "#3 noted: first run\n"
         "You have no commitment numbered 9.\n"
         "We could not read a date for #2 in \u201csoonish\u201d.\n"

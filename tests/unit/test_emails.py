@@ -21,7 +21,7 @@ import pytest
 
 from mailer import emails
 from mailer.emails import EMAILS, Email
-from mailer.render import _environments
+from mailer.render import _environments, render_parts
 from tests.support.template_reads import (
     SERVICE_VALUES,
     Reads,
@@ -252,3 +252,26 @@ def test_a_row_queued_before_typed_emails_says_what_it_said(template: str) -> No
     assert old_way_out.startswith("reply+") or not old_way_out
     now = {**sample.contexts()[0][1], "unsubscribe": old_way_out}
     assert sample.render(before) == sample.render(now)
+
+
+def test_dates_are_written_as_people_write_them_with_the_year_only_when_not_this_ones() -> None:
+    sample = SAMPLES["confirmation"]
+    context = sample.contexts()[0][1]
+    this_year = render_parts(
+        "confirmation",
+        context,
+        domain="x.example",
+        reply_address="r@x.example",
+        today=date(2026, 11, 30),
+    )
+    next_year = render_parts(
+        "confirmation",
+        context,
+        domain="x.example",
+        reply_address="r@x.example",
+        today=date(2027, 1, 2),
+    )
+    assert "due: Fri 4 Dec\n" in this_year.text
+    assert "due: Fri 4 Dec 2026\n" in next_year.text
+    assert "due: Fri 4 Dec 2026<" in next_year.html
+    assert "2026-12-04" not in this_year.text + this_year.html
